@@ -1,0 +1,79 @@
+"""Account serializers: the public user shape and the auth request bodies."""
+
+from django.contrib.auth import password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from accounts.models import User
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A user as every client sees one."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name"]
+        read_only_fields = fields
+
+
+def user_dict(user):
+    """The SPEC user shape without a serializer round trip (hot paths)."""
+    return {"id": user.pk, "username": user.username, "display_name": user.display_name or user.username}
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    display_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+    def validate_username(self, value):
+        if User.objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError("A user with that username already exists.")
+        return value
+
+    def validate(self, attrs):
+        candidate = User(username=attrs["username"], email=attrs.get("email", ""),
+                         display_name=attrs.get("display_name", ""))
+        try:
+            password_validation.validate_password(attrs["password"], candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        return attrs
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class SocketConfigSerializer(serializers.Serializer):
+    host = serializers.CharField(help_text="host[:port]/ws/ to open the WebSocket on")
+    id = serializers.CharField(help_text="one-time ticket")
+    expires_in = serializers.IntegerField()
+
+
+class LoginResultSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    user = UserSerializer()
+    socket = SocketConfigSerializer()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class IsUserSerializer(serializers.Serializer):
+    user = UserSerializer()
+    socket = SocketConfigSerializer()
+
+
+class RegisterResultSerializer(serializers.Serializer):
+    user = UserSerializer()

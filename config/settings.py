@@ -1,0 +1,258 @@
+"""Kirimin settings: one module, everything from the environment (12-factor).
+
+With no environment at all Kirimin runs on the embedded default: SQLite, a
+local-memory cache and the in-memory channel layer, one process.
+`DATABASE_URL` switches to PostgreSQL; `REDIS_URL` switches the cache and the
+channel layer to Redis so that any number of processes relay to each other.
+Every variable is documented in README.md.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+INSECURE_SECRET_KEY = "django-insecure-kirimin-development-key-do-not-use-in-production"
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_SECRET_KEY)
+if not DEBUG and SECRET_KEY == INSECURE_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "Refusing to start: DEBUG is off but SECRET_KEY is the insecure development default. "
+        "Set SECRET_KEY to a long random value (e.g. `python -c \"import secrets; "
+        "print(secrets.token_urlsafe(50))\"`)."
+    )
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "accounts",
+    "groups",
+    "posts",
+    "relay",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
+            "OPTIONS": {
+                # Writers queue instead of failing with "database is locked".
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache and channel layer -------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+# "core" (RedisChannelLayer) or "pubsub" (RedisPubSubChannelLayer); see README.
+RELAY_LAYER = env.str("RELAY_LAYER", default="core")
+RELAY_REDIS_MAX_CONNECTIONS = env.int("RELAY_REDIS_MAX_CONNECTIONS", default=1000)
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "kirimin",
+        }
+    }
+    # socket_timeout=None: redis-py's default read timeout equals the layer's 5 s
+    # blocking pop, which killed idle consumers with "Timeout reading from ...".
+    _redis_host = {
+        "address": REDIS_URL,
+        "socket_timeout": None,
+        "socket_connect_timeout": 5,
+        "health_check_interval": 30,
+        "max_connections": RELAY_REDIS_MAX_CONNECTIONS,
+    }
+    if RELAY_LAYER == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [_redis_host], "prefix": "kirimin"},
+            }
+        }
+    elif RELAY_LAYER == "core":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "relay.layers.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [_redis_host],
+                    "prefix": "kirimin",
+                    # One channel per process carries every event for that process,
+                    # so it needs far more room than the per-consumer default of 100.
+                    "capacity": env.int("RELAY_LAYER_CAPACITY", default=10000),
+                    "expiry": 60,
+                },
+            }
+        }
+    else:
+        raise ImproperlyConfigured(f"RELAY_LAYER must be 'core' or 'pubsub', not {RELAY_LAYER!r}.")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": env.int("RELAY_LAYER_CAPACITY", default=10000), "expiry": 60},
+        }
+    }
+
+# --- Auth ------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if env.bool("FAST_PASSWORD_HASHER", default=False):
+    # Tests only: hashing with PBKDF2 dominates a suite that registers many users.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_LIFETIME", default=900)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_REFRESH_LIFETIME", default=7 * 86400)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+}
+
+# One-time WebSocket tickets (accounts.tickets).
+SOCKET_TICKET_TTL = env.int("SOCKET_TICKET_TTL", default=60)
+# "host[:port]" clients should open the socket on; the request's host when empty.
+RELAY_PUBLIC_HOST = env.str("RELAY_PUBLIC_HOST", default="")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["config.envelope.EnvelopeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.CursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.envelope.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        # Failed logins per (client IP, username), and per client IP over all usernames.
+        "login": env.str("THROTTLE_LOGIN", default="10/min"),
+        "login_ip": env.str("THROTTLE_LOGIN_IP", default="60/min"),
+        "register": env.str("THROTTLE_REGISTER", default="60/min"),
+    },
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kirimin API",
+    "DESCRIPTION": (
+        "A Django social backend with a real-time relay. Every response uses the envelope "
+        "`{status, message, data}` (errors: `{status, error, message, details, data: null}`). "
+        "The WebSocket protocol is described by the AsyncAPI document at `/api/asyncapi/`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.envelope.envelope_schema_hook",
+    ],
+}
+
+# --- Relay -----------------------------------------------------------------------
+RELAY_MAX_FRAME_BYTES = env.int("RELAY_MAX_FRAME_BYTES", default=65536)
+# Token bucket per socket: RELAY_RATE frames/s sustained, RELAY_BURST at once.
+RELAY_RATE = env.float("RELAY_RATE", default=20.0)
+RELAY_BURST = env.int("RELAY_BURST", default=40)
+RELAY_MAX_SOCKETS_PER_USER = env.int("RELAY_MAX_SOCKETS_PER_USER", default=10)
+# Server pings a socket idle this long; a socket silent for twice as long is closed.
+RELAY_IDLE_TIMEOUT = env.int("RELAY_IDLE_TIMEOUT", default=60)
+# How long a crashed process keeps its users "online" at most.
+RELAY_PRESENCE_TTL = env.int("RELAY_PRESENCE_TTL", default=30)
+
+# --- I18N, static ----------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+# Only collectstatic needs a STATIC_ROOT; WhiteNoise serves from the finders otherwise.
+STATIC_ROOT = env.str("STATIC_ROOT", default=None)
+# Serve app static files (admin, the offline API docs) straight from the packages.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

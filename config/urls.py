@@ -1,0 +1,27 @@
+"""Top-level URLs: the API under /api/, the admin, health and the API docs."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.health import healthz
+from config.views import api_not_found
+
+api_patterns = [
+    path("", include("accounts.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Anything else under /api/ answers with the envelope, not an HTML page.
+    re_path(r"^.*$", api_not_found),
+]
+
+urlpatterns = [
+    path("api/", include(api_patterns)),
+    path("admin/", admin.site.urls),
+    path("healthz/", healthz, name="healthz"),
+]
+
+handler400 = "config.envelope.handler400"
+handler403 = "config.envelope.handler403"
+handler404 = "config.envelope.handler404"
+handler500 = "config.envelope.handler500"

@@ -1,0 +1,94 @@
+"""The cast and helpers shared by every test.
+
+alice owns things, bob is a member, charlie is an outsider. `api(user)` gives a
+DRF client authenticated with a real access JWT.
+"""
+
+import os
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+
+needs_redis = pytest.mark.skipif(not REDIS_URL, reason="needs REDIS_URL (the production stack run)")
+needs_postgres = pytest.mark.skipif(
+    not DATABASE_URL.startswith("postgres"), reason="needs DATABASE_URL pointing at PostgreSQL"
+)
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()  # tickets and throttle counters never leak between tests
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    counter = iter(range(1, 10_000))
+
+    def make(username=None, **extra):
+        username = username or f"user{next(counter)}"
+        return django_user_model.objects.create_user(username=username, password=PASSWORD, **extra)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice", display_name="Alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob", display_name="Bob")
+
+
+@pytest.fixture
+def charlie(make_user):
+    return make_user("charlie", display_name="Charlie")
+
+
+def access_token(user):
+    return str(RefreshToken.for_user(user).access_token)
+
+
+@pytest.fixture
+def anon():
+    return APIClient()
+
+
+@pytest.fixture
+def api():
+    def client_for(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(user)}")
+        return client
+
+    return client_for
+
+
+def ok(response, status=200):
+    """Assert a success envelope with `status`; return its data."""
+    body = response.json()
+    assert response.status_code == status, body
+    assert body["status"] == status and "data" in body and "message" in body, body
+    return body["data"]
+
+
+def err(response, status, code):
+    """Assert an error envelope with `status` and machine `code`; return the body."""
+    body = response.json()
+    assert response.status_code == status, body
+    assert body["status"] == status, body
+    assert body["error"] == code, body
+    assert body["data"] is None and isinstance(body["message"], str) and "details" in body, body
+    assert "Traceback" not in response.content.decode()
+    return body
