@@ -24,6 +24,7 @@ COPY groups/ groups/
 COPY posts/ posts/
 COPY relay/ relay/
 RUN pip install . \
+    && rm -rf build *.egg-info \
     && chmod 755 config/docker-entrypoint.sh
 
 # Unprivileged user; /data holds the SQLite file when no DATABASE_URL is given.
