@@ -16,3 +16,42 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.username
+
+
+class Notification(models.Model):
+    """Something that happened to a user: a like, a friend request, a kick."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30)
+    message = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    read = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "read", "-id"])]
+
+    def __str__(self):
+        return f"{self.kind} for {self.user_id}"
+
+
+class FriendRequest(models.Model):
+    """A friend request; accepted requests are friendships."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        DECLINED = "declined"
+
+    from_user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sent_friend_requests")
+    to_user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="received_friend_requests")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["from_user", "to_user"], name="one_request_per_pair"),
+            models.CheckConstraint(condition=~models.Q(from_user=models.F("to_user")), name="no_self_friendship"),
+        ]
+        indexes = [models.Index(fields=["to_user", "status"])]

@@ -210,7 +210,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "A Django social backend with a real-time relay. Every response uses the envelope "
         "`{status, message, data}` (errors: `{status, error, message, details, data: null}`). "
-        "The WebSocket protocol is described by the AsyncAPI document at `/api/asyncapi/`."
+        "The WebSocket relay (`/ws/`) is described by the AsyncAPI document at "
+        "[/api/asyncapi/](/api/asyncapi/)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

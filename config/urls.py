@@ -6,11 +6,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
 from config.views import api_not_found
+from relay.views import asyncapi
 
 api_patterns = [
     path("", include("accounts.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("asyncapi/", asyncapi, name="asyncapi"),
     # Anything else under /api/ answers with the envelope, not an HTML page.
     re_path(r"^.*$", api_not_found),
 ]

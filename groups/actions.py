@@ -1,0 +1,192 @@
+"""Group and message actions: every write about groups goes through here.
+
+Each action checks permission, writes inside one transaction, and schedules its
+relay events for after commit. REST views, socket handlers and the admin call
+these; none repeats their rules. An action that changes nothing relays nothing.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from config.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from groups.models import Ban, Group, Membership, Message, Role
+from groups.selectors import access_group, membership
+from relay import events, notify
+
+
+class OwnerCannotLeave(Conflict):
+    default_detail = "The owner cannot leave the group; delete it or hand it over first."
+    default_code = "owner_cannot_leave"
+
+
+def _require_role(actor, group, roles, what):
+    member = membership(actor, group)
+    if member is None or member.role not in roles:
+        raise Forbidden(f"Only the group's {what} can do this.")
+    return member
+
+
+def create_group(*, actor, name, description="", is_private=False) -> Group:
+    with transaction.atomic():
+        group = Group.objects.create(name=name, description=description, is_private=is_private, owner=actor)
+        Membership.objects.create(group=group, user=actor, role=Role.OWNER)
+        notify.add_member_sockets(actor.pk, group.pk)
+    return group
+
+
+def update_group(*, actor, group, **changes) -> Group:
+    _require_role(actor, group, {Role.OWNER, Role.ADMIN}, "owner or admins")
+    for field, value in changes.items():
+        setattr(group, field, value)
+    group.save(update_fields=list(changes))
+    return group
+
+
+def delete_group(*, actor, group):
+    if group.owner_id != actor.pk and not actor.is_staff:
+        raise Forbidden("Only the owner can delete the group.")
+    with transaction.atomic():
+        member_ids = list(group.memberships.values_list("user_id", flat=True))
+        group_id = group.pk
+        group.delete()
+        for user_id in member_ids:
+            notify.remove_member_sockets(user_id, group_id)
+
+
+def _add_member(group, user):
+    """Insert the membership if missing; True if it was created. Safe under concurrent joins."""
+    try:
+        with transaction.atomic():
+            Membership.objects.create(group=group, user=user, role=Role.MEMBER)
+    except IntegrityError:
+        return False
+    event = events.join(group.pk, user)
+    notify.notify_groups([group.pk], event, exclude_users=[user.pk])
+    notify.add_member_sockets(user.pk, group.pk, event)
+    return True
+
+
+def join_group(*, actor, group) -> bool:
+    """Join a public group; idempotent. True if the actor was not a member before."""
+    with transaction.atomic():
+        if membership(actor, group) is not None:
+            return False
+        if group.is_private:
+            raise Forbidden("This group is private: a member must add you.")
+        if Ban.objects.filter(group=group, user=actor).exists():
+            raise Forbidden("You are banned from this group.")
+        return _add_member(group, actor)
+
+
+def add_member(*, actor, group, target) -> bool:
+    """Owner or admin adds a user (the way into a private group); lifts a ban."""
+    with transaction.atomic():
+        _require_role(actor, group, {Role.OWNER, Role.ADMIN}, "owner or admins")
+        if not target.is_active:
+            raise NotFound("No such user.")
+        Ban.objects.filter(group=group, user=target).delete()
+        if membership(target, group) is not None:
+            return False
+        return _add_member(group, target)
+
+
+def leave_group(*, actor, group) -> bool:
+    with transaction.atomic():
+        member = membership(actor, group)
+        if member is None:
+            raise Forbidden("You are not a member of this group.")
+        if member.role == Role.OWNER:
+            raise OwnerCannotLeave()
+        deleted, _ = Membership.objects.filter(pk=member.pk).delete()
+        if not deleted:  # a concurrent leave or kick got there first
+            return False
+        event = events.leave(group.pk, actor)
+        notify.notify_groups([group.pk], event, exclude_users=[actor.pk])
+        notify.remove_member_sockets(actor.pk, group.pk, event)
+        return True
+
+
+def kick_member(*, actor, group, target, ban=False) -> bool:
+    """Remove `target` (owner or admin only; nobody kicks the owner); optionally ban them."""
+    with transaction.atomic():
+        mine = _require_role(actor, group, {Role.OWNER, Role.ADMIN}, "owner or admins")
+        if target.pk == actor.pk:
+            raise Forbidden("You cannot kick yourself; leave the group instead.")
+        theirs = membership(target, group)
+        if theirs is not None and theirs.role == Role.OWNER:
+            raise Forbidden("Nobody kicks the owner.")
+        if theirs is not None and theirs.role == Role.ADMIN and mine.role != Role.OWNER:
+            raise Forbidden("Only the owner can kick an admin.")
+        banned = False
+        if ban:
+            _, banned = Ban.objects.get_or_create(group=group, user=target, defaults={"banned_by": actor})
+        if theirs is None:
+            if not ban:
+                raise NotFound("That user is not a member of this group.")
+            return banned
+        Membership.objects.filter(pk=theirs.pk).delete()
+        event = events.kick(group.pk, target, actor, ban)
+        notify.notify_groups([group.pk], event, exclude_users=[target.pk])
+        notify.remove_member_sockets(target.pk, group.pk, event)
+        from accounts.actions import notify_user
+
+        notify_user(user=target, kind="kick", message=f"{actor.display_name} removed you from {group.name}.",
+                    data={"groupid": group.pk, "by": actor.pk, "ban": ban})
+        return True
+
+
+def set_role(*, actor, group, target, role) -> Membership:
+    with transaction.atomic():
+        _require_role(actor, group, {Role.OWNER}, "owner")
+        theirs = membership(target, group)
+        if theirs is None:
+            raise NotFound("That user is not a member of this group.")
+        if theirs.role == Role.OWNER:
+            raise Forbidden("The owner's role cannot be changed.")
+        if role not in (Role.ADMIN, Role.MEMBER):
+            raise ValidationFailed(details={"role": ["Must be `admin` or `member`."]})
+        theirs.role = role
+        theirs.save(update_fields=["role"])
+        return theirs
+
+
+def _clean_body(body):
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(details={"message": ["Must not be blank."]})
+    if len(body) > 4000:
+        raise ValidationFailed(details={"message": ["At most 4000 characters."]})
+    return body
+
+
+def send_message(*, actor, body, group_id=None, to_id=None) -> Message:
+    """Store a group or direct message, then relay it to its audience."""
+    body = _clean_body(body)
+    with transaction.atomic():
+        if group_id is not None:
+            group = access_group(actor, group_id)
+            if membership(actor, group) is None:
+                raise Forbidden("Join the group to send messages.")
+            msg = Message.objects.create(sender=actor, group=group, body=body)
+            notify.notify_groups([group.pk], events.message(msg), message_id=msg.pk)
+        else:
+            recipient = get_user_model().objects.filter(pk=to_id, is_active=True).first()
+            if recipient is None:
+                raise NotFound("No such user.")
+            msg = Message.objects.create(sender=actor, recipient=recipient, body=body)
+            notify.notify_users({actor.pk, recipient.pk}, events.message(msg), message_id=msg.pk)
+    return msg
+
+
+def relay_typing(*, actor, group_id=None, to_id=None):
+    """Relay a typing indicator (never stored) to the others."""
+    if group_id is not None:
+        group = access_group(actor, group_id)
+        if membership(actor, group) is None:
+            raise Forbidden("Join the group first.")
+        notify.notify_groups([group.pk], events.typing(actor, groupid=group.pk), exclude_users=[actor.pk])
+    else:
+        if not get_user_model().objects.filter(pk=to_id, is_active=True).exists():
+            raise NotFound("No such user.")
+        if to_id != actor.pk:
+            notify.notify_users([to_id], events.typing(actor, to=to_id))

@@ -1,0 +1,86 @@
+"""Groups, memberships, bans and messages (group and direct)."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Group(models.Model):
+    """A chat group; members have a role. Private groups are invisible to outsiders."""
+
+    name = models.CharField(max_length=100)
+    description = models.TextField(max_length=2000, blank=True)
+    is_private = models.BooleanField(default=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_groups")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["is_private", "-id"])]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class Membership(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="one_membership_per_user")]
+        indexes = [models.Index(fields=["user", "group"])]
+
+    def __str__(self):
+        return f"{self.user} in {self.group} ({self.role})"
+
+
+class Ban(models.Model):
+    """A user banned from a group may not join it again."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_bans")
+    banned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                  related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="one_ban_per_user")]
+
+
+class Message(models.Model):
+    """A group message (`group` set) or a direct message (`recipient` set), never both.
+
+    Direct conversations are not modelled as two-member groups: a DM is relayed to
+    both users' topics, which every socket already has, so no per-conversation
+    layer group is ever joined, and history is one indexed query on the pair.
+    """
+
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_messages")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                                  related_name="received_messages")
+    body = models.TextField(max_length=4000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(group__isnull=False, recipient__isnull=True)
+                           | models.Q(group__isnull=True, recipient__isnull=False)),
+                name="message_has_one_target",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["group", "-id"]),
+            models.Index(fields=["sender", "recipient", "-id"]),
+            models.Index(fields=["recipient", "-id"]),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} from {self.sender_id}"

@@ -1,0 +1,45 @@
+"""Reads about groups and messages, shared by REST, the relay and the admin."""
+
+from django.db.models import Q
+
+from config.errors import NotFound
+from groups.models import Group, Membership, Message
+
+
+def member_group_ids(user) -> list[int]:
+    return list(Membership.objects.filter(user=user).values_list("group_id", flat=True))
+
+
+def membership(user, group):
+    if user is None or not user.is_authenticated:
+        return None
+    return Membership.objects.filter(user=user, group=group).first()
+
+
+def visible_groups(user):
+    """Public groups and the caller's groups."""
+    return Group.objects.filter(Q(is_private=False) | Q(memberships__user=user)).distinct()
+
+
+def access_group(user, group_id, *, lock=False) -> Group:
+    """The group if `user` may see it; `NotFound` for missing and for hidden alike."""
+    qs = Group.objects.select_for_update() if lock else Group.objects
+    group = qs.filter(pk=group_id).first()
+    if group is None or (group.is_private and membership(user, group) is None):
+        raise NotFound("No such group.")
+    return group
+
+
+def can_see_group(user, group_id) -> bool:
+    try:
+        access_group(user, group_id)
+    except NotFound:
+        return False
+    return True
+
+
+def visible_messages(user):
+    """Every message `user` can read: their groups' messages and their direct messages."""
+    return Message.objects.filter(
+        Q(group__memberships__user=user) | Q(recipient=user) | Q(sender=user, group__isnull=True)
+    )

@@ -1,0 +1,80 @@
+"""Post actions: create, edit, delete, like. REST and the relay both call these."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from config.errors import Forbidden
+from groups.models import Membership, Role
+from posts.models import Like, Post
+from posts.selectors import access_post
+from relay import events, notify
+
+
+def _post_audience(post):
+    """Who sees a post's live events: its author, `post:<id>` subscribers, its group."""
+    return {"users": [post.author_id], "channels": [f"post:{post.pk}"],
+            "groups": [post.group_id] if post.group_id else []}
+
+
+def create_post(*, actor, content, group=None) -> Post:
+    if group is not None and not Membership.objects.filter(group=group, user=actor).exists():
+        raise Forbidden("Only members can post in this group.")
+    return Post.objects.create(author=actor, group=group, content=content)
+
+
+def edit_post(*, actor, post, content) -> Post:
+    if post.author_id != actor.pk:
+        raise Forbidden("Only the author can edit this post.")
+    post.content = content
+    post.save(update_fields=["content", "updated_at"])
+    return post
+
+
+def can_delete_post(actor, post) -> bool:
+    if post.author_id == actor.pk or actor.is_staff:
+        return True
+    return post.group_id is not None and Membership.objects.filter(
+        group_id=post.group_id, user=actor, role__in=[Role.OWNER, Role.ADMIN]).exists()
+
+
+def delete_post(*, actor, post):
+    if not can_delete_post(actor, post):
+        raise Forbidden("You may not delete this post.")
+    with transaction.atomic():
+        audience = _post_audience(post)
+        event = events.postdelete(postid=post.pk, groupid=post.group_id)
+        post.delete()
+        notify.send_event_on_commit(event=event, **audience)
+
+
+def like_post(*, actor, post, liked=True) -> dict:
+    """Like or unlike; idempotent and exact under concurrency. Relays only on change."""
+    with transaction.atomic():
+        # The row lock serializes likes of one post, so the counter never drifts.
+        Post.objects.select_for_update().filter(pk=post.pk).values_list("pk").first()
+        if liked:
+            try:
+                with transaction.atomic():
+                    Like.objects.create(post=post, user=actor)
+                changed = True
+            except IntegrityError:
+                changed = False
+        else:
+            changed = Like.objects.filter(post=post, user=actor).delete()[0] > 0
+        if changed:
+            Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") + (1 if liked else -1))
+        count = Post.objects.filter(pk=post.pk).values_list("likes_count", flat=True).first()
+        result = {"postid": post.pk, "liked": liked, "likes_count": count}
+        if changed:
+            event = events.postlike(postid=post.pk, userid=actor.pk, liked=liked, likes_count=count)
+            notify.send_event_on_commit(event=event, **_post_audience(post))
+            if liked and post.author_id != actor.pk:
+                from accounts.actions import notify_user
+
+                notify_user(user=post.author, kind="like", message=f"{actor.display_name} liked your post.",
+                            data={"postid": post.pk, "userid": actor.pk})
+    return result
+
+
+def like_post_by_id(*, actor, post_id, liked=True) -> dict:
+    return like_post(actor=actor, post=access_post(actor, post_id), liked=liked)

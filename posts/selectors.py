@@ -1,0 +1,29 @@
+"""Reads about posts: visibility in one place."""
+
+from django.db.models import Exists, OuterRef, Q, Value
+
+from config.errors import NotFound
+from groups.models import Membership
+from posts.models import Like, Post
+
+
+def visible_posts(user):
+    """Public posts, posts of public groups, and posts of the caller's groups; with `liked_by_me`."""
+    qs = Post.objects.filter(is_hidden=False).select_related("author")
+    if user is not None and user.is_authenticated:
+        mine = Membership.objects.filter(user=user).values("group_id")
+        qs = qs.filter(Q(group__isnull=True) | Q(group__is_private=False) | Q(group_id__in=mine))
+        return qs.annotate(liked_by_me=Exists(Like.objects.filter(post=OuterRef("pk"), user=user)))
+    return qs.filter(Q(group__isnull=True) | Q(group__is_private=False)).annotate(liked_by_me=Value(False))
+
+
+def access_post(user, post_id) -> Post:
+    """The post if visible to `user`; NotFound for missing and hidden alike."""
+    post = visible_posts(user).filter(pk=post_id).first()
+    if post is None:
+        raise NotFound("No such post.")
+    return post
+
+
+def can_see_post(user, post_id) -> bool:
+    return visible_posts(user).filter(pk=post_id).exists()

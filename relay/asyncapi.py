@@ -1,0 +1,119 @@
+"""The AsyncAPI 3 document of the relay, generated from the frame serializers.
+
+Client frames come from `relay.handlers.DISPATCH` (the serializers that validate
+them), server frames from `relay.frames.SERVER_FRAMES`, so the catalogue lists
+exactly what the server accepts and sends.
+"""
+
+from rest_framework import serializers
+
+from relay.frames import SERVER_FRAMES, ErrorOut
+from relay.handlers import CLIENT_FRAME_DESCRIPTIONS, DISPATCH
+
+
+def field_schema(field):
+    if isinstance(field, serializers.BaseSerializer) and not isinstance(field, serializers.ListSerializer):
+        schema = serializer_schema(field)
+    elif isinstance(field, serializers.BooleanField):
+        schema = {"type": "boolean"}
+    elif isinstance(field, serializers.IntegerField):
+        schema = {"type": "integer"}
+        if field.min_value is not None:
+            schema["minimum"] = field.min_value
+        if field.max_value is not None:
+            schema["maximum"] = field.max_value
+        if field.min_value is not None:  # ids: numeric strings are accepted too
+            schema = {"oneOf": [schema, {"type": "string", "pattern": "^[0-9]+$"}]}
+    elif isinstance(field, serializers.DateTimeField):
+        schema = {"type": "string", "format": "date-time"}
+    elif isinstance(field, serializers.ChoiceField):
+        schema = {"type": "string", "enum": list(field.choices)}
+    elif isinstance(field, serializers.ListField):
+        schema = {"type": "array", "items": field_schema(field.child)}
+    elif isinstance(field, serializers.DictField):
+        schema = {"type": "object"}
+    elif isinstance(field, serializers.CharField):
+        schema = {"type": "string"}
+        if field.max_length is not None:
+            schema["maxLength"] = field.max_length
+        if isinstance(field, serializers.RegexField):
+            schema["pattern"] = field.validators[-1].regex.pattern
+    else:
+        schema = {}
+    if getattr(field, "allow_null", False):
+        schema = {"oneOf": [schema, {"type": "null"}]}
+    if field.help_text:
+        schema["description"] = str(field.help_text)
+    return schema
+
+
+def serializer_schema(serializer):
+    properties, required = {}, []
+    for name, field in serializer.fields.items():
+        properties[name] = field_schema(field)
+        if field.required and not field.read_only:
+            required.append(name)
+    schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def frame_schema(type_, serializer, *, direction):
+    schema = serializer_schema(serializer)
+    schema["properties"] = {
+        "identifier": {"const": "kirimin"},
+        "type": {"const": type_},
+        **schema["properties"],
+    }
+    schema["required"] = ["identifier", "type", *schema.get("required", [])]
+    if direction == "in":
+        schema["additionalProperties"] = True  # unknown fields (a spoofed `from`) are ignored
+    return schema
+
+
+def document():
+    messages, schemas = {}, {}
+    client, server = [], []
+    for type_, route in DISPATCH.items():
+        name = f"client_{type_}"
+        schemas[name] = frame_schema(type_, route.serializer(), direction="in")
+        messages[name] = {"name": type_, "title": f"{type_} (client -> server)",
+                          "summary": CLIENT_FRAME_DESCRIPTIONS.get(type_, ""),
+                          "payload": {"$ref": f"#/components/schemas/{name}"},
+                          "x-requires-sign-in": route.signed_in}
+        client.append({"$ref": f"#/channels/relay/messages/{name}"})
+    for type_, (serializer, summary) in SERVER_FRAMES.items():
+        name = f"server_{type_}"
+        schemas[name] = frame_schema(type_, serializer(), direction="out")
+        messages[name] = {"name": type_, "title": f"{type_} (server -> client)", "summary": summary,
+                          "payload": {"$ref": f"#/components/schemas/{name}"}}
+        server.append({"$ref": f"#/channels/relay/messages/{name}"})
+    error_codes = list(ErrorOut().fields["code"].choices)
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Kirimin relay",
+            "version": "1.0.0",
+            "description": (
+                "JSON text frames tagged `\"identifier\": \"kirimin\"`. Connect to `ws(s)://<socket.host>?id=<ticket>` "
+                "(the `socket` object of login/is-user), or with `Authorization: Bearer <access>`, or anonymously "
+                "and send `auth`. Close codes: 4401 bad/expired/reused ticket or token, 4403 deactivated user, "
+                "4429 too many sockets for this user, 1009 frame too big. Error codes: " + ", ".join(error_codes) + "."
+            ),
+        },
+        "servers": {"relay": {"host": "localhost:8000", "pathname": "/ws/", "protocol": "ws"}},
+        "channels": {
+            "relay": {
+                "address": "/ws/",
+                "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in messages},
+            }
+        },
+        "operations": {
+            "sendFrame": {"action": "receive", "channel": {"$ref": "#/channels/relay"}, "messages": client,
+                          "summary": "frames a client sends"},
+            "receiveFrame": {"action": "send", "channel": {"$ref": "#/channels/relay"}, "messages": server,
+                             "summary": "frames the server sends"},
+        },
+        "components": {"messages": messages, "schemas": schemas},
+    }

@@ -1,0 +1,64 @@
+"""Who is on a socket: a one-time ticket, a Bearer access JWT, or nobody."""
+
+from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.tickets import aconsume_ticket
+
+
+class SocketAuthError(Exception):
+    """Authentication failed; `code` is the WebSocket close code."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+INVALID = 4401  # bad, expired or reused ticket or token
+INACTIVE = 4403  # a deactivated user
+
+
+@database_sync_to_async
+def _load_user(user_id):
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise SocketAuthError(INVALID)
+    if not user.is_active:
+        raise SocketAuthError(INACTIVE)
+    return user
+
+
+async def user_from_ticket(ticket):
+    user_id = await aconsume_ticket(ticket)
+    if user_id is None:
+        raise SocketAuthError(INVALID)
+    return await _load_user(user_id)
+
+
+async def user_from_access_token(raw):
+    try:
+        token = AccessToken(raw)
+        user_id = token[api_settings.USER_ID_CLAIM]
+    except (TokenError, KeyError) as exc:
+        raise SocketAuthError(INVALID) from exc
+    return await _load_user(user_id)
+
+
+async def user_from_credential(credential):
+    """The `auth` frame's token: a JWT has two dots, a ticket has none."""
+    if credential.count(".") == 2:
+        return await user_from_access_token(credential)
+    return await user_from_ticket(credential)
+
+
+def bearer_token(scope):
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            kind, _, token = value.decode("latin-1").partition(" ")
+            if kind.lower() == "bearer" and token.strip():
+                return token.strip()
+            raise SocketAuthError(INVALID)
+    return None

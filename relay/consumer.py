@@ -1,0 +1,283 @@
+"""The WebSocket consumer at /ws/: authenticate, validate, dispatch, deliver.
+
+It holds no business rules: each frame is validated by the serializer its
+`type` maps to in `relay.handlers.DISPATCH`, and the handler calls a domain
+action. Events reach the socket through the process hub (`relay.hub`), already
+encoded, and are written as they are.
+"""
+
+import logging
+import time
+from urllib.parse import parse_qs
+
+import orjson
+from channels.consumer import AsyncConsumer
+from channels.exceptions import StopConsumer
+from channels.utils import await_many_dispatch
+from django.conf import settings
+
+from accounts.serializers import user_dict
+from config.errors import KiriminError
+from relay import auth, events
+from relay.hub import get_hub, group_topic, user_topic
+
+log = logging.getLogger("kirimin.relay")
+
+CLOSE_TOO_BIG = 1009
+CLOSE_TOO_MANY_SOCKETS = 4429
+
+# Domain error code -> socket error code, where they differ (SPEC §6 rule 6).
+_SOCKET_CODES = {
+    "validation_error": "invalid_frame",
+    "not_authenticated": "unauthorized",
+    "invalid_token": "unauthorized",
+    "throttled": "rate_limited",
+}
+
+
+def socket_error(exc: KiriminError, ref=None):
+    """The `error` frame for a domain error: its code and sentence, never internals."""
+    return events.error(_SOCKET_CODES.get(exc.code, exc.code), str(exc.detail), ref=ref, details=exc.details)
+
+
+class RelayConsumer(AsyncConsumer):
+    """One client socket."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hub = None
+        self.user = None
+        self.user_id = None
+        self.client_id = None
+        self.topics = set()  # every topic this socket is in (kept by the hub)
+        self.member_topics = set()  # group topics from membership
+        self.subscriptions = set()  # topics from `subscribe`
+        self.closed = False
+        self.ready = False  # until `connection` (and any replay) is out, events wait in `pending`
+        self.pending = []
+        self.max_bytes = settings.RELAY_MAX_FRAME_BYTES
+        self.rate = settings.RELAY_RATE
+        self.burst = settings.RELAY_BURST
+        self.tokens = float(self.burst)
+        self.last_refill = time.monotonic()
+        self.last_typing = 0.0
+
+    async def __call__(self, scope, receive, send):
+        # No per-socket layer channel: the hub receives for the whole process.
+        self.scope = scope
+        self.base_send = send
+        try:
+            await await_many_dispatch([receive], self.dispatch)
+        except StopConsumer:
+            pass
+
+    async def dispatch(self, message):
+        # Channels' default also closes old DB connections before every message;
+        # handlers that touch the database do that in their own thread instead.
+        kind = message["type"]
+        if kind == "websocket.receive":
+            await self.websocket_receive(message)
+        elif kind == "websocket.connect":
+            await self.websocket_connect(message)
+        elif kind == "websocket.disconnect":
+            await self.websocket_disconnect(message)
+
+    # --- connection lifecycle --------------------------------------------------------------
+    async def websocket_connect(self, message):
+        await self.base_send({"type": "websocket.accept"})
+        try:
+            self.hub = await get_hub()
+            self.client_id = self.hub.new_client_id()
+            user = await self._handshake_user()
+            if user is not None:
+                if not await self.sign_in(user):
+                    return
+            else:
+                await self.hub.attach(self, ())
+            await self._write(events.encode(await self.connection_frame()))
+            await self._replay_since()
+        except auth.SocketAuthError as exc:
+            await self.close_with(exc.code)
+            return
+        except Exception:
+            log.exception("relay: connect failed")
+            await self.close_with(1011)
+            return
+        self.ready = True
+        pending, self.pending = self.pending, []
+        for text, _mid in pending:
+            await self._write(text)
+
+    async def websocket_disconnect(self, message):
+        self.closed = True
+        if self.hub is not None:
+            await self.hub.detach(self)
+        raise StopConsumer()
+
+    async def _handshake_user(self):
+        params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        ticket = params.get("id", [None])[0]
+        if ticket is not None:
+            return await auth.user_from_ticket(ticket)
+        token = auth.bearer_token(self.scope)
+        if token is not None:
+            return await auth.user_from_access_token(token)
+        return None
+
+    async def sign_in(self, user):
+        """Attach the socket to the user's topics; False if it was closed instead."""
+        if await self.hub.presence.sockets(user.pk) >= settings.RELAY_MAX_SOCKETS_PER_USER:
+            await self.close_with(CLOSE_TOO_MANY_SOCKETS)
+            return False
+        from relay import handlers  # the domain layer sits above the transport
+
+        self.user, self.user_id = user, user.pk
+        group_ids = await handlers.member_group_ids(user)
+        self.member_topics = {group_topic(g) for g in group_ids}
+        await self.hub.attach(self, [user_topic(user.pk), *self.member_topics])
+        return True
+
+    async def connection_frame(self, ref=None):
+        from relay import handlers
+
+        groups = await handlers.member_group_ids(self.user) if self.user else []
+        frame = events.connection(client_id=self.client_id, user=user_dict(self.user) if self.user else None,
+                                  groups=groups)
+        if ref is not None:
+            frame["ref"] = ref
+        return frame
+
+    async def _replay_since(self):
+        raw = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("since", [None])[0]
+        if raw is None or self.user is None:
+            return
+        if not raw.isdigit() or len(raw) > 19:
+            await self._write(events.encode(events.error(
+                "invalid_frame", "`since` must be a message id.", details={"since": ["Must be an integer."]})))
+            return
+        from relay import handlers
+
+        replayed = set()
+        for message_id, text in await handlers.replay_messages(self.user, int(raw)):
+            replayed.add(message_id)
+            await self._write(text)
+        # Live events that arrived during the replay: drop those the replay already sent.
+        self.pending = [(text, mid) for text, mid in self.pending if mid is None or mid not in replayed]
+
+    # --- outgoing ------------------------------------------------------------------------------
+    async def push(self, text, mid=None):
+        """Deliver an encoded event (called by the hub)."""
+        if self.closed:
+            return
+        if not self.ready:
+            self.pending.append((text, mid))
+            return
+        await self._write(text)
+
+    async def _write(self, text):
+        if self.closed:
+            return
+        try:
+            await self.base_send({"type": "websocket.send", "text": text})
+        except Exception:  # the peer went away under us; disconnect follows
+            self.closed = True
+
+    async def reply(self, frame):
+        await self._write(events.encode(frame))
+
+    async def close_with(self, code):
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await self.base_send({"type": "websocket.close", "code": code})
+        except Exception:
+            pass
+        if self.hub is not None:
+            await self.hub.detach(self)
+
+    # --- incoming ---------------------------------------------------------------------------------
+    def _take_token(self):
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.last_refill) * self.rate)
+        self.last_refill = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    def allow_typing(self):
+        """At most one typing indicator every 300 ms per socket."""
+        now = time.monotonic()
+        if now - self.last_typing < 0.3:
+            return False
+        self.last_typing = now
+        return True
+
+    async def websocket_receive(self, message):
+        if self.closed:
+            return
+        text = message.get("text")
+        if text is None:
+            if len(message.get("bytes") or b"") > self.max_bytes:
+                await self.close_with(CLOSE_TOO_BIG)
+                return
+            await self.reply(events.error("invalid_json", "Binary frames are not supported: send JSON text."))
+            return
+        if len(text) > self.max_bytes or (len(text) * 4 > self.max_bytes and len(text.encode()) > self.max_bytes):
+            await self.close_with(CLOSE_TOO_BIG)
+            return
+        if not self._take_token():
+            await self.reply(events.error("rate_limited", "Too many frames: slow down."))
+            return
+        try:
+            payload = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            await self.reply(events.error("invalid_json", "The frame is not valid JSON."))
+            return
+        if not isinstance(payload, dict):
+            await self.reply(events.error("invalid_frame", "A frame must be a JSON object.",
+                                          details={"non_field_errors": ["Expected a JSON object."]}))
+            return
+        ref = payload.get("ref")
+        if ref is not None and not (isinstance(ref, str) and len(ref) <= 64):
+            await self.reply(events.error("invalid_frame", "`ref` must be a string of at most 64 characters.",
+                                          details={"ref": ["Must be a string of at most 64 characters."]}))
+            return
+        await self._dispatch_frame(payload, ref)
+
+    async def _dispatch_frame(self, payload, ref):
+        from relay.handlers import DISPATCH
+
+        if payload.get("identifier") != events.IDENTIFIER:
+            await self.reply(events.error("invalid_identifier", 'Frames must carry "identifier": "kirimin".', ref=ref))
+            return
+        type_ = payload.get("type")
+        route = DISPATCH.get(type_) if isinstance(type_, str) else None
+        if route is None:
+            await self.reply(events.error("unknown_type", f"Unknown frame type {str(type_)[:40]!r}.", ref=ref))
+            return
+        if route.signed_in and self.user is None:
+            await self.reply(events.error("unauthorized", "Sign in first (an `auth` frame).", ref=ref))
+            return
+        serializer = route.serializer(data=payload)
+        if not serializer.is_valid():
+            await self.reply(events.error("invalid_frame", "Some fields are invalid.", ref=ref,
+                                          details=serializer.errors))
+            return
+        try:
+            result = await route.handler(self, serializer.validated_data)
+        except auth.SocketAuthError as exc:
+            await self.close_with(exc.code)
+            return
+        except KiriminError as exc:
+            await self.reply(socket_error(exc, ref))
+            return
+        except Exception:
+            log.exception("relay: %s handler failed", type_)
+            await self.reply(events.error("server_error", "Something went wrong on our side.", ref=ref))
+            return
+        if result is not None:
+            if ref is not None and "ref" not in result:
+                result["ref"] = ref
+            await self.reply(result)

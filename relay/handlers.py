@@ -1,0 +1,187 @@
+"""The dispatch table: frame type -> (serializer, handler), and the handlers.
+
+Handlers are thin: they resolve ids the caller may see and call the same domain
+actions as REST, in a database thread. They return the reply frame (an `ack`),
+or None when the frame needs no answer.
+"""
+
+from typing import NamedTuple
+
+from channels.db import database_sync_to_async
+
+from config.errors import NotFound
+from groups import actions as group_actions
+from groups import selectors as group_selectors
+from relay import auth, events
+from relay import frames as f
+from relay.notify import channel_topic
+
+
+class Route(NamedTuple):
+    serializer: type
+    handler: object
+    signed_in: bool = True
+
+
+# --- what the consumer needs from the domain -----------------------------------------------
+@database_sync_to_async
+def member_group_ids(user):
+    return group_selectors.member_group_ids(user)
+
+
+@database_sync_to_async
+def _replay(user, since, limit):
+    messages = (group_selectors.visible_messages(user).filter(id__gt=since).select_related("sender")
+                .order_by("id").distinct()[:limit])
+    return [(m.pk, events.encode(events.message(m))) for m in messages]
+
+
+async def replay_messages(user, since, limit=1000):
+    """(id, encoded frame) of every message `user` can see with id > since, oldest first."""
+    return await _replay(user, since, limit)
+
+
+def _can_subscribe(user, channel):
+    kind, _, raw_id = channel.partition(":")
+    if kind == "group":
+        return group_selectors.can_see_group(user, int(raw_id))
+    if kind == "post":
+        from posts.selectors import can_see_post
+
+        return can_see_post(user, int(raw_id))
+    return False
+
+
+# --- built-in frames -----------------------------------------------------------------------------
+async def ping(consumer, data):
+    return events.pong()
+
+
+async def pong(consumer, data):
+    return None
+
+
+async def connection(consumer, data):
+    return await consumer.connection_frame()
+
+
+async def authenticate(consumer, data):
+    if consumer.user is not None:
+        return events.error("forbidden", "This socket is already signed in.")
+    user = await auth.user_from_credential(data["token"])
+    if not await consumer.sign_in(user):
+        return None
+    frame = await consumer.connection_frame()
+    return events.ack(user=frame["user"], client_id=frame["client_id"], groups=frame["groups"])
+
+
+async def subscribe(consumer, data):
+    channel = data["channel"]
+    user = consumer.user
+    if not await database_sync_to_async(_can_subscribe)(user, channel):
+        raise NotFound("No such channel, or you may not see it.")
+    topic = channel_topic(channel)
+    consumer.subscriptions.add(topic)
+    await consumer.hub.subscribe(consumer, topic)
+    return events.subscribed(channel)
+
+
+async def unsubscribe(consumer, data):
+    channel = data["channel"]
+    topic = channel_topic(channel)
+    consumer.subscriptions.discard(topic)
+    if topic not in consumer.member_topics:  # membership keeps group events flowing
+        await consumer.hub.unsubscribe(consumer, topic)
+    return events.unsubscribed(channel)
+
+
+# --- domain frames: the same actions as REST -------------------------------------------------------
+@database_sync_to_async
+def _send_message(user, data):
+    msg = group_actions.send_message(actor=user, body=data["message"], group_id=data.get("groupid"),
+                                     to_id=data.get("to"))
+    return msg.pk
+
+
+async def sendmessage(consumer, data):
+    return events.ack(id=await _send_message(consumer.user, data))
+
+
+@database_sync_to_async
+def _group_action(action, user, group_id, **kwargs):
+    group = group_selectors.access_group(user, group_id)
+    return action(actor=user, group=group, **kwargs)
+
+
+async def join(consumer, data):
+    changed = await _group_action(group_actions.join_group, consumer.user, data["groupid"])
+    return events.ack(groupid=data["groupid"], changed=changed)
+
+
+async def leave(consumer, data):
+    changed = await _group_action(group_actions.leave_group, consumer.user, data["groupid"])
+    return events.ack(groupid=data["groupid"], changed=changed)
+
+
+@database_sync_to_async
+def _kick(user, data):
+    from django.contrib.auth import get_user_model
+
+    group = group_selectors.access_group(user, data["groupid"])
+    target = get_user_model().objects.filter(pk=data["userid"]).first()
+    if target is None:
+        raise NotFound("No such user.")
+    return group_actions.kick_member(actor=user, group=group, target=target, ban=data["ban"])
+
+
+async def kick(consumer, data):
+    changed = await _kick(consumer.user, data)
+    return events.ack(groupid=data["groupid"], userid=data["userid"], changed=changed)
+
+
+async def typing(consumer, data):
+    if not consumer.allow_typing():
+        return events.error("rate_limited", "Typing indicators are limited to a few per second.")
+    await database_sync_to_async(group_actions.relay_typing)(actor=consumer.user, group_id=data.get("groupid"),
+                                                             to_id=data.get("to"))
+    return events.ack() if "ref" in data else None
+
+
+async def postlike(consumer, data):
+    from posts.actions import like_post_by_id
+
+    result = await database_sync_to_async(like_post_by_id)(actor=consumer.user, post_id=data["postid"],
+                                                           liked=data["liked"])
+    return events.ack(**result)
+
+
+DISPATCH = {
+    "ping": Route(f.EmptyFrame, ping, signed_in=False),
+    "pong": Route(f.EmptyFrame, pong, signed_in=False),
+    "connection": Route(f.EmptyFrame, connection, signed_in=False),
+    "auth": Route(f.AuthFrame, authenticate, signed_in=False),
+    "subscribe": Route(f.ChannelFrame, subscribe, signed_in=False),
+    "unsubscribe": Route(f.ChannelFrame, unsubscribe, signed_in=False),
+    "sendmessage": Route(f.MessageFrame, sendmessage),
+    "join": Route(f.GroupFrame, join),
+    "leave": Route(f.GroupFrame, leave),
+    "kick": Route(f.KickFrame, kick),
+    "typing": Route(f.TypingFrame, typing),
+    "postlike": Route(f.PostLikeFrame, postlike),
+}
+
+# Kept for the drift test and the AsyncAPI document.
+CLIENT_FRAME_DESCRIPTIONS = {
+    "ping": "answered with `pong`",
+    "pong": "answers a server `ping`; no reply",
+    "connection": "answered with the `connection` frame again",
+    "auth": "signs an anonymous socket in with an access JWT or a ticket; answered with `ack` (user, client_id, groups)",
+    "subscribe": 'live events of "post:<id>" or "group:<id>" the caller may see; answered with `ack`',
+    "unsubscribe": "stops a subscription; answered with `ack`",
+    "sendmessage": "stores and relays a message; answered with `ack` carrying the new `id`",
+    "join": "joins a public group, as REST; answered with `ack`",
+    "leave": "leaves a group, as REST; answered with `ack`",
+    "kick": "removes (and optionally bans) a member, as REST; answered with `ack`",
+    "typing": "relayed to the others, never stored; rate limited",
+    "postlike": "likes or unlikes a post, as REST; answered with `ack` (postid, liked, likes_count)",
+}

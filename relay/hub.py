@@ -1,0 +1,275 @@
+"""The process-local end of the relay: one hub per process (per event loop).
+
+The usual Channels design gives every socket its own layer channel, so a group
+event to 1000 members is 1000 layer messages, 1000 decodes, 1000 dispatches and
+1000 JSON encodes. Here each process has one layer channel. The hub joins a
+layer group (a *topic*: `user.5`, `group.7`, `post.42`) once while at least one
+local socket needs it, receives each event once, and writes the same
+pre-encoded text to every local socket of that topic.
+
+Membership stays exact on every process because every change of a user's
+groups goes to that user's topic as a control message ("relay.member"), which
+each process applies to its own sockets of that user, in order.
+
+Layer messages the hub understands (built by `relay.notify`):
+- relay.event  {t: topic, text, eid?, mid?, xu?: [user ids], xc?: [client ids]}
+- relay.client {c: [client ids], text}
+- relay.member {t: user topic, op: "add"|"remove", g: group topic, text?}
+- relay.close  {t: user topic, code}
+"""
+
+import asyncio
+import collections
+import itertools
+import logging
+import time
+import weakref
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from relay import events, presence
+
+log = logging.getLogger("kirimin.relay")
+
+_DEDUPE_WINDOW = 4096  # multi-topic events remembered to deliver each once per socket
+_GROUP_REFRESH = 3600  # re-add every topic hourly; layer groups expire after a day
+
+
+def user_topic(user_id):
+    return f"user.{user_id}"
+
+
+def group_topic(group_id):
+    return f"group.{group_id}"
+
+
+class Hub:
+    """Local sockets by topic, one layer channel, one receive loop."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.channel = None
+        self.topics: dict[str, set] = {}
+        self.clients: dict[str, object] = {}
+        self._joined: set[str] = set()
+        self._locks = weakref.WeakValueDictionary()
+        self._seen = collections.OrderedDict()
+        self._ids = itertools.count(1)
+        self._tasks = []
+        self._lost = False
+        self.presence = presence.for_hub()
+
+    # --- lifecycle -----------------------------------------------------------------
+    async def start(self):
+        self.channel = await self.layer.new_channel()
+        self._tasks = [
+            asyncio.create_task(self._receive_loop(), name="relay-hub-receive"),
+            asyncio.create_task(self._maintenance_loop(), name="relay-hub-maintenance"),
+        ]
+        log.info("relay hub started on %s", self.channel)
+
+    async def stop(self):
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        for topic in list(self._joined):
+            try:
+                await self.layer.group_discard(topic, self.channel)
+            except Exception:  # shutting down: Redis may already be gone
+                pass
+        self._joined.clear()
+        await self.presence.stop()
+
+    def new_client_id(self):
+        # The process channel is part of the id, so notify_clients needs no lookup table.
+        return f"{self.channel}#{next(self._ids)}"
+
+    # --- sockets -----------------------------------------------------------------------
+    async def attach(self, consumer, topics):
+        """Register a socket and subscribe it to `topics` (its user and groups)."""
+        self.clients[consumer.client_id] = consumer
+        for topic in topics:
+            await self.subscribe(consumer, topic)
+        if consumer.user_id is not None:
+            await self.presence.set_local(consumer.user_id, self.local_sockets(consumer.user_id))
+
+    async def detach(self, consumer):
+        self.clients.pop(consumer.client_id, None)
+        for topic in list(consumer.topics):
+            await self.unsubscribe(consumer, topic)
+        if consumer.user_id is not None:
+            await self.presence.set_local(consumer.user_id, self.local_sockets(consumer.user_id))
+
+    def local_sockets(self, user_id):
+        return len(self.topics.get(user_topic(user_id), ()))
+
+    def online_user_ids(self):
+        return [int(t[5:]) for t in self.topics if t.startswith("user.")]
+
+    async def subscribe(self, consumer, topic):
+        if topic in consumer.topics:
+            return
+        consumer.topics.add(topic)
+        self.topics.setdefault(topic, set()).add(consumer)
+        await self._sync_topic(topic)
+
+    async def unsubscribe(self, consumer, topic):
+        if topic not in consumer.topics:
+            return
+        consumer.topics.discard(topic)
+        members = self.topics.get(topic)
+        if members is not None:
+            members.discard(consumer)
+            if not members:
+                del self.topics[topic]
+        await self._sync_topic(topic)
+
+    async def _sync_topic(self, topic):
+        """Make the layer group match local need; serialized per topic so add/discard never reorder."""
+        lock = self._locks.get(topic)
+        if lock is None:
+            lock = self._locks[topic] = asyncio.Lock()
+        async with lock:
+            wanted = topic in self.topics
+            if wanted and topic not in self._joined:
+                await self.layer.group_add(topic, self.channel)
+                self._joined.add(topic)
+            elif not wanted and topic in self._joined:
+                self._joined.discard(topic)
+                await self.layer.group_discard(topic, self.channel)
+
+    # --- delivery ----------------------------------------------------------------------
+    async def _receive_loop(self):
+        delay = 0.1
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not self._lost:
+                    log.warning("relay hub lost the channel layer: %r", exc)
+                self._lost = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            delay = 0.1
+            try:
+                await self.handle(message)
+            except Exception:
+                log.exception("relay hub failed to handle %s", message.get("type"))
+
+    async def handle(self, message):
+        kind = message.get("type")
+        if kind == "relay.event":
+            await self._deliver(self.topics.get(message["t"], ()), message)
+        elif kind == "relay.client":
+            targets = [self.clients[c] for c in message["c"] if c in self.clients]
+            await self._deliver(targets, message)
+        elif kind == "relay.member":
+            await self._apply_membership(message)
+        elif kind == "relay.close":
+            for consumer in list(self.topics.get(message["t"], ())):
+                await consumer.close_with(message["code"])
+        elif kind == "healthz.ping":
+            pass
+        else:
+            log.warning("relay hub ignored a %r message", kind)
+
+    async def _deliver(self, consumers, message):
+        if not consumers:
+            return
+        text = message["text"]
+        mid = message.get("mid")
+        excluded_users = message.get("xu") or ()
+        excluded_clients = message.get("xc") or ()
+        seen = None
+        eid = message.get("eid")
+        if eid is not None:  # sent to several topics: each socket gets it once
+            seen = self._seen.get(eid)
+            if seen is None:
+                seen = self._seen[eid] = set()
+                if len(self._seen) > _DEDUPE_WINDOW:
+                    self._seen.popitem(last=False)
+        for consumer in list(consumers):
+            if consumer.user_id in excluded_users or consumer.client_id in excluded_clients:
+                continue
+            if seen is not None:
+                if consumer.client_id in seen:
+                    continue
+                seen.add(consumer.client_id)
+            await consumer.push(text, mid)
+
+    async def _apply_membership(self, message):
+        sockets = list(self.topics.get(message["t"], ()))
+        group = message["g"]
+        for consumer in sockets:
+            if message["op"] == "add":
+                consumer.member_topics.add(group)
+                await self.subscribe(consumer, group)
+            else:
+                consumer.member_topics.discard(group)
+                consumer.subscriptions.discard(group)
+                await self.unsubscribe(consumer, group)
+        if message.get("text"):
+            await self._deliver(sockets, message)
+
+    # --- upkeep ------------------------------------------------------------------------
+    async def _maintenance_loop(self):
+        interval = max(1.0, min(5.0, settings.RELAY_PRESENCE_TTL / 3))
+        last_refresh = time.monotonic()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.presence.heartbeat(self, full=self._lost)
+                if self._lost or time.monotonic() - last_refresh > _GROUP_REFRESH:
+                    await self._rejoin_all()
+                    last_refresh = time.monotonic()
+                if self._lost:
+                    self._lost = False
+                    log.warning("relay hub reconnected to the channel layer; asking clients to resync")
+                    text = events.encode(events.resync("relay_reconnected"))
+                    await self._deliver(list(self.clients.values()), {"text": text})
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not self._lost:
+                    log.warning("relay hub upkeep failed: %r", exc)
+                self._lost = True
+
+    async def _rejoin_all(self):
+        # Redis may have restarted empty: put this process back into every group it needs.
+        for topic in list(self.topics):
+            await self.layer.group_add(topic, self.channel)
+            self._joined.add(topic)
+
+
+_hubs: dict = {}
+
+
+async def get_hub() -> Hub:
+    """The hub of the running event loop, started on first use."""
+    loop = asyncio.get_running_loop()
+    entry = _hubs.get(loop)
+    if entry is None:
+        ready = loop.create_future()
+        hub = Hub(get_channel_layer())
+        _hubs[loop] = entry = (hub, ready)
+        try:
+            await hub.start()
+        except BaseException as exc:
+            del _hubs[loop]
+            ready.set_exception(exc)
+            ready.exception()  # mark retrieved
+            raise
+        ready.set_result(hub)
+    return await asyncio.shield(entry[1])
+
+
+async def stop_hub():
+    """Stop this loop's hub (tests, shutdown)."""
+    entry = _hubs.pop(asyncio.get_running_loop(), None)
+    if entry is not None and entry[1].done() and not entry[1].exception():
+        await entry[0].stop()

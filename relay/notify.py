@@ -1,0 +1,141 @@
+"""The notify API: how REST views, domain actions and the admin reach live sockets.
+
+Every public function here sends only after the current transaction commits
+(`transaction.on_commit`), so a rolled-back action relays nothing. The event is
+encoded to JSON once, at the call site, so a bad payload fails where it is built
+and no process ever re-encodes it.
+
+Audiences:
+- users: every socket of those users, on every process, all devices;
+- groups: every socket subscribed to `group:<id>` (members, plus subscribers of a public group);
+- channels: subscribers of a public channel name such as "post:42";
+- clients: single sockets by their `client_id`.
+
+Sync forms are for actions and views; the `a`-prefixed forms are for async
+code that is not inside a transaction.
+"""
+
+import uuid
+from collections import defaultdict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from relay.events import encode
+from relay.hub import group_topic, user_topic
+
+
+def channel_topic(name):
+    """Public channel name -> layer group: "post:42" -> "post.42"."""
+    return name.replace(":", ".", 1)
+
+
+def _event_messages(*, event, users=(), groups=(), channels=(), exclude_users=(), exclude_clients=(),
+                    message_id=None):
+    topics = [user_topic(u) for u in dict.fromkeys(users)]
+    topics += [group_topic(g) for g in dict.fromkeys(groups)]
+    topics += [channel_topic(c) for c in dict.fromkeys(channels)]
+    base = {"type": "relay.event", "text": encode(event)}
+    if len(topics) > 1:
+        base["eid"] = uuid.uuid4().hex  # one socket may sit in several topics: deliver once
+    if exclude_users:
+        base["xu"] = list(exclude_users)
+    if exclude_clients:
+        base["xc"] = list(exclude_clients)
+    if message_id is not None:
+        base["mid"] = message_id
+    return [(topic, {**base, "t": topic}) for topic in topics]
+
+
+async def send_event_rollback_unsafe(*, event, users=(), groups=(), channels=(), clients=(),
+                                     exclude_users=(), exclude_clients=(), message_id=None):
+    """Send now, whatever the transaction does. Only `send_event_on_commit` and async code call this."""
+    layer = get_channel_layer()
+    for topic, message in _event_messages(event=event, users=users, groups=groups, channels=channels,
+                                          exclude_users=exclude_users, exclude_clients=exclude_clients,
+                                          message_id=message_id):
+        await layer.group_send(topic, message)
+    if clients:
+        await _send_to_clients(layer, clients, encode(event))
+
+
+async def _send_to_clients(layer, client_ids, text):
+    by_channel = defaultdict(list)
+    for client_id in client_ids:
+        channel, _, _ = client_id.rpartition("#")
+        if channel:
+            by_channel[channel].append(client_id)
+    for channel, ids in by_channel.items():
+        await layer.send(channel, {"type": "relay.client", "c": ids, "text": text})
+
+
+def send_event_on_commit(**kwargs):
+    """Schedule `send_event_rollback_unsafe(**kwargs)` for after the current transaction commits."""
+    event = kwargs["event"]
+    encode(event)  # fail here, at the call site, if the payload cannot be sent
+    transaction.on_commit(lambda: async_to_sync(send_event_rollback_unsafe)(**kwargs))
+
+
+def notify_users(user_ids, event, **options):
+    send_event_on_commit(event=event, users=list(user_ids), **options)
+
+
+def notify_groups(group_ids, event, **options):
+    send_event_on_commit(event=event, groups=list(group_ids), **options)
+
+
+def notify_channels(names, event, **options):
+    send_event_on_commit(event=event, channels=list(names), **options)
+
+
+def notify_clients(client_ids, event):
+    send_event_on_commit(event=event, clients=list(client_ids))
+
+
+async def anotify_users(user_ids, event, **options):
+    await send_event_rollback_unsafe(event=event, users=list(user_ids), **options)
+
+
+async def anotify_groups(group_ids, event, **options):
+    await send_event_rollback_unsafe(event=event, groups=list(group_ids), **options)
+
+
+async def anotify_channels(names, event, **options):
+    await send_event_rollback_unsafe(event=event, channels=list(names), **options)
+
+
+async def anotify_clients(client_ids, event):
+    await send_event_rollback_unsafe(event=event, clients=list(client_ids))
+
+
+# --- live membership ------------------------------------------------------------------------
+async def _membership_now(op, user_id, group_id, event):
+    message = {"type": "relay.member", "t": user_topic(user_id), "op": op, "g": group_topic(group_id)}
+    if event is not None:
+        message["text"] = encode(event)
+    await get_channel_layer().group_send(user_topic(user_id), message)
+
+
+def add_member_sockets(user_id, group_id, event=None):
+    """After commit: every open socket of the user, on every process, joins the group's events.
+
+    `event` (e.g. the `join` frame) is delivered to those sockets right after they
+    join, so they get it exactly once; send it to the group with `exclude_users=[user_id]`.
+    """
+    transaction.on_commit(lambda: async_to_sync(_membership_now)("add", user_id, group_id, event))
+
+
+def remove_member_sockets(user_id, group_id, event=None):
+    """After commit: every open socket of the user stops receiving the group's events, then gets `event`."""
+    transaction.on_commit(lambda: async_to_sync(_membership_now)("remove", user_id, group_id, event))
+
+
+async def _close_now(user_id, code):
+    await get_channel_layer().group_send(user_topic(user_id), {"type": "relay.close", "t": user_topic(user_id),
+                                                               "code": code})
+
+
+def close_user_sockets(user_id, code=4403):
+    """After commit: close every open socket of the user (deactivation, ban)."""
+    transaction.on_commit(lambda: async_to_sync(_close_now)(user_id, code))

@@ -1,0 +1,136 @@
+"""Presence: a user is online while they have at least one open socket anywhere.
+
+Each process publishes the exact count of its local sockets per user. On Redis
+that is a hash per process that expires unless the process keeps refreshing
+it, plus a sorted set of live processes scored by expiry: when a process
+crashes, its users drop offline within RELAY_PRESENCE_TTL seconds. Without
+Redis there is one process, so a dict in memory is exact.
+"""
+
+import time
+import uuid
+
+import redis
+from django.conf import settings
+from redis import asyncio as aioredis
+
+_PROCS = "kirimin:presence:procs"
+
+
+def _proc_key(proc_id):
+    return f"kirimin:presence:p:{proc_id}"
+
+
+# --- embedded default: one process -------------------------------------------------------
+_local_counts: dict[int, int] = {}
+
+
+class LocalPresence:
+    """In-process presence for the single-process default."""
+
+    async def set_local(self, user_id, count):
+        if count > 0:
+            _local_counts[user_id] = count
+        else:
+            _local_counts.pop(user_id, None)
+
+    async def sockets(self, user_id):
+        return _local_counts.get(user_id, 0)
+
+    async def heartbeat(self, hub, full=False):
+        pass
+
+    async def stop(self):
+        pass
+
+
+# --- Redis: any number of processes ----------------------------------------------------------
+class RedisPresence:
+    """Per-process socket counts in Redis, expiring with the process."""
+
+    def __init__(self):
+        self.proc_id = uuid.uuid4().hex
+        self.key = _proc_key(self.proc_id)
+        self.ttl = settings.RELAY_PRESENCE_TTL
+        self.redis = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+
+    async def set_local(self, user_id, count):
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                if count > 0:
+                    pipe.hset(self.key, user_id, count)
+                else:
+                    pipe.hdel(self.key, user_id)
+                pipe.expire(self.key, self.ttl)
+                pipe.zadd(_PROCS, {self.proc_id: time.time() + self.ttl})
+                await pipe.execute()
+        except redis.RedisError:
+            pass  # the next heartbeat rewrites the whole hash
+
+    async def sockets(self, user_id):
+        live = await self.redis.zrangebyscore(_PROCS, time.time(), "+inf")
+        if not live:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for proc in live:
+                pipe.hget(_proc_key(proc.decode()), user_id)
+            counts = await pipe.execute()
+        return sum(int(c) for c in counts if c)
+
+    async def heartbeat(self, hub, full=False):
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if full:  # after an outage Redis may be empty: rewrite everything we know
+                pipe.delete(self.key)
+                counts = {uid: hub.local_sockets(uid) for uid in hub.online_user_ids()}
+                if counts:
+                    pipe.hset(self.key, mapping=counts)
+            pipe.expire(self.key, self.ttl)
+            pipe.zadd(_PROCS, {self.proc_id: time.time() + self.ttl})
+            pipe.zremrangebyscore(_PROCS, "-inf", time.time() - 3600)
+            await pipe.execute()
+
+    async def stop(self):
+        try:
+            await self.redis.delete(self.key)
+            await self.redis.zrem(_PROCS, self.proc_id)
+        except redis.RedisError:
+            pass
+        await self.redis.aclose()
+
+
+def for_hub():
+    return RedisPresence() if settings.REDIS_URL else LocalPresence()
+
+
+# --- reads for REST (sync) ---------------------------------------------------------------------
+_sync_client = None
+
+
+def _client():
+    global _sync_client
+    if _sync_client is None:
+        _sync_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return _sync_client
+
+
+def online_user_ids(user_ids) -> set[int]:
+    """Which of `user_ids` have an open socket on any process (one round trip per process)."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return set()
+    if not settings.REDIS_URL:
+        return {uid for uid in user_ids if _local_counts.get(uid)}
+    try:
+        client = _client()
+        live = client.zrangebyscore(_PROCS, time.time(), "+inf")
+        online = set()
+        for proc in live:
+            counts = client.hmget(_proc_key(proc.decode()), user_ids)
+            online.update(uid for uid, c in zip(user_ids, counts, strict=True) if c and int(c) > 0)
+        return online
+    except redis.RedisError:
+        return set()  # presence is best effort: never fail a REST call over it
+
+
+def is_online(user_id) -> bool:
+    return user_id in online_user_ids([user_id])
