@@ -1,8 +1,11 @@
-"""Account-side actions: notifications (and, later, friends)."""
+"""Account-side actions: notifications and friends."""
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from accounts.models import Notification
+from accounts.models import FriendRequest, Notification
+from config.errors import Conflict, Forbidden, ValidationFailed
 from relay import events, notify
 
 
@@ -12,3 +15,66 @@ def notify_user(*, user, kind, message, data=None) -> Notification:
         note = Notification.objects.create(user=user, kind=kind, message=message[:500], data=data or {})
         notify.notify_users([user.pk], events.notification(note))
     return note
+
+
+# --- friends -------------------------------------------------------------------------------------
+class AlreadyFriends(Conflict):
+    default_detail = "You are already friends."
+    default_code = "already_friends"
+
+
+class RequestPending(Conflict):
+    default_detail = "They already sent you a friend request: accept it instead."
+    default_code = "request_pending"
+
+
+def are_friends(a_id, b_id) -> bool:
+    return FriendRequest.objects.filter(
+        Q(from_user_id=a_id, to_user_id=b_id) | Q(from_user_id=b_id, to_user_id=a_id),
+        status=FriendRequest.Status.ACCEPTED,
+    ).exists()
+
+
+def send_friend_request(*, actor, target) -> tuple[FriendRequest, bool]:
+    """Ask `target` to be friends; (request, created). Asking again while pending changes nothing."""
+    if target.pk == actor.pk:
+        raise ValidationFailed(details={"to": ["You cannot befriend yourself."]})
+    with transaction.atomic():
+        if are_friends(actor.pk, target.pk):
+            raise AlreadyFriends()
+        if FriendRequest.objects.filter(from_user=target, to_user=actor, status=FriendRequest.Status.PENDING).exists():
+            raise RequestPending()
+        request, created = FriendRequest.objects.select_for_update().get_or_create(from_user=actor, to_user=target)
+        if not created and request.status == FriendRequest.Status.PENDING:
+            return request, False
+        if not created:  # declined before: ask again
+            request.status, request.responded_at = FriendRequest.Status.PENDING, None
+            request.save(update_fields=["status", "responded_at"])
+        notify.notify_users([target.pk], events.friendrequest(request.pk, actor))
+        notify_user(user=target, kind="friendrequest", message=f"{actor.display_name} sent you a friend request.",
+                    data={"requestid": request.pk, "from": actor.pk})
+        return request, True
+
+
+def respond_to_friend_request(*, actor, request, accept) -> FriendRequest:
+    with transaction.atomic():
+        request = FriendRequest.objects.select_for_update().select_related("from_user").get(pk=request.pk)
+        if request.to_user_id != actor.pk:
+            raise Forbidden("Only the person asked can answer this request.")
+        if request.status != FriendRequest.Status.PENDING:
+            raise Conflict(f"This request was already {request.status}.")
+        request.status = FriendRequest.Status.ACCEPTED if accept else FriendRequest.Status.DECLINED
+        request.responded_at = timezone.now()
+        request.save(update_fields=["status", "responded_at"])
+        if accept:
+            notify_user(user=request.from_user, kind="friendaccept",
+                        message=f"{actor.display_name} accepted your friend request.",
+                        data={"requestid": request.pk, "userid": actor.pk})
+        return request
+
+
+def mark_notifications_read(*, actor, ids=None, all_=False) -> int:
+    qs = Notification.objects.filter(user=actor, read=False)
+    if not all_:
+        qs = qs.filter(pk__in=ids or [])
+    return qs.update(read=True)

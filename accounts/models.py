@@ -55,3 +55,6 @@ class FriendRequest(models.Model):
             models.CheckConstraint(condition=~models.Q(from_user=models.F("to_user")), name="no_self_friendship"),
         ]
         indexes = [models.Index(fields=["to_user", "status"])]
+
+    def __str__(self):
+        return f"{self.from_user_id} -> {self.to_user_id} ({self.status})"

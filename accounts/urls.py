@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from accounts import views
+from config.params import IdConverter
+
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="register"),
@@ -8,4 +11,17 @@ urlpatterns = [
     path("auth/refresh/", views.RefreshView.as_view(), name="refresh"),
     path("auth/logout/", views.LogoutView.as_view(), name="logout"),
     path("auth/is-user/", views.IsUserView.as_view(), name="is-user"),
+]
+
+from accounts import social_views  # noqa: E402
+
+urlpatterns += [
+    path("friends/", social_views.FriendsView.as_view(), name="friends"),
+    path("friends/requests/", social_views.FriendRequestsView.as_view(), name="friend-requests"),
+    path("friends/requests/<id:pk>/accept/", social_views.FriendRequestAnswerView.as_view(accept=True),
+         name="friend-request-accept"),
+    path("friends/requests/<id:pk>/decline/", social_views.FriendRequestAnswerView.as_view(accept=False),
+         name="friend-request-decline"),
+    path("notifications/", social_views.NotificationsView.as_view(), name="notifications"),
+    path("notifications/read/", social_views.NotificationsReadView.as_view(), name="notifications-read"),
 ]

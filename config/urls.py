@@ -10,6 +10,8 @@ from relay.views import asyncapi
 
 api_patterns = [
     path("", include("accounts.urls")),
+    path("", include("groups.urls")),
+    path("", include("posts.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("asyncapi/", asyncapi, name="asyncapi"),

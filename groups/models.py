@@ -52,6 +52,9 @@ class Ban(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "user"], name="one_ban_per_user")]
 
+    def __str__(self):
+        return f"{self.user_id} banned from {self.group_id}"
+
 
 class Message(models.Model):
     """A group message (`group` set) or a direct message (`recipient` set), never both.

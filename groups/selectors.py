@@ -1,6 +1,7 @@
 """Reads about groups and messages, shared by REST, the relay and the admin."""
 
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from config.errors import NotFound
 from groups.models import Group, Membership, Message
@@ -17,8 +18,18 @@ def membership(user, group):
 
 
 def visible_groups(user):
-    """Public groups and the caller's groups."""
-    return Group.objects.filter(Q(is_private=False) | Q(memberships__user=user)).distinct()
+    """Public groups and the caller's groups, with `members_count` and the caller's `my_role`."""
+    mine = Membership.objects.filter(user=user)
+    counts = (Membership.objects.filter(group=OuterRef("pk")).order_by().values("group")
+              .annotate(n=Count("id")).values("n"))
+    return (Group.objects.filter(Q(is_private=False) | Q(pk__in=mine.values("group_id")))
+            .select_related("owner")
+            .annotate(members_count=Coalesce(Subquery(counts), 0),
+                      my_role=Subquery(mine.filter(group=OuterRef("pk")).values("role")[:1])))
+
+
+def group_members(group):
+    return Membership.objects.filter(group=group).select_related("user").order_by("id")
 
 
 def access_group(user, group_id, *, lock=False) -> Group:

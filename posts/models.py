@@ -29,3 +29,6 @@ class Like(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["post", "user"], name="one_like_per_user")]
+
+    def __str__(self):
+        return f"{self.user_id} likes {self.post_id}"

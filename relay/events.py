@@ -79,12 +79,9 @@ def _user(user):
 
 def message(msg):
     """`sendmessage` for a stored message (group or direct); `msg.sender` is loaded."""
-    fields = {"id": msg.pk, "from": _user(msg.sender), "message": msg.body, "created_at": iso(msg.created_at)}
-    if msg.group_id is not None:
-        fields["groupid"] = msg.group_id
-    else:
-        fields["to"] = msg.recipient_id
-    return frame("sendmessage", **fields)
+    from groups.serializers import message_dict
+
+    return frame("sendmessage", **message_dict(msg))
 
 
 def join(group_id, user):

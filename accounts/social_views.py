@@ -1,0 +1,139 @@
+"""Friends and notifications (SPEC §5)."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from accounts import actions
+from accounts.models import FriendRequest, Notification
+from accounts.serializers import UserSerializer, user_dict
+from config.errors import NotFound, ValidationFailed
+from config.params import flag_param
+from relay.frames import IdField
+from relay.presence import online_user_ids
+
+
+class ToSerializer(serializers.Serializer):
+    to = IdField()
+
+
+class FriendRequestSerializer(serializers.ModelSerializer):
+    from_user = UserSerializer(read_only=True)
+    to_user = UserSerializer(read_only=True)
+
+    class Meta:
+        model = FriendRequest
+        fields = ["id", "from_user", "to_user", "status", "created_at", "responded_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["from"] = data["from_user"]
+        data["to"] = data["to_user"]
+        return data
+
+
+class FriendSerializer(serializers.Serializer):
+    user = UserSerializer()
+    since = serializers.DateTimeField()
+    online = serializers.BooleanField()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "message", "data", "read", "created_at"]
+
+
+class ReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=IdField(), required=False, max_length=1000)
+    all = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if not attrs.get("all") and not attrs.get("ids"):
+            raise serializers.ValidationError({"ids": ["Give `ids` (a list) or `all: true`."]})
+        return attrs
+
+
+class FriendRequestsView(GenericAPIView):
+    """Send a friend request; list your pending requests (`?direction=incoming|outgoing`)."""
+
+    serializer_class = FriendRequestSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("direction", str, enum=["incoming", "outgoing"])])
+    def get(self, request):
+        direction = request.query_params.get("direction", "incoming")
+        if direction not in ("incoming", "outgoing"):
+            raise ValidationFailed(details={"direction": ["Must be `incoming` or `outgoing`."]})
+        mine = {"to_user": request.user} if direction == "incoming" else {"from_user": request.user}
+        qs = FriendRequest.objects.filter(status=FriendRequest.Status.PENDING, **mine).select_related(
+            "from_user", "to_user")
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=ToSerializer, responses={201: FriendRequestSerializer})
+    def post(self, request):
+        data = ToSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = get_user_model().objects.filter(pk=data.validated_data["to"], is_active=True).first()
+        if target is None:
+            raise NotFound("No such user.")
+        friend_request, created = actions.send_friend_request(actor=request.user, target=target)
+        return Response(self.get_serializer(friend_request).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class FriendRequestAnswerView(GenericAPIView):
+    serializer_class = FriendRequestSerializer
+    accept = True
+
+    @extend_schema(request=None)
+    def post(self, request, pk):
+        # Only the two people involved may know the request exists.
+        friend_request = FriendRequest.objects.filter(
+            Q(to_user=request.user) | Q(from_user=request.user), pk=pk).first()
+        if friend_request is None:
+            raise NotFound("No such friend request.")
+        answered = actions.respond_to_friend_request(actor=request.user, request=friend_request, accept=self.accept)
+        return Response(self.get_serializer(answered).data)
+
+
+class FriendsView(GenericAPIView):
+    serializer_class = FriendSerializer
+
+    def get(self, request):
+        me = request.user
+        qs = FriendRequest.objects.filter(Q(from_user=me) | Q(to_user=me), status=FriendRequest.Status.ACCEPTED)
+        page = self.paginate_queryset(qs.select_related("from_user", "to_user"))
+        friends = [(r.to_user if r.from_user_id == me.pk else r.from_user, r.responded_at or r.created_at)
+                   for r in page]
+        online = online_user_ids([u.pk for u, _ in friends])
+        rows = [{"user": user_dict(u), "since": since, "online": u.pk in online} for u, since in friends]
+        return self.get_paginated_response(FriendSerializer(rows, many=True).data)
+
+
+class NotificationsView(GenericAPIView):
+    serializer_class = NotificationSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("unread", bool)])
+    def get(self, request):
+        qs = Notification.objects.filter(user=request.user)
+        if flag_param(request, "unread"):
+            qs = qs.filter(read=False)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class NotificationsReadView(GenericAPIView):
+    serializer_class = ReadSerializer
+
+    @extend_schema(request=ReadSerializer,
+                   responses={200: inline_serializer("ReadResult", {"updated": serializers.IntegerField()})})
+    def post(self, request):
+        data = ReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = actions.mark_notifications_read(actor=request.user, ids=data.validated_data.get("ids"),
+                                                  all_=data.validated_data["all"])
+        return Response({"updated": updated})

@@ -1,0 +1,166 @@
+"""Group, membership and message endpoints (SPEC §3 and §5). Thin: actions hold the rules."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from config.errors import Forbidden, NotFound
+from config.params import flag_param, id_param
+from groups import actions
+from groups import serializers as s
+from groups.models import Message
+from groups.selectors import access_group, group_members, membership, visible_groups
+from relay.presence import online_user_ids
+
+
+def _input(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _target_user(user_id):
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+class GroupViewSet(viewsets.GenericViewSet):
+    """Groups: list, create, read, edit, delete, and the membership verbs."""
+
+    serializer_class = s.GroupSerializer
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return visible_groups(self.request.user)
+
+    def get_group(self):
+        group_id = self.kwargs["pk"]
+        access_group(self.request.user, group_id)  # NotFound for hidden groups, as for missing ones
+        return get_object_or_404(self.get_queryset(), pk=group_id)
+
+    @extend_schema(parameters=[OpenApiParameter("mine", bool), OpenApiParameter("q", str)])
+    def list(self, request):
+        qs = self.get_queryset()
+        if flag_param(request, "mine"):
+            qs = qs.filter(my_role__isnull=False)
+        q = request.query_params.get("q", "").strip()
+        if q:
+            qs = qs.filter(name__icontains=q[:100])
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def create(self, request):
+        data = _input(s.GroupSerializer, request)
+        group = actions.create_group(actor=request.user, **data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=group.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_group()).data)
+
+    def partial_update(self, request, pk=None):
+        group = self.get_group()
+        serializer = s.GroupSerializer(group, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        actions.update_group(actor=request.user, group=group, **serializer.validated_data)
+        return Response(self.get_serializer(self.get_group()).data)
+
+    def destroy(self, request, pk=None):
+        actions.delete_group(actor=request.user, group=self.get_group())
+        return Response(None)
+
+    @extend_schema(request=None, responses=s.MembershipResultSerializer)
+    @action(detail=True, methods=["post"])
+    def join(self, request, pk=None):
+        changed = actions.join_group(actor=request.user, group=self.get_group())
+        return Response({"groupid": int(pk), "changed": changed})
+
+    @extend_schema(request=None, responses=s.MembershipResultSerializer)
+    @action(detail=True, methods=["post"])
+    def leave(self, request, pk=None):
+        changed = actions.leave_group(actor=request.user, group=self.get_group())
+        return Response({"groupid": int(pk), "changed": changed})
+
+    @extend_schema(request=s.KickSerializer, responses=s.MembershipResultSerializer)
+    @action(detail=True, methods=["post"])
+    def kick(self, request, pk=None):
+        group = self.get_group()
+        data = _input(s.KickSerializer, request)
+        changed = actions.kick_member(actor=request.user, group=group, target=_target_user(data["user_id"]),
+                                      ban=data["ban"])
+        return Response({"groupid": group.pk, "userid": data["user_id"], "ban": data["ban"], "changed": changed})
+
+    @extend_schema(methods=["get"], responses=s.MemberSerializer(many=True))
+    @extend_schema(methods=["post"], request=s.UserIdSerializer, responses=s.MembershipResultSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def members(self, request, pk=None):
+        group = self.get_group()
+        if request.method == "POST":
+            data = _input(s.UserIdSerializer, request)
+            changed = actions.add_member(actor=request.user, group=group, target=_target_user(data["user_id"]))
+            return Response({"groupid": group.pk, "userid": data["user_id"], "changed": changed},
+                            status=status.HTTP_201_CREATED if changed else status.HTTP_200_OK)
+        if membership(request.user, group) is None:
+            raise Forbidden("Only members can see the member list.")
+        page = self.paginate_queryset(group_members(group).order_by("-id"))
+        online = online_user_ids([m.user_id for m in page])
+        rows = [{"user": m.user, "role": m.role, "joined_at": m.joined_at, "online": m.user_id in online}
+                for m in page]
+        return self.get_paginated_response(s.MemberSerializer(rows, many=True).data)
+
+    @extend_schema(request=s.RoleSerializer, responses=s.MemberSerializer)
+    @action(detail=True, methods=["patch"], url_path=r"members/(?P<user_id>[0-9]{1,18})")
+    def member(self, request, pk=None, user_id=None):
+        group = self.get_group()
+        data = _input(s.RoleSerializer, request)
+        m = actions.set_role(actor=request.user, group=group, target=_target_user(int(user_id)), role=data["role"])
+        return Response(s.MemberSerializer({"user": m.user, "role": m.role, "joined_at": m.joined_at,
+                                            "online": bool(online_user_ids([m.user_id]))}).data)
+
+    @extend_schema(methods=["get"], parameters=[OpenApiParameter("before", int)],
+                   responses=s.MessageOutSerializer(many=True))
+    @extend_schema(methods=["post"], request=s.SendMessageSerializer, responses={201: s.MessageOutSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def messages(self, request, pk=None):
+        group = self.get_group()
+        if request.method == "POST":
+            data = _input(s.SendMessageSerializer, request)
+            msg = actions.send_message(actor=request.user, body=data["message"], group_id=group.pk)
+            return Response(s.message_dict(msg), status=status.HTTP_201_CREATED)
+        if membership(request.user, group) is None:
+            raise Forbidden("Only members can read the messages.")
+        qs = group.messages.select_related("sender")
+        return _message_page(self, request, qs)
+
+
+def _message_page(view, request, qs):
+    before = id_param(request, "before")
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    page = view.paginate_queryset(qs)
+    return view.get_paginated_response([s.message_dict(m) for m in page])
+
+
+class DirectMessagesView(GenericAPIView):
+    """Direct messages: the conversation with one user, and sending."""
+
+    @extend_schema(parameters=[OpenApiParameter("with", int, required=True), OpenApiParameter("before", int)],
+                   responses=s.MessageOutSerializer(many=True))
+    def get(self, request):
+        other = id_param(request, "with", required=True)
+        me = request.user.pk
+        qs = Message.objects.filter(Q(sender_id=me, recipient_id=other) | Q(sender_id=other, recipient_id=me))
+        return _message_page(self, request, qs.select_related("sender"))
+
+    @extend_schema(request=s.DirectMessageSerializer, responses={201: s.MessageOutSerializer})
+    def post(self, request):
+        data = _input(s.DirectMessageSerializer, request)
+        msg = actions.send_message(actor=request.user, body=data["message"], to_id=data["to"])
+        return Response(s.message_dict(msg), status=status.HTTP_201_CREATED)
