@@ -22,11 +22,29 @@ def user_dict(user):
     return {"id": user.pk, "username": user.username, "display_name": user.display_name or user.username}
 
 
+class StrictStringMixin:
+    """Refuse numbers instead of silently turning them into strings (DRF's CharField does)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    """A CharField that accepts only JSON strings."""
+
+
+class StrictEmailField(StrictStringMixin, serializers.EmailField):
+    """An EmailField that accepts only JSON strings."""
+
+
 class RegisterSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
-    display_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    username = StrictCharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
+    # 254 is the model column: a longer address would fail in the database (PostgreSQL), not here.
+    email = StrictEmailField(max_length=254, required=False, allow_blank=True, default="")
+    display_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
 
     def validate_username(self, value):
         if User.objects.filter(username__iexact=value).exists():
@@ -44,12 +62,12 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=4096)
+    refresh = StrictCharField(max_length=4096)
 
 
 class SocketConfigSerializer(serializers.Serializer):

@@ -35,7 +35,7 @@ def issue_ticket(user) -> Ticket:
 
 def consume_ticket(ticket) -> int | None:
     """The user id the ticket was issued to, or None; a ticket answers once."""
-    if not isinstance(ticket, str) or not _SHAPE.match(ticket):
+    if not isinstance(ticket, str) or not _SHAPE.fullmatch(ticket):  # `$` alone lets "...\n" through
         return None
     key = _PREFIX + ticket
     user_id = cache.get(key)

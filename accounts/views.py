@@ -104,8 +104,8 @@ class RefreshView(APIView):
         serializer = TokenRefreshSerializer(data={"refresh": request.data["refresh"]})
         try:
             serializer.is_valid(raise_exception=True)
-        except (TokenError, AuthenticationFailed) as exc:
-            # Expired, malformed, blacklisted (reused after rotation), or its user is inactive.
+        except (TokenError, AuthenticationFailed, User.DoesNotExist) as exc:
+            # Expired, malformed, blacklisted (reused after rotation), or its user is inactive or gone.
             raise errors.InvalidToken() from exc
         return Response({"access": serializer.validated_data["access"],
                          "refresh": serializer.validated_data["refresh"]})

@@ -152,7 +152,7 @@ def envelope_schema_hook(result, generator, request, public):
         for operation in path.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            for code, response in operation["responses"].items():
+            for response in operation["responses"].values():
                 content = response.get("content", {})
                 for media in content.values():
                     inner = media.get("schema")

@@ -1,0 +1,95 @@
+"""config.settings read from the environment: refuses unsafe or unknown values, runs with none at all.
+
+Each case starts a fresh interpreter, since settings are read once per process.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEV_SECRET_KEY = "django-insecure-kirimin-development-key-do-not-use-in-production"
+STRONG_SECRET_KEY = "k" * 20 + "Xq9-rT_4vLp2sWm8zN6bYc3dH1fJ7gK5"
+
+SETUP = "import django; django.setup()"
+DESCRIBE = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'cache': s.CACHES['default']['BACKEND'], "
+    "'layer': s.CHANNEL_LAYERS['default']['BACKEND'], 'debug': s.DEBUG}))"
+)
+
+
+def run(*args, **env):
+    """Run python `args` in the project root with the current environment changed by `env` (None unsets)."""
+    environ = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    for name, value in env.items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=environ, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_debug_off_without_secret_key_refuses_to_start():
+    result = run("-c", SETUP, DEBUG="0", SECRET_KEY=None)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_debug_off_with_the_development_secret_key_refuses_to_start():
+    result = run("-c", SETUP, DEBUG="0", SECRET_KEY=DEV_SECRET_KEY)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_debug_off_with_a_secret_key_starts():
+    result = run("manage.py", "check", DEBUG="0", SECRET_KEY=STRONG_SECRET_KEY)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified" in result.stdout
+
+
+def test_debug_on_without_secret_key_starts():
+    result = run("-c", SETUP, DEBUG="1", SECRET_KEY=None)
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_unknown_relay_layer_is_refused_when_redis_is_used():
+    result = run("-c", SETUP, RELAY_LAYER="bogus", REDIS_URL="redis://127.0.0.1:6379/0")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "RELAY_LAYER" in result.stderr and "bogus" in result.stderr
+
+
+@pytest.mark.parametrize("layer, backend", [("core", "relay.layers.RedisChannelLayer"),
+                                            ("pubsub", "channels_redis.pubsub.RedisPubSubChannelLayer")])
+def test_redis_url_switches_the_cache_and_the_channel_layer(layer, backend):
+    result = run("-c", DESCRIBE, REDIS_URL="redis://127.0.0.1:6379/0", RELAY_LAYER=layer)
+    assert result.returncode == 0, result.stderr
+    described = json.loads(result.stdout.strip().splitlines()[-1])
+    assert described["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert described["layer"] == backend
+
+
+def test_with_no_environment_it_runs_on_sqlite_and_in_memory():
+    result = run("-c", DESCRIBE, DATABASE_URL=None, REDIS_URL=None, RELAY_LAYER=None, DEBUG=None,
+                 SECRET_KEY=None)
+    assert result.returncode == 0, result.stderr
+    described = json.loads(result.stdout.strip().splitlines()[-1])
+    assert described == {
+        "db": "django.db.backends.sqlite3",
+        "cache": "django.core.cache.backends.locmem.LocMemCache",
+        "layer": "channels.layers.InMemoryChannelLayer",
+        "debug": True,
+    }
+
+
+def test_database_url_switches_to_postgresql():
+    result = run("-c", DESCRIBE, DATABASE_URL="postgres://kirimin@db.invalid:5432/kirimin")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["db"] == "django.db.backends.postgresql"
