@@ -231,8 +231,6 @@ RELAY_MAX_FRAME_BYTES = env.int("RELAY_MAX_FRAME_BYTES", default=65536)
 RELAY_RATE = env.float("RELAY_RATE", default=20.0)
 RELAY_BURST = env.int("RELAY_BURST", default=40)
 RELAY_MAX_SOCKETS_PER_USER = env.int("RELAY_MAX_SOCKETS_PER_USER", default=10)
-# Server pings a socket idle this long; a socket silent for twice as long is closed.
-RELAY_IDLE_TIMEOUT = env.int("RELAY_IDLE_TIMEOUT", default=60)
 # How long a crashed process keeps its users "online" at most.
 RELAY_PRESENCE_TTL = env.int("RELAY_PRESENCE_TTL", default=30)
 
