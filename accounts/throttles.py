@@ -1,5 +1,7 @@
 """Throttles for the unauthenticated account endpoints."""
 
+import hashlib
+
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -23,7 +25,9 @@ class FailedLoginThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         username = str(request.data.get("username", ""))[:150].lower() if hasattr(request.data, "get") else ""
-        return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{username}"}
+        # Hashed: a username may hold any character, a cache key may not.
+        digest = hashlib.sha256(username.encode()).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{digest}"}
 
     def allow_request(self, request, view):
         if self.rate is None:

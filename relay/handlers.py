@@ -7,14 +7,33 @@ or None when the frame needs no answer.
 
 from typing import NamedTuple
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 
 from config.errors import NotFound
 from groups import actions as group_actions
 from groups import selectors as group_selectors
 from relay import auth, events
 from relay import frames as f
-from relay.notify import channel_topic
+from relay.notify import channel_topic, deferred_sends, run_deferred
+
+
+def action(fn):
+    """Run a domain action from a handler: in a pooled worker thread (actions of different
+    sockets run in parallel, each thread with its own DB connection), then send the
+    events it scheduled from here, on the event loop."""
+    in_thread = DatabaseSyncToAsync(fn, thread_sensitive=False)
+
+    async def run(*args, **kwargs):
+        collected = []
+        token = deferred_sends.set(collected)
+        try:
+            return await in_thread(*args, **kwargs)
+        finally:
+            # Whatever committed is relayed, even if the action failed afterwards.
+            deferred_sends.reset(token)
+            await run_deferred(collected)
+
+    return run
 
 
 class Route(NamedTuple):
@@ -96,7 +115,7 @@ async def unsubscribe(consumer, data):
 
 
 # --- domain frames: the same actions as REST -------------------------------------------------------
-@database_sync_to_async
+@action
 def _send_message(user, data):
     msg = group_actions.send_message(actor=user, body=data["message"], group_id=data.get("groupid"),
                                      to_id=data.get("to"))
@@ -107,10 +126,10 @@ async def sendmessage(consumer, data):
     return events.ack(id=await _send_message(consumer.user, data))
 
 
-@database_sync_to_async
-def _group_action(action, user, group_id, **kwargs):
+@action
+def _group_action(verb, user, group_id, **kwargs):
     group = group_selectors.access_group(user, group_id)
-    return action(actor=user, group=group, **kwargs)
+    return verb(actor=user, group=group, **kwargs)
 
 
 async def join(consumer, data):
@@ -123,7 +142,7 @@ async def leave(consumer, data):
     return events.ack(groupid=data["groupid"], changed=changed)
 
 
-@database_sync_to_async
+@action
 def _kick(user, data):
     from django.contrib.auth import get_user_model
 
@@ -142,16 +161,15 @@ async def kick(consumer, data):
 async def typing(consumer, data):
     if not consumer.allow_typing():
         return events.error("rate_limited", "Typing indicators are limited to a few per second.")
-    await database_sync_to_async(group_actions.relay_typing)(actor=consumer.user, group_id=data.get("groupid"),
-                                                             to_id=data.get("to"))
+    await action(group_actions.relay_typing)(actor=consumer.user, group_id=data.get("groupid"),
+                                             to_id=data.get("to"))
     return events.ack() if "ref" in data else None
 
 
 async def postlike(consumer, data):
     from posts.actions import like_post_by_id
 
-    result = await database_sync_to_async(like_post_by_id)(actor=consumer.user, post_id=data["postid"],
-                                                           liked=data["liked"])
+    result = await action(like_post_by_id)(actor=consumer.user, post_id=data["postid"], liked=data["liked"])
     return events.ack(**result)
 
 

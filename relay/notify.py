@@ -15,6 +15,7 @@ Sync forms are for actions and views; the `a`-prefixed forms are for async
 code that is not inside a transaction.
 """
 
+import contextvars
 import uuid
 from collections import defaultdict
 
@@ -70,11 +71,34 @@ async def _send_to_clients(layer, client_ids, text):
         await layer.send(channel, {"type": "relay.client", "c": ids, "text": text})
 
 
+# Set by relay handlers around an action run in a worker thread: sends scheduled by that
+# action are collected here after commit and awaited by the handler on the event loop,
+# instead of each blocking the worker thread on a hop back to the loop.
+deferred_sends = contextvars.ContextVar("deferred_sends", default=None)
+
+
+def _after_commit(coroutine_function, *args, **kwargs):
+    def run():
+        collected = deferred_sends.get()
+        if collected is not None:
+            collected.append((coroutine_function, args, kwargs))
+        else:
+            async_to_sync(coroutine_function)(*args, **kwargs)
+
+    transaction.on_commit(run)
+
+
+async def run_deferred(collected):
+    """Send what an action scheduled (called by the relay handler once the action returned)."""
+    for coroutine_function, args, kwargs in collected:
+        await coroutine_function(*args, **kwargs)
+
+
 def send_event_on_commit(**kwargs):
     """Schedule `send_event_rollback_unsafe(**kwargs)` for after the current transaction commits."""
     event = kwargs["event"]
     encode(event)  # fail here, at the call site, if the payload cannot be sent
-    transaction.on_commit(lambda: async_to_sync(send_event_rollback_unsafe)(**kwargs))
+    _after_commit(send_event_rollback_unsafe, **kwargs)
 
 
 def notify_users(user_ids, event, **options):
@@ -123,12 +147,12 @@ def add_member_sockets(user_id, group_id, event=None):
     `event` (e.g. the `join` frame) is delivered to those sockets right after they
     join, so they get it exactly once; send it to the group with `exclude_users=[user_id]`.
     """
-    transaction.on_commit(lambda: async_to_sync(_membership_now)("add", user_id, group_id, event))
+    _after_commit(_membership_now, "add", user_id, group_id, event)
 
 
 def remove_member_sockets(user_id, group_id, event=None):
     """After commit: every open socket of the user stops receiving the group's events, then gets `event`."""
-    transaction.on_commit(lambda: async_to_sync(_membership_now)("remove", user_id, group_id, event))
+    _after_commit(_membership_now, "remove", user_id, group_id, event)
 
 
 async def _close_now(user_id, code):
@@ -138,4 +162,4 @@ async def _close_now(user_id, code):
 
 def close_user_sockets(user_id, code=4403):
     """After commit: close every open socket of the user (deactivation, ban)."""
-    transaction.on_commit(lambda: async_to_sync(_close_now)(user_id, code))
+    _after_commit(_close_now, user_id, code)

@@ -78,11 +78,6 @@ def test_a_non_json_body_is_an_unsupported_media_type_envelope_everywhere(anon, 
         "unsupported_media_type")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DRF's JSONParser lets json's RecursionError through as a 500; config/parsers.JSONParser "
-           "fixes it once config/settings.py lists it in REST_FRAMEWORK['DEFAULT_PARSER_CLASSES']",
-)
 @pytest.mark.parametrize("path", POST_ENDPOINTS)
 def test_deeply_nested_json_is_an_invalid_json_envelope(anon, db, path):
     err(anon.post(path, "[" * 100_000 + "]" * 100_000, content_type="application/json"), 400, "invalid_json")
