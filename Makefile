@@ -21,12 +21,21 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[test]"
 	@touch $@ $(VENV)/.installed-run
 
+$(VENV)/.installed-bench: pyproject.toml bench/package-lock.json | $(BIN)/python
+	$(PIP) install -e ".[test,bench]"
+	cd bench && npm ci --no-audit --no-fund --silent
+	@touch $@
+
 run: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The WebSocket benchmark (needs node and the local PostgreSQL and Redis); see docs/performance.md.
+bench: $(VENV)/.installed-bench
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -1,0 +1,420 @@
+"""Kirimin's WebSocket benchmark: one command, every server under test, one report.
+
+    make bench                 # full run (~10 minutes), writes docs/bench.json, docs/bench.md, docs/bench.png
+    make bench BENCH_ARGS=--quick   # a tiny smoke run (CI), writes to bench/out/
+
+It starts what it needs: Kirimin (daphne, PostgreSQL + Redis, real users and real
+one-time tickets), the Channels tutorial consumer and a socket.io 4 room server as
+peers, and one Node load generator (bench/gen.mjs) that drives all of them alike.
+It reads the CPU time each side used, so a reader can see whether the generator
+was the bottleneck. PostgreSQL and Redis must be running locally (as in CI).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
+PG_DB = "kirimin_bench"
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+SERVER_ENV = {
+    "DATABASE_URL": PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_DB,
+    "REDIS_URL": REDIS,
+    "DEBUG": "0",
+    "SECRET_KEY": "kirimin-bench-secret-key-not-for-production-0123456789",
+    "ALLOWED_HOSTS": "*",
+    "FAST_PASSWORD_HASHER": "1",
+    "LOG_LEVEL": "WARNING",
+    # The bench sender legitimately sends 100 frames/s.
+    "RELAY_RATE": "100000",
+    "RELAY_BURST": "100000",
+    "RELAY_MAX_SOCKETS_PER_USER": "100",
+}
+os.environ.update(SERVER_ENV)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+sys.path.insert(0, str(ROOT))
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+# --- services -----------------------------------------------------------------------------------
+def reset_database():
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {PG_DB}")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)
+
+
+def flush_redis():
+    import redis
+
+    redis.Redis.from_url(REDIS).flushdb()
+
+
+class Proc:
+    """A server under test."""
+
+    def __init__(self, name, argv, port, cwd=ROOT, env=None, health="/healthz/"):
+        self.name, self.port = name, port
+        (BENCH / "out").mkdir(exist_ok=True)
+        self.log = BENCH / "out" / f"{name.replace('/', '-')}-{port}.log"
+        self.popen = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+                                      stderr=self.log.open("w"), start_new_session=True)
+        self.ps = psutil.Process(self.popen.pid)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{name} exited: {self.log.read_text()[-2000:]}")
+            try:
+                if health is None:
+                    with __import__("socket").create_connection(("127.0.0.1", port), timeout=1):
+                        return
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{name} did not come up on {port}")
+
+    def cpu(self):
+        t = self.ps.cpu_times()
+        return t.user + t.system
+
+    def rss_mb(self):
+        return self.ps.memory_info().rss / 2**20
+
+    def stop(self):
+        try:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            self.popen.wait(10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+
+
+def kirimin(port, server="daphne", **env):
+    if server == "uvicorn":
+        argv = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+                "--port", str(port), "--ws", "websockets", "--log-level", "warning", "--no-access-log"]
+    else:
+        argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+    proc = Proc(f"kirimin/{server}", argv, port, env=env)
+    if os.environ.get("BENCH_PYSPY"):  # profile the server under load: BENCH_PYSPY=out.svg
+        subprocess.Popen(["py-spy", "record", "-o", os.environ["BENCH_PYSPY"], "-p", str(proc.popen.pid),
+                          "-d", "8", "-f", "raw" if os.environ["BENCH_PYSPY"].endswith(".txt") else "flamegraph",
+                          "--threads", "--gil", "-r", "250"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc
+
+
+def channels_peer(port, layer="core"):
+    argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "asgi:application"]
+    return Proc("channels-tutorial", argv, port, cwd=BENCH / "peers" / "channels_tutorial",
+                env={"PEER_LAYER": layer, "DJANGO_SETTINGS_MODULE": "settings"}, health=None)
+
+
+def socketio_peer(port):
+    return Proc("socket.io", ["node", str(BENCH / "peers" / "socketio" / "server.js")], port,
+                env={"PORT": str(port)}, health=None)
+
+
+# --- Kirimin fixtures: real users, real group, real tickets ---------------------------------------
+_users = []
+
+
+def seed_users(n):
+    from accounts.models import User
+
+    while len(_users) < n:
+        batch = [User(username=f"bench{len(_users) + i}", display_name=f"Bench {len(_users) + i}")
+                 for i in range(min(1000, n - len(_users)))]
+        for u in batch:
+            u.set_unusable_password()
+        _users.extend(User.objects.bulk_create(batch))
+    return _users[:n]
+
+
+def seed_group(members):
+    from groups.models import Group, Membership, Role
+
+    group = Group.objects.create(name=f"bench-{len(members)}-{time.time()}", owner=members[0])
+    Membership.objects.bulk_create([Membership(group=group, user=u, role=Role.OWNER if i == 0 else Role.MEMBER)
+                                    for i, u in enumerate(members)])
+    return group
+
+
+def ticket_urls(users, ports):
+    from accounts.tickets import issue_ticket
+
+    return [f"ws://127.0.0.1:{ports[i % len(ports)]}/ws/?id={issue_ticket(u).id}" for i, u in enumerate(users)]
+
+
+# --- the generator ---------------------------------------------------------------------------------
+def generate(config, procs, on_ready=None):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(config, f)
+    gen = subprocess.Popen(["node", str(BENCH / "gen.mjs"), f.name], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True)
+    gen_ps = psutil.Process(gen.pid)
+    cpu0 = {p.name: p.cpu() for p in procs}
+    t0 = time.time()
+    result, gen_cpu = None, 0.0
+    for line in gen.stdout:
+        if line.startswith("READY"):
+            extra = on_ready() if on_ready else {}
+            gen.stdin.write("go\n")
+            gen.stdin.flush()
+        elif line.startswith("RESULT "):
+            t = gen_ps.cpu_times()
+            gen_cpu = t.user + t.system
+            result = json.loads(line[7:])
+            if on_ready:
+                result.update(extra)
+    gen.wait(30)
+    os.unlink(f.name)
+    wall = time.time() - t0
+    result["cpu"] = {"wall_s": round(wall, 1), "generator_s": round(gen_cpu, 1),
+                     **{f"{p.name}_s": round(p.cpu() - cpu0[p.name], 1) for p in procs}}
+    return result
+
+
+# --- scenarios --------------------------------------------------------------------------------------
+def s1_fanout(target, members, rate, duration, *, processes=1, server="daphne"):
+    ports = [8401 + i for i in range(processes)]
+    procs = []
+    try:
+        if target == "kirimin":
+            users = seed_users(members)
+            group = seed_group(users)
+            procs = [kirimin(p, server) for p in ports]
+            config = {"target": "kirimin", "urls": ticket_urls(users, ports), "groupid": group.pk}
+        elif target == "channels":
+            procs = [channels_peer(ports[0])]
+            config = {"target": "channels", "base": f"ws://127.0.0.1:{ports[0]}"}
+        else:
+            procs = [socketio_peer(ports[0])]
+            config = {"target": "socketio", "base": f"http://127.0.0.1:{ports[0]}"}
+        config.update(scenario="fanout", members=members, rate=rate, duration=duration)
+        return generate(config, procs)
+    finally:
+        for p in procs:
+            p.stop()
+        flush_redis()
+
+
+def s2_throughput(target, pairs, duration, window=10, server="daphne"):
+    port = 8411
+    procs = []
+    try:
+        if target == "kirimin":
+            from groups.models import Message
+
+            users = seed_users(2 * pairs)
+            before = Message.objects.count()
+            procs = [kirimin(port, server)]
+            config = {"target": "kirimin", "urls": ticket_urls(users, [port]), "user_ids": [u.pk for u in users]}
+        elif target == "channels":
+            procs = [channels_peer(port)]
+            config = {"target": "channels", "base": f"ws://127.0.0.1:{port}"}
+        else:
+            procs = [socketio_peer(port)]
+            config = {"target": "socketio", "base": f"http://127.0.0.1:{port}"}
+        config.update(scenario="throughput", pairs=pairs, window=window, duration=duration)
+        result = generate(config, procs)
+        if target == "kirimin":
+            result["stored"] = Message.objects.count() - before
+        return result
+    finally:
+        for p in procs:
+            p.stop()
+        flush_redis()
+
+
+def s3_connect(target, sockets, server="daphne"):
+    port = 8421
+    procs = []
+    try:
+        if target == "kirimin":
+            users = seed_users(sockets)
+            procs = [kirimin(port, server)]
+            config = {"target": "kirimin", "urls": ticket_urls(users, [port])}
+        elif target == "channels":
+            procs = [channels_peer(port)]
+            config = {"target": "channels", "base": f"ws://127.0.0.1:{port}"}
+        else:
+            procs = [socketio_peer(port)]
+            config = {"target": "socketio", "base": f"http://127.0.0.1:{port}"}
+        config.update(scenario="connect", sockets=sockets, concurrency=100)
+        time.sleep(1)
+        idle_rss = procs[0].rss_mb()
+
+        def on_ready():
+            time.sleep(1)
+            rss = procs[0].rss_mb()
+            return {"rss_idle_mb": round(idle_rss, 1), "rss_open_mb": round(rss, 1),
+                    "mb_per_1000": round((rss - idle_rss) * 1000 / sockets, 1)}
+
+        return generate(config, procs, on_ready)
+    finally:
+        for p in procs:
+            p.stop()
+        flush_redis()
+
+
+def s4_likes(clients, duration, server="daphne"):
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from posts.models import Like, Post
+
+    port = 8431
+    users = seed_users(clients)
+    post = Post.objects.create(author=users[0], content="bench post")
+    tokens = [str(RefreshToken.for_user(u).access_token) for u in users]
+    procs = [kirimin(port, server)]
+    try:
+        result = generate({"scenario": "likes", "target": "kirimin", "base": f"http://127.0.0.1:{port}",
+                           "post": post.pk, "tokens": tokens, "duration": duration}, procs)
+        post.refresh_from_db()
+        result["final_likes_count"] = post.likes_count
+        result["like_rows"] = Like.objects.filter(post=post).count()
+        result["count_correct"] = post.likes_count == result["like_rows"] == clients
+        return result
+    finally:
+        for p in procs:
+            p.stop()
+        flush_redis()
+
+
+# --- report ---------------------------------------------------------------------------------------------
+def fmt(v, digits=0):
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def table(results):
+    lines = ["| scenario | server | delivered | p50 last ms | p99 last ms | p99 per delivery ms | CPU server/gen s |",
+             "|---|---|---|---|---|---|---|"]
+    for r in results:
+        res, cpu = r["result"], r["result"]["cpu"]
+        server_cpu = sum(v for k, v in cpu.items() if k not in ("wall_s", "generator_s"))
+        if "error" in res or res.get("failed_connects") and not res.get("delivered"):
+            lines.append(f"| {r['scenario']} | {r['label']} | FAILED: {res.get('error', 'no socket connected')} "
+                         "| | | | |")
+        elif r["scenario"].startswith("S1"):
+            lines.append(f"| {r['scenario']} | {r['label']} | {fmt(res['delivered_pct'], 1)}% | "
+                         f"{fmt(res['p50_last_ms'], 1)} | {fmt(res['p99_last_ms'], 1)} | {fmt(res['p99_ms'], 1)} | "
+                         f"{server_cpu:.1f}/{cpu['generator_s']:.1f} |")
+        elif r["scenario"].startswith("S2"):
+            stored = f", stored {res['stored']}" if "stored" in res else ""
+            lines.append(f"| {r['scenario']} | {r['label']} | {fmt(res['msgs_per_s'])} msg/s, lost {res['lost']}"
+                         f"{stored} | {fmt(res['p50_ms'], 1)} | {fmt(res['p99_ms'], 1)} | | "
+                         f"{server_cpu:.1f}/{cpu['generator_s']:.1f} |")
+        elif r["scenario"].startswith("S3"):
+            lines.append(f"| {r['scenario']} | {r['label']} | {fmt(res['conns_per_s'])} conn/s, failed {res['failed']},"
+                         f" {res['mb_per_1000']} MB/1000 sockets | | | | {server_cpu:.1f}/{cpu['generator_s']:.1f} |")
+        else:
+            lines.append(f"| {r['scenario']} | {r['label']} | {fmt(res['ops_per_s'])} likes/s, final count "
+                         f"{res['final_likes_count']} ({'correct' if res['count_correct'] else 'WRONG'}) | | "
+                         f"{fmt(res['p99_ms'], 1)} | | {server_cpu:.1f}/{cpu['generator_s']:.1f} |")
+    return "\n".join(lines)
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [r for r in results if r["scenario"].startswith("S1") and r["result"].get("samples")]
+    keys = sorted({r["scenario"] for r in panels})
+    fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(5 * max(1, len(keys)), 4), squeeze=False)
+    for ax, key in zip(axes[0], keys, strict=False):
+        for r in panels:
+            if r["scenario"] != key:
+                continue
+            samples = sorted(r["result"]["samples"])
+            ys = [i / len(samples) for i in range(len(samples))]
+            ax.plot(samples, ys, label=r["label"])
+        ax.set_xscale("log")
+        ax.set_xlabel("latency per delivery (ms)")
+        ax.set_ylabel("fraction delivered")
+        ax.set_title(key, fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a tiny smoke run: small sizes, Kirimin only")
+    parser.add_argument("--out", default=None, help="output folder (default docs/, or bench/out/ with --quick)")
+    parser.add_argument("--only", default="", help="comma-separated scenario prefixes, e.g. S1,S3")
+    args = parser.parse_args()
+    out = Path(args.out or (BENCH / "out" if args.quick else ROOT / "docs"))
+    out.mkdir(parents=True, exist_ok=True)
+    if not shutil.which("node"):
+        sys.exit("node is needed for the load generator and the socket.io peer")
+    reset_database()
+    flush_redis()
+    import django
+
+    django.setup()
+
+    if args.quick:
+        plan = [
+            ("S1 fan-out 20 members @20/s", "kirimin", lambda: s1_fanout("kirimin", 20, 20, 2)),
+            ("S2 throughput 5 pairs", "kirimin", lambda: s2_throughput("kirimin", 5, 2)),
+            ("S3 connect 50", "kirimin", lambda: s3_connect("kirimin", 50)),
+            ("S4 likes 5 clients", "kirimin", lambda: s4_likes(5, 2)),
+        ]
+    else:
+        plan = []
+        for members, rate in ((100, 20), (100, 100), (1000, 20), (1000, 100)):
+            key = f"S1 fan-out {members} members @{rate}/s"
+            for target in ("kirimin", "socketio", "channels"):
+                plan.append((key, target, lambda t=target, m=members, r=rate: s1_fanout(t, m, r, 10)))
+            if members == 1000:
+                plan.append((key, "kirimin x2 processes",
+                             lambda m=members, r=rate: s1_fanout("kirimin", m, r, 10, processes=2)))
+        for target in ("kirimin", "socketio", "channels"):
+            plan.append(("S2 throughput 50 pairs, window 10", target, lambda t=target: s2_throughput(t, 50, 10)))
+        for target in ("kirimin", "socketio", "channels"):
+            plan.append(("S3 connect 2000", target, lambda t=target: s3_connect(t, 2000)))
+        plan.append(("S4 likes, 50 clients", "kirimin", lambda: s4_likes(50, 10)))
+
+    only = [p.strip() for p in args.only.split(",") if p.strip()]
+    results = []
+    for scenario, label, run in plan:
+        if only and not any(scenario.startswith(p) for p in only):
+            continue
+        log(f"== {scenario} / {label}")
+        result = run()
+        log("   ", {k: v for k, v in result.items() if k != "samples"})
+        results.append({"scenario": scenario, "label": label, "result": result})
+
+    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+               "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip(),
+               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    (out / "bench.json").write_text(json.dumps({"machine": machine, "results": results}, indent=1))
+    md = table(results)
+    (out / "bench.md").write_text(f"<!-- generated by `make bench` on {machine['date']} -->\n{md}\n")
+    plot(results, out / "bench.png")
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
