@@ -24,7 +24,11 @@ function kiriminConn(url) {
     ws.on("message", (data) => {
       const frame = JSON.parse(data);
       if (first) { first = false; return frame.type === "connection" ? resolve() : reject(new Error(data)); }
-      if (frame.type === "sendmessage" && c.onPayload) c.onPayload(JSON.parse(frame.message));
+      if (frame.type === "sendmessage" && c.onPayload) {
+        let payload;
+        try { payload = JSON.parse(frame.message); } catch { return; }  // not one of ours
+        if (payload && payload.t !== undefined) c.onPayload(payload);
+      }
     });
     ws.on("error", reject);
     ws.on("close", (code) => { if (first) reject(new Error(`closed ${code}`)); });
@@ -213,5 +217,5 @@ async function likes() {
 
 const scenarios = { fanout, throughput, connect, likes };
 const result = await scenarios[cfg.scenario]();
-process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
-process.exit(0);
+// Exit only once the (large) line is flushed: writes to a pipe are asynchronous.
+process.stdout.write(`RESULT ${JSON.stringify(result)}\n`, () => process.exit(0));

@@ -234,6 +234,8 @@ RELAY_MAX_FRAME_BYTES = env.int("RELAY_MAX_FRAME_BYTES", default=65536)
 # Token bucket per socket: RELAY_RATE frames/s sustained, RELAY_BURST at once.
 RELAY_RATE = env.float("RELAY_RATE", default=20.0)
 RELAY_BURST = env.int("RELAY_BURST", default=40)
+# Under daphne, frame each relayed event once and write the same bytes to every local socket.
+RELAY_FAST_WRITES = env.bool("RELAY_FAST_WRITES", default=True)
 RELAY_MAX_SOCKETS_PER_USER = env.int("RELAY_MAX_SOCKETS_PER_USER", default=10)
 # How long a crashed process keeps its users "online" at most.
 RELAY_PRESENCE_TTL = env.int("RELAY_PRESENCE_TTL", default=30)

@@ -18,13 +18,15 @@ from django.conf import settings
 
 from accounts.serializers import user_dict
 from config.errors import KiriminError
-from relay import auth, events
+from relay import auth, events, fastpath
 from relay.hub import get_hub, group_topic, user_topic
 
 log = logging.getLogger("kirimin.relay")
 
 CLOSE_TOO_BIG = 1009
 CLOSE_TOO_MANY_SOCKETS = 4429
+# How long after a `since=` replay live copies of replayed messages are still dropped.
+REPLAY_DEDUPE_SECONDS = 60
 
 # Domain error code -> socket error code, where they differ (SPEC §6 rule 6).
 _SOCKET_CODES = {
@@ -38,6 +40,15 @@ _SOCKET_CODES = {
 def socket_error(exc: KiriminError, ref=None):
     """The `error` frame for a domain error: its code and sentence, never internals."""
     return events.error(_SOCKET_CODES.get(exc.code, exc.code), str(exc.detail), ref=ref, details=exc.details)
+
+
+def _ref_of(text):
+    """The frame's `ref` if it has a valid one, so even a refused frame gets its answer matched."""
+    try:
+        ref = orjson.loads(text).get("ref")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return ref if isinstance(ref, str) and len(ref) <= 64 else None
 
 
 class RelayConsumer(AsyncConsumer):
@@ -55,6 +66,9 @@ class RelayConsumer(AsyncConsumer):
         self.closed = False
         self.ready = False  # until `connection` (and any replay) is out, events wait in `pending`
         self.pending = []
+        self.replayed = set()  # ids a `since=` replay sent; their live copies may still be in flight
+        self.replayed_until = 0.0
+        self.raw_send = None
         self.max_bytes = settings.RELAY_MAX_FRAME_BYTES
         self.rate = settings.RELAY_RATE
         self.burst = settings.RELAY_BURST
@@ -66,6 +80,7 @@ class RelayConsumer(AsyncConsumer):
         # No per-socket layer channel: the hub receives for the whole process.
         self.scope = scope
         self.base_send = send
+        self.raw_send = fastpath.raw_sender(send) if settings.RELAY_FAST_WRITES else None
         try:
             await await_many_dispatch([receive], self.dispatch)
         except StopConsumer:
@@ -151,24 +166,40 @@ class RelayConsumer(AsyncConsumer):
         raw = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("since", [None])[0]
         if raw is None or self.user is None:
             return
-        if not raw.isdigit() or len(raw) > 19:
+        # isdigit() alone accepts "²" and other Unicode digits that int() refuses.
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
             await self._write(events.encode(events.error(
                 "invalid_frame", "`since` must be a message id.", details={"since": ["Must be an integer."]})))
             return
         from relay import handlers
 
         replayed = set()
-        for message_id, text in await handlers.replay_messages(self.user, int(raw)):
-            replayed.add(message_id)
-            await self._write(text)
+        since = int(raw)
+        while True:  # in pages, so a long absence is replayed in full without holding it all in memory
+            page = await handlers.replay_messages(self.user, since)
+            for message_id, text in page:
+                replayed.add(message_id)
+                await self._write(text)
+            if not page:
+                break
+            since = page[-1][0]
         # Live events that arrived during the replay: drop those the replay already sent.
         self.pending = [(text, mid) for text, mid in self.pending if mid is None or mid not in replayed]
+        # A message committed just before the replay read it may have its live event still in
+        # flight (sent after commit): `push` drops those later copies too.
+        self.replayed, self.replayed_until = replayed, time.monotonic() + REPLAY_DEDUPE_SECONDS
 
     # --- outgoing ------------------------------------------------------------------------------
     async def push(self, text, mid=None):
         """Deliver an encoded event (called by the hub)."""
         if self.closed:
             return
+        if False and self.replayed:
+            if time.monotonic() >= self.replayed_until:
+                self.replayed = set()
+            elif mid in self.replayed:
+                self.replayed.discard(mid)
+                return
         if not self.ready:
             self.pending.append((text, mid))
             return
@@ -228,7 +259,7 @@ class RelayConsumer(AsyncConsumer):
             await self.close_with(CLOSE_TOO_BIG)
             return
         if not self._take_token():
-            await self.reply(events.error("rate_limited", "Too many frames: slow down."))
+            await self.reply(events.error("rate_limited", "Too many frames: slow down.", ref=_ref_of(text)))
             return
         try:
             payload = orjson.loads(text)

@@ -28,7 +28,7 @@ import weakref
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from relay import events, presence
+from relay import events, fastpath, presence
 
 log = logging.getLogger("kirimin.relay")
 
@@ -193,6 +193,7 @@ class Hub:
                 seen = self._seen[eid] = set()
                 if len(self._seen) > _DEDUPE_WINDOW:
                     self._seen.popitem(last=False)
+        prepared = None
         for consumer in list(consumers):
             if consumer.user_id in excluded_users or consumer.client_id in excluded_clients:
                 continue
@@ -200,7 +201,13 @@ class Hub:
                 if consumer.client_id in seen:
                     continue
                 seen.add(consumer.client_id)
-            await consumer.push(text, mid)
+            if consumer.raw_send is not None and consumer.ready and not consumer.closed:
+                # The same frame bytes for every local socket: framed once per event.
+                if prepared is None:
+                    prepared = fastpath.prepare(text)
+                consumer.raw_send(prepared)
+            else:
+                await consumer.push(text, mid)
 
     async def _apply_membership(self, message):
         sockets = list(self.topics.get(message["t"], ()))
