@@ -194,7 +194,7 @@ class RelayConsumer(AsyncConsumer):
         """Deliver an encoded event (called by the hub)."""
         if self.closed:
             return
-        if False and self.replayed:
+        if self.replayed:
             if time.monotonic() >= self.replayed_until:
                 self.replayed = set()
             elif mid in self.replayed:
