@@ -12,6 +12,7 @@ api_patterns = [
     path("", include("accounts.urls")),
     path("", include("groups.urls")),
     path("", include("posts.urls")),
+    path("", include("accounts.report_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("asyncapi/", asyncapi, name="asyncapi"),

@@ -117,22 +117,49 @@ def kick_member(*, actor, group, target, ban=False) -> bool:
             raise Forbidden("Nobody kicks the owner.")
         if theirs is not None and theirs.role == Role.ADMIN and mine.role != Role.OWNER:
             raise Forbidden("Only the owner can kick an admin.")
-        banned = False
-        if ban:
-            _, banned = Ban.objects.get_or_create(group=group, user=target, defaults={"banned_by": actor})
-        if theirs is None:
-            if not ban:
-                raise NotFound("That user is not a member of this group.")
-            return banned
-        Membership.objects.filter(pk=theirs.pk).delete()
-        event = events.kick(group.pk, target, actor, ban)
-        notify.notify_groups([group.pk], event, exclude_users=[target.pk])
-        notify.remove_member_sockets(target.pk, group.pk, event)
-        from accounts.actions import notify_user
+        if theirs is None and not ban:
+            raise NotFound("That user is not a member of this group.")
+        return _remove_member(group, target, theirs, by=actor, ban=ban)
 
-        notify_user(user=target, kind="kick", message=f"{actor.display_name} removed you from {group.name}.",
-                    data={"groupid": group.pk, "by": actor.pk, "ban": ban})
-        return True
+
+def remove_member(*, moderator, group, target, ban=False, reason="") -> bool:
+    """The staff path of `kick_member`: a moderator removes (and optionally bans) a member of any group.
+
+    Relays the same `kick` event, with `by` = the moderator. Nobody removes the owner.
+    """
+    if not moderator.is_staff:
+        raise Forbidden("Only staff can remove members of groups they do not run.")
+    with transaction.atomic():
+        theirs = membership(target, group)
+        if theirs is not None and theirs.role == Role.OWNER:
+            raise Forbidden("Nobody removes the owner; delete the group instead.")
+        if theirs is None and not ban:
+            raise NotFound("That user is not a member of this group.")
+        return _remove_member(group, target, theirs, by=moderator, ban=ban, reason=reason)
+
+
+def _remove_member(group, target, theirs, *, by, ban, reason=""):
+    """Ban if asked, delete the membership, relay `kick` to the group and the removed user, notify them."""
+    banned = False
+    if ban:
+        _, banned = Ban.objects.get_or_create(group=group, user=target, defaults={"banned_by": by})
+    if theirs is None:
+        return banned
+    deleted, _ = Membership.objects.filter(pk=theirs.pk).delete()
+    if not deleted:  # a concurrent leave or kick got there first: it relayed
+        return banned
+    event = events.kick(group.pk, target, by, ban)
+    notify.notify_groups([group.pk], event, exclude_users=[target.pk])
+    notify.remove_member_sockets(target.pk, group.pk, event)
+    from accounts.actions import notify_user
+
+    data = {"groupid": group.pk, "by": by.pk, "ban": ban}
+    message = f"{by.display_name} removed you from {group.name}."
+    if reason:
+        data["reason"] = reason
+        message = f"{message} Reason: {reason}"
+    notify_user(user=target, kind="kick", message=message, data=data)
+    return True
 
 
 def set_role(*, actor, group, target, role) -> Membership:
@@ -176,6 +203,22 @@ def send_message(*, actor, body, group_id=None, to_id=None) -> Message:
             msg = Message.objects.create(sender=actor, recipient=recipient, body=body)
             notify.notify_users({actor.pk, recipient.pk}, events.message(msg), message_id=msg.pk)
     return msg
+
+
+def delete_message(*, actor, message) -> bool:
+    """Staff delete a message; `deletemessage` reaches those who could see it. False if it was already gone."""
+    if not actor.is_staff:
+        raise Forbidden("Only staff can delete messages.")
+    with transaction.atomic():
+        deleted, _ = Message.objects.filter(pk=message.pk).delete()
+        if not deleted:
+            return False
+        event = events.deletemessage(message_id=message.pk, groupid=message.group_id)
+        if message.group_id is not None:
+            notify.notify_groups([message.group_id], event)
+        else:
+            notify.notify_users({message.sender_id, message.recipient_id}, event)
+    return True
 
 
 def relay_typing(*, actor, group_id=None, to_id=None):

@@ -47,6 +47,19 @@ def delete_post(*, actor, post):
         notify.send_event_on_commit(event=event, **audience)
 
 
+def hide_post(*, actor, post, hidden=True) -> bool:
+    """Staff hide a post (or show it again); hiding relays `postdelete` to its audience. True if it changed."""
+    if not actor.is_staff:
+        raise Forbidden("Only staff can hide posts.")
+    with transaction.atomic():
+        changed = Post.objects.filter(pk=post.pk, is_hidden=not hidden).update(is_hidden=hidden) > 0
+        post.is_hidden = hidden
+        if changed and hidden:
+            event = events.postdelete(postid=post.pk, groupid=post.group_id)
+            notify.send_event_on_commit(event=event, **_post_audience(post))
+    return changed
+
+
 def like_post(*, actor, post, liked=True) -> dict:
     """Like or unlike; idempotent and exact under concurrency. Relays only on change."""
     with transaction.atomic():

@@ -1,0 +1,259 @@
+"""Moderation actions: reports, and what moderators do from the admin, each one audited.
+
+Every moderator action checks the moderator's permission, calls the domain action
+that owns the rules and the relay events (`groups.actions`, `posts.actions`), and
+writes its `ModerationLog` row in the same transaction: an action that fails or
+rolls back leaves no audit row and relays nothing. Acting on a target also
+resolves the open reports about it. The admin calls these; it repeats no rule.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from accounts.models import ModerationLog, Report
+from config.errors import Forbidden, NotFound, ValidationFailed
+from groups import actions as group_actions
+from groups.models import Message
+from groups.selectors import visible_messages
+from posts import actions as post_actions
+from posts.models import Post
+from posts.selectors import visible_posts
+from relay import notify
+
+Action = ModerationLog.Action
+Target = Report.TargetType
+
+
+def _require(moderator, perm):
+    if not (moderator.is_active and moderator.is_staff and moderator.has_perm(perm)):
+        raise Forbidden("You are not allowed to do this.")
+
+
+def _clip(text, size):
+    text = " ".join(str(text).split())
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def user_repr(user):
+    return f"{user.username} (#{user.pk})"
+
+
+def post_repr(post):
+    return _clip(f"post #{post.pk} by {post.author.username}: {post.content}", 200)
+
+
+def message_repr(message):
+    return _clip(f"message #{message.pk} from {message.sender.username}: {message.body}", 200)
+
+
+def record(*, moderator, action, target_type, target_id, target_repr="", reason="", details=None):
+    """Write one audit row (call inside the action's transaction)."""
+    return ModerationLog.objects.create(
+        moderator=moderator, moderator_name=moderator.get_username(), action=action, target_type=target_type,
+        target_id=target_id, target_repr=_clip(target_repr, 200), reason=(reason or "")[:1000],
+        details=details or {})
+
+
+def _close_reports(moderator, target_type, target_id, reason):
+    """Resolve every open report about a target the moderator just acted on; their ids."""
+    reports = list(Report.objects.select_for_update()
+                   .filter(target_type=target_type, target_id=target_id, status=Report.Status.OPEN))
+    if not reports:
+        return []
+    Report.objects.filter(pk__in=[r.pk for r in reports]).update(
+        status=Report.Status.RESOLVED, handled_by=moderator, handled_at=timezone.now())
+    ModerationLog.objects.bulk_create([
+        ModerationLog(moderator=moderator, moderator_name=moderator.get_username(), action=Action.RESOLVE_REPORT,
+                      target_type="report", target_id=r.pk, target_repr=str(r), reason=(reason or "")[:1000],
+                      details={"target": r.target})
+        for r in reports
+    ])
+    return [r.pk for r in reports]
+
+
+# --- users ---------------------------------------------------------------------------------------
+def _blacklist_refresh_tokens(user):
+    """A reactivated user must sign in again: their old refresh tokens stay dead."""
+    outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(),
+                                                  blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in outstanding], ignore_conflicts=True)
+
+
+def deactivate_user(*, moderator, user, reason) -> bool:
+    """Ban a user: deactivate, refuse their tokens, close their open sockets with 4403. False if already inactive."""
+    _require(moderator, "accounts.deactivate_user")
+    if user.pk == moderator.pk:
+        raise Forbidden("You cannot deactivate yourself.")
+    if (user.is_staff or user.is_superuser) and not moderator.is_superuser:
+        raise Forbidden("Only a superuser can deactivate staff.")
+    with transaction.atomic():
+        changed = get_user_model().objects.filter(pk=user.pk, is_active=True).update(is_active=False) > 0
+        user.is_active = False
+        if not changed:
+            return False
+        _blacklist_refresh_tokens(user)
+        notify.close_user_sockets(user.pk, code=4403)
+        reports = _close_reports(moderator, Target.USER, user.pk, reason)
+        record(moderator=moderator, action=Action.DEACTIVATE_USER, target_type="user", target_id=user.pk,
+               target_repr=user_repr(user), reason=reason, details={"reports": reports} if reports else None)
+    return True
+
+
+def reactivate_user(*, moderator, user, reason) -> bool:
+    """Lift a ban; the user signs in again. False if already active."""
+    _require(moderator, "accounts.deactivate_user")
+    with transaction.atomic():
+        changed = get_user_model().objects.filter(pk=user.pk, is_active=False).update(is_active=True) > 0
+        user.is_active = True
+        if changed:
+            record(moderator=moderator, action=Action.REACTIVATE_USER, target_type="user", target_id=user.pk,
+                   target_repr=user_repr(user), reason=reason)
+    return changed
+
+
+# --- groups ----------------------------------------------------------------------------------------
+def remove_member(*, moderator, group, target, ban=False, reason) -> bool:
+    """Remove `target` from `group` (relays `kick`, by = the moderator); optionally ban them from it."""
+    _require(moderator, "groups.delete_membership")
+    with transaction.atomic():
+        changed = group_actions.remove_member(moderator=moderator, group=group, target=target, ban=ban,
+                                              reason=reason)
+        if changed:
+            record(moderator=moderator, action=Action.BAN_MEMBER if ban else Action.REMOVE_MEMBER,
+                   target_type="user", target_id=target.pk,
+                   target_repr=f"{user_repr(target)} from group #{group.pk} {group.name}", reason=reason,
+                   details={"groupid": group.pk, "ban": ban})
+    return changed
+
+
+def delete_message(*, moderator, message, reason) -> bool:
+    """Delete a message; `deletemessage` reaches the group, or both users of a direct message."""
+    _require(moderator, "groups.delete_message")
+    with transaction.atomic():
+        target_repr = message_repr(message)
+        changed = group_actions.delete_message(actor=moderator, message=message)
+        if changed:
+            reports = _close_reports(moderator, Target.MESSAGE, message.pk, reason)
+            details = {"groupid": message.group_id} if message.group_id else {"to": message.recipient_id}
+            if reports:
+                details["reports"] = reports
+            record(moderator=moderator, action=Action.DELETE_MESSAGE, target_type="message",
+                   target_id=message.pk, target_repr=target_repr, reason=reason, details=details)
+    return changed
+
+
+# --- posts -----------------------------------------------------------------------------------------
+def hide_post(*, moderator, post, reason, hidden=True) -> bool:
+    """Hide a post from every feed (relays `postdelete`), or show it again."""
+    _require(moderator, "posts.change_post")
+    with transaction.atomic():
+        changed = post_actions.hide_post(actor=moderator, post=post, hidden=hidden)
+        if changed:
+            reports = _close_reports(moderator, Target.POST, post.pk, reason) if hidden else []
+            record(moderator=moderator, action=Action.HIDE_POST if hidden else Action.UNHIDE_POST,
+                   target_type="post", target_id=post.pk, target_repr=post_repr(post), reason=reason,
+                   details={"reports": reports} if reports else None)
+    return changed
+
+
+def delete_post(*, moderator, post, reason) -> bool:
+    """Delete a post for good (relays `postdelete`)."""
+    _require(moderator, "posts.delete_post")
+    with transaction.atomic():
+        target_repr, post_id = post_repr(post), post.pk
+        post_actions.delete_post(actor=moderator, post=post)
+        reports = _close_reports(moderator, Target.POST, post_id, reason)
+        record(moderator=moderator, action=Action.DELETE_POST, target_type="post", target_id=post_id,
+               target_repr=target_repr, reason=reason, details={"reports": reports} if reports else None)
+    return True
+
+
+# --- reports ---------------------------------------------------------------------------------------
+def _report_target(reporter, target_type, target_id):
+    """(owner, snapshot) of a target the reporter can see; NotFound for missing and hidden alike."""
+    if target_type == Target.POST:
+        post = visible_posts(reporter).filter(pk=target_id).first()
+        if post is None:
+            raise NotFound("No such post.")
+        return post.author, post_repr(post)
+    if target_type == Target.MESSAGE:
+        message = visible_messages(reporter).filter(pk=target_id).select_related("sender").first()
+        if message is None:
+            raise NotFound("No such message.")
+        return message.sender, message_repr(message)
+    if target_type == Target.USER:
+        if target_id == reporter.pk:
+            raise ValidationFailed(details={"target_id": ["You cannot report yourself."]})
+        user = get_user_model().objects.filter(pk=target_id, is_active=True).first()
+        if user is None:
+            raise NotFound("No such user.")
+        return user, user_repr(user)
+    raise ValidationFailed(details={"target_type": ["Must be `post`, `message` or `user`."]})
+
+
+def file_report(*, reporter, target_type, target_id, reason) -> tuple[Report, bool]:
+    """Report a post, a message or a user; (report, created). Reporting again returns the open report."""
+    owner, snapshot = _report_target(reporter, target_type, target_id)
+    key = {"reporter": reporter, "target_type": target_type, "target_id": target_id, "status": Report.Status.OPEN}
+    existing = Report.objects.filter(**key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(**key, target_owner=owner, target_repr=snapshot, reason=reason)
+    except IntegrityError:  # the same report, filed concurrently, won
+        return Report.objects.get(**key), False
+    return report, True
+
+
+def _handle_report(moderator, report, status, action, note):
+    _require(moderator, "accounts.change_report")
+    with transaction.atomic():
+        changed = Report.objects.filter(pk=report.pk, status=Report.Status.OPEN).update(
+            status=status, handled_by=moderator, handled_at=timezone.now()) > 0
+        if changed:
+            report.status, report.handled_by = status, moderator
+            record(moderator=moderator, action=action, target_type="report", target_id=report.pk,
+                   target_repr=str(report), reason=note, details={"target": report.target})
+    return changed
+
+
+def resolve_report(*, moderator, report, note="") -> bool:
+    """Close an open report as handled. False if it was not open."""
+    return _handle_report(moderator, report, Report.Status.RESOLVED, Action.RESOLVE_REPORT, note)
+
+
+def dismiss_report(*, moderator, report, note="") -> bool:
+    """Close an open report as unfounded. False if it was not open."""
+    return _handle_report(moderator, report, Report.Status.DISMISSED, Action.DISMISS_REPORT, note)
+
+
+TAKE_DOWN_LABELS = {Target.POST: "Hide post", Target.MESSAGE: "Delete message", Target.USER: "Deactivate user"}
+
+
+def take_down(*, moderator, report, note="") -> bool:
+    """Act on a report's target in one step: hide the post, delete the message or deactivate the user.
+
+    The target action resolves every open report about the target (this one
+    included); a target that is already gone or hidden just resolves the report.
+    """
+    _require(moderator, "accounts.change_report")
+    reason = note or _clip(f"report #{report.pk}: {report.reason}", 1000)
+    with transaction.atomic():
+        if report.target_type == Target.POST:
+            post = Post.objects.select_related("author", "group").filter(pk=report.target_id).first()
+            if post is not None:
+                hide_post(moderator=moderator, post=post, reason=reason)
+        elif report.target_type == Target.MESSAGE:
+            message = Message.objects.select_related("sender").filter(pk=report.target_id).first()
+            if message is not None:
+                delete_message(moderator=moderator, message=message, reason=reason)
+        else:
+            user = get_user_model().objects.filter(pk=report.target_id).first()
+            if user is not None:
+                deactivate_user(moderator=moderator, user=user, reason=reason)
+        resolve_report(moderator=moderator, report=report, note=reason)
+        report.refresh_from_db()
+    return report.status == Report.Status.RESOLVED

@@ -1,0 +1,66 @@
+"""Reports (README "Moderation"): any user reports a post, a message or a user to the moderators."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from accounts import moderation
+from accounts.models import Report
+from accounts.serializers import StrictCharField
+from relay.frames import MAX_ID, IdField
+
+
+class ReportCreateSerializer(serializers.Serializer):
+    """`target_type` and `target_id`, or `target` such as "post:42"; and a reason."""
+
+    target_type = serializers.ChoiceField(choices=Report.TargetType.choices, required=False)
+    target_id = IdField(required=False)
+    target = serializers.RegexField(r"\A(post|message|user):[1-9][0-9]{0,18}\Z", max_length=40, required=False,
+                                    help_text='"post:<id>", "message:<id>" or "user:<id>"')
+    reason = StrictCharField(max_length=1000, help_text="why: 1..1000 characters")
+
+    def validate(self, attrs):
+        if "target" in attrs:
+            if "target_type" in attrs or "target_id" in attrs:
+                raise serializers.ValidationError(
+                    {"target": ["Give `target` or `target_type` and `target_id`, not both."]})
+            kind, _, raw_id = attrs.pop("target").partition(":")
+            if int(raw_id) > MAX_ID:
+                raise serializers.ValidationError({"target": ["The id is too large."]})
+            attrs["target_type"], attrs["target_id"] = kind, int(raw_id)
+        elif "target_type" not in attrs or "target_id" not in attrs:
+            raise serializers.ValidationError(
+                {"target": ['Give `target_type` and `target_id`, or `target` such as "post:42".']})
+        return attrs
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    target = serializers.CharField(read_only=True, help_text='e.g. "post:42"')
+
+    class Meta:
+        model = Report
+        fields = ["id", "target_type", "target_id", "target", "reason", "status", "created_at"]
+        read_only_fields = fields
+
+
+class ReportsView(GenericAPIView):
+    """Report something to the moderators; list your own reports, newest first."""
+
+    serializer_class = ReportSerializer
+
+    def get_queryset(self):
+        return Report.objects.filter(reporter=self.request.user)
+
+    @extend_schema(responses=ReportSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ReportSerializer(page, many=True).data)
+
+    @extend_schema(request=ReportCreateSerializer, responses={201: ReportSerializer, 200: ReportSerializer})
+    def post(self, request):
+        serializer = ReportCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report, created = moderation.file_report(reporter=request.user, **serializer.validated_data)
+        return Response(ReportSerializer(report).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
