@@ -150,12 +150,19 @@ class RelayConsumer(AsyncConsumer):
         group_ids = await handlers.member_group_ids(user)
         self.member_topics = {group_topic(g) for g in group_ids}
         await self.hub.attach(self, [user_topic(user.pk), *self.member_topics])
+        # A ban broadcast between loading the user and attaching would have missed
+        # this socket: now that it listens on the user's topic, look once more.
+        if not await handlers.is_active(user.pk):
+            await self.close_with(auth.INACTIVE)
+            return False
         return True
 
-    async def connection_frame(self, ref=None):
-        from relay import handlers
+    def group_ids(self):
+        """The user's groups, kept live by the membership control messages."""
+        return sorted(int(topic.removeprefix("group.")) for topic in self.member_topics)
 
-        groups = await handlers.member_group_ids(self.user) if self.user else []
+    async def connection_frame(self, ref=None):
+        groups = self.group_ids() if self.user else []
         frame = events.connection(client_id=self.client_id, user=user_dict(self.user) if self.user else None,
                                   groups=groups)
         if ref is not None:

@@ -49,6 +49,13 @@ def member_group_ids(user):
 
 
 @database_sync_to_async
+def is_active(user_id):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+
+
+@database_sync_to_async
 def _replay(user, since, limit):
     messages = (group_selectors.visible_messages(user).filter(id__gt=since).select_related("sender")
                 .order_by("id").distinct()[:limit])
