@@ -1,0 +1,54 @@
+"""Presence (relay.presence): online while at least one socket is open, on either stack."""
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from relay import notify, presence
+from tests.relay.conftest import closed_with, recv, send, settle, token_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def online(*users):
+    return await sync_to_async(presence.online_user_ids)([u.pk for u in users])
+
+
+async def test_user_is_online_while_a_socket_is_open(connect, alice, bob):
+    assert await online(alice, bob) == set()
+    comm = await connect(alice)
+    assert await online(alice, bob) == {alice.pk}
+    assert await sync_to_async(presence.is_online)(alice.pk)
+    await comm.disconnect()
+    assert await online(alice, bob) == set()
+
+
+async def test_user_stays_online_until_the_last_socket_closes(connect, alice):
+    first, second = await connect(alice), await connect(alice)
+    await first.disconnect()
+    assert await online(alice) == {alice.pk}
+    await second.disconnect()
+    assert await online(alice) == set()
+
+
+async def test_anonymous_sockets_make_nobody_online(connect, alice):
+    await connect()
+    assert await online(alice) == set()
+
+
+async def test_auth_frame_makes_the_user_online(connect, alice):
+    comm = await connect()
+    await send(comm, "auth", token=await token_for(alice))
+    assert (await recv(comm))["type"] == "ack"
+    assert await online(alice) == {alice.pk}
+
+
+async def test_socket_closed_by_the_server_goes_offline(connect, alice):
+    comm = await connect(alice)
+    await sync_to_async(notify.close_user_sockets)(alice.pk)
+    assert await closed_with(comm) == 4403
+    await settle()
+    assert await online(alice) == set()
+
+
+async def test_no_ids_asks_nothing(connect):
+    assert await sync_to_async(presence.online_user_ids)([]) == set()

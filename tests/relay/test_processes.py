@@ -1,0 +1,194 @@
+"""The relay across real server processes (daphne + the `websockets` client), SPEC §6 and §7.
+
+Module-scoped servers are shared by the tests here; each test signs up its own users.
+"""
+
+import asyncio
+import time
+
+import pytest
+
+from relay import presence
+from tests import servers
+from tests.conftest import needs_redis
+from tests.servers import nothing, open_socket, receive, receive_types, send
+
+pytestmark = [pytest.mark.processes, pytest.mark.usefixtures("server_logs_on_failure")]
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests():
+    """Override the suite's cache.clear(): on Redis that is FLUSHDB, which would wipe the layer
+    groups and presence of the servers running across these tests."""
+    yield
+
+
+@pytest.fixture(scope="module")
+def embedded_server(embedded_stack):
+    server = servers.Server.start(embedded_stack)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def pair(e2e_stack):
+    """Two processes on one database and one Redis."""
+    first = servers.Server.start(e2e_stack, wait=False)
+    second = servers.Server.start(e2e_stack, wait=False)
+    try:
+        first.wait_ready()
+        second.wait_ready()
+        yield first, second
+    finally:
+        first.stop()
+        second.stop()
+
+
+@pytest.fixture(scope="module")
+def pubsub_server(e2e_stack):
+    server = servers.Server.start(e2e_stack, RELAY_LAYER="pubsub")
+    yield server
+    server.stop()
+
+
+def create_group(stack, owner_username, *, name="e2e"):
+    """A public group owned by `owner_username`, created through the domain action (no REST for groups here)."""
+    return int(stack.python(
+        "from accounts.models import User; from groups.actions import create_group; "
+        f"print(create_group(actor=User.objects.get(username={owner_username!r}), name={name!r}).pk)"
+    ))
+
+
+# --- (a) the embedded default, one process -----------------------------------------------------------
+async def test_direct_message_on_the_embedded_default(embedded_server):
+    http = embedded_server.client()
+    alice, bob = http.register(), http.register()
+    assert alice["socket"]["host"] == f"127.0.0.1:{embedded_server.port}/ws/"
+    alice_ws, first = await open_socket(alice["socket"])
+    bob_ws, _ = await open_socket(bob["socket"])
+    try:
+        assert first["user"] == alice["user"]
+        await send(alice_ws, "sendmessage", to=bob["user"]["id"], message="hello over TCP", ref="a")
+        frames = await receive_types(alice_ws, "ack", "sendmessage")
+        relayed = await receive(bob_ws)
+        assert relayed == frames["sendmessage"]
+        assert relayed["from"] == alice["user"] and relayed["message"] == "hello over TCP"
+    finally:
+        await alice_ws.close()
+        await bob_ws.close()
+
+
+async def test_ticket_is_single_use_on_a_real_server(embedded_server):
+    from websockets.exceptions import ConnectionClosed
+
+    http = embedded_server.client()
+    alice = http.register()
+    ws, _ = await open_socket(alice["socket"])
+    await ws.close()
+    from websockets.asyncio.client import connect
+
+    async with connect(f"ws://{alice['socket']['host']}?id={alice['socket']['id']}") as again:
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(again.recv(), 5)
+    assert closed.value.rcvd.code == 4401
+    fresh, first = await open_socket(http.socket(alice["access"]))  # is-user mints a new one
+    assert first["user"]["id"] == alice["user"]["id"]
+    await fresh.close()
+
+
+# --- (b) two processes, one Redis, one database ---------------------------------------------------------
+@needs_redis
+async def test_frame_on_one_process_reaches_a_socket_on_the_other(pair):
+    a, b = pair
+    alice = a.client().register()
+    bob = b.client().register()
+    assert bob["socket"]["host"].endswith(f":{b.port}/ws/")
+    alice_ws, _ = await open_socket(alice["socket"])
+    bob_ws, _ = await open_socket(bob["socket"])
+    try:
+        await send(alice_ws, "sendmessage", to=bob["user"]["id"], message="across processes", ref="x")
+        frames = await receive_types(alice_ws, "ack", "sendmessage")
+        assert await receive(bob_ws) == frames["sendmessage"]
+    finally:
+        await alice_ws.close()
+        await bob_ws.close()
+
+
+@needs_redis
+async def test_membership_is_live_on_every_process(pair, e2e_stack):
+    a, b = pair
+    alice = a.client().register()
+    bob = a.client().register()
+    alice_ws, _ = await open_socket(alice["socket"])
+    bob_on_a, _ = await open_socket(bob["socket"])
+    bob_on_b, first = await open_socket(b.client().socket(bob["access"]))
+    try:
+        group_id = await asyncio.to_thread(create_group, e2e_stack, alice["user"]["username"])
+        assert first["groups"] == []
+        # The join happens on process A; bob's already open socket on B follows it.
+        await send(bob_on_a, "join", groupid=group_id, ref="j")
+        assert (await receive_types(bob_on_a, "ack", "join"))["ack"]["changed"] is True
+        joined = await receive(bob_on_b)
+        assert joined["type"] == "join" and joined["groupid"] == group_id
+        assert (await receive(alice_ws))["type"] == "join"
+        await send(alice_ws, "sendmessage", groupid=group_id, message="welcome, bob")
+        await receive_types(alice_ws, "ack", "sendmessage")
+        for ws in (bob_on_a, bob_on_b):
+            assert (await receive(ws))["message"] == "welcome, bob"
+        # ... and a leave on A silences bob's socket on B.
+        await send(bob_on_a, "leave", groupid=group_id)
+        await receive_types(bob_on_a, "ack", "leave")
+        assert (await receive(bob_on_b))["type"] == "leave"
+        assert (await receive(alice_ws))["type"] == "leave"
+        await send(alice_ws, "sendmessage", groupid=group_id, message="just me now")
+        await receive_types(alice_ws, "ack", "sendmessage")
+        await nothing(bob_on_b)
+        await nothing(bob_on_a)
+    finally:
+        for ws in (alice_ws, bob_on_a, bob_on_b):
+            await ws.close()
+
+
+# --- (c) an idle socket still receives at once (the redis-py 5 s read-timeout trap) -----------------------
+@needs_redis
+@pytest.mark.parametrize("layer", ["core", "pubsub"])
+async def test_idle_socket_still_receives_at_once(layer, request):
+    server = request.getfixturevalue("pair")[0] if layer == "core" else request.getfixturevalue("pubsub_server")
+    http = server.client()
+    alice, bob = http.register(), http.register()
+    alice_ws, _ = await open_socket(alice["socket"], ping_interval=None)
+    bob_ws, _ = await open_socket(bob["socket"], ping_interval=None)
+    try:
+        await asyncio.sleep(8)  # longer than the layer's 5 s blocking read
+        started = time.monotonic()
+        await send(alice_ws, "sendmessage", to=bob["user"]["id"], message="still there?")
+        relayed = await receive(bob_ws, timeout=2)  # not a `resync`, not late
+        assert relayed["type"] == "sendmessage" and relayed["message"] == "still there?", relayed
+        assert time.monotonic() - started < 1.5
+        await receive_types(alice_ws, "ack", "sendmessage")
+    finally:
+        await alice_ws.close()
+        await bob_ws.close()
+    assert "lost the channel layer" not in server.log()
+
+
+# --- (d) presence after a crash ----------------------------------------------------------------------------
+@needs_redis
+async def test_presence_expires_after_an_abrupt_disconnect(e2e_stack, settings, monkeypatch):
+    settings.REDIS_URL = e2e_stack.redis_url
+    monkeypatch.setattr(presence, "_sync_client", None)
+    server = servers.Server.start(e2e_stack, RELAY_PRESENCE_TTL=3)
+    try:
+        user = server.client().register()
+        user_id = user["user"]["id"]
+        ws, _ = await open_socket(user["socket"])
+        assert presence.online_user_ids([user_id]) == {user_id}
+        server.kill()
+        killed_at = time.monotonic()
+        assert presence.online_user_ids([user_id]) == {user_id}  # nobody said goodbye
+        while presence.online_user_ids([user_id]):
+            assert time.monotonic() - killed_at < 5, "still online 5 s after the crash"
+            await asyncio.sleep(0.2)
+        await ws.close()
+    finally:
+        server.kill()
