@@ -3,7 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from config.errors import Forbidden
+from config.errors import Forbidden, NotFound
 from groups.models import Membership, Role
 from posts.models import Like, Post
 from posts.selectors import access_post
@@ -11,8 +11,14 @@ from relay import events, notify
 
 
 def _post_audience(post):
-    """Who sees a post's live events: its author, `post:<id>` subscribers, its group."""
-    return {"users": [post.author_id], "channels": [f"post:{post.pk}"],
+    """Who sees a post's live events: its author, `post:<id>` subscribers, its group.
+
+    A private group's post goes to the group only, not to `post:<id>`: a member who
+    subscribed and then left (or was kicked) keeps that subscription, and must stop
+    seeing the post's events; the members who remain get them through the group.
+    """
+    private = post.group_id is not None and post.group.is_private
+    return {"users": [post.author_id], "channels": [] if private else [f"post:{post.pk}"],
             "groups": [post.group_id] if post.group_id else []}
 
 
@@ -41,6 +47,10 @@ def delete_post(*, actor, post):
     if not can_delete_post(actor, post):
         raise Forbidden("You may not delete this post.")
     with transaction.atomic():
+        # Lock the row as likes do: a like committed between collecting the post's likes
+        # and deleting the post would fail the delete's foreign key check (a 500).
+        if Post.objects.select_for_update().filter(pk=post.pk).values_list("pk").first() is None:
+            raise NotFound("No such post.")  # deleted meanwhile: nothing changes, nothing relayed
         audience = _post_audience(post)
         event = events.postdelete(postid=post.pk, groupid=post.group_id)
         post.delete()
@@ -63,8 +73,10 @@ def hide_post(*, actor, post, hidden=True) -> bool:
 def like_post(*, actor, post, liked=True) -> dict:
     """Like or unlike; idempotent and exact under concurrency. Relays only on change."""
     with transaction.atomic():
-        # The row lock serializes likes of one post, so the counter never drifts.
-        Post.objects.select_for_update().filter(pk=post.pk).values_list("pk").first()
+        # The row lock serializes likes of one post, so the counter never drifts. A post
+        # deleted meanwhile is gone: a Like of it would fail its foreign key at commit (a 500).
+        if Post.objects.select_for_update().filter(pk=post.pk).values_list("pk").first() is None:
+            raise NotFound("No such post.")
         if liked:
             try:
                 with transaction.atomic():

@@ -9,7 +9,7 @@ from posts.models import Like, Post
 
 def visible_posts(user):
     """Public posts, posts of public groups, and posts of the caller's groups; with `liked_by_me`."""
-    qs = Post.objects.filter(is_hidden=False).select_related("author")
+    qs = Post.objects.filter(is_hidden=False).select_related("author", "group")
     if user is not None and user.is_authenticated:
         mine = Membership.objects.filter(user=user).values("group_id")
         qs = qs.filter(Q(group__isnull=True) | Q(group__is_private=False) | Q(group_id__in=mine))
