@@ -11,7 +11,8 @@ def id_param(request, name, *, required=False):
         if required:
             raise ValidationFailed(details={name: ["This parameter is required."]})
         return None
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+    # isdigit() alone accepts "²" and other Unicode digits that int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
         raise ValidationFailed(details={name: ["Must be a positive integer id."]})
     return int(raw)
 

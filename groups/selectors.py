@@ -41,6 +41,14 @@ def access_group(user, group_id, *, lock=False) -> Group:
     return group
 
 
+def group_to_join(group_id) -> Group:
+    """The group, private or not: joining a private group is a 403, not a 404 (SPEC §3)."""
+    group = Group.objects.filter(pk=group_id).first()
+    if group is None:
+        raise NotFound("No such group.")
+    return group
+
+
 def can_see_group(user, group_id) -> bool:
     try:
         access_group(user, group_id)

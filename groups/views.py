@@ -9,12 +9,12 @@ from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from config.errors import Forbidden, NotFound
+from config.errors import Forbidden, NotFound, ValidationFailed
 from config.params import flag_param, id_param
 from groups import actions
 from groups import serializers as s
 from groups.models import Message
-from groups.selectors import access_group, group_members, membership, visible_groups
+from groups.selectors import access_group, group_members, group_to_join, membership, visible_groups
 from relay.presence import online_user_ids
 
 
@@ -51,6 +51,8 @@ class GroupViewSet(viewsets.GenericViewSet):
         if flag_param(request, "mine"):
             qs = qs.filter(my_role__isnull=False)
         q = request.query_params.get("q", "").strip()
+        if "\x00" in q:  # PostgreSQL refuses NUL in text: a 400, not a 500
+            raise ValidationFailed(details={"q": ["Must not contain NUL characters."]})
         if q:
             qs = qs.filter(name__icontains=q[:100])
         page = self.paginate_queryset(qs)
@@ -79,7 +81,7 @@ class GroupViewSet(viewsets.GenericViewSet):
     @extend_schema(request=None, responses=s.MembershipResultSerializer)
     @action(detail=True, methods=["post"])
     def join(self, request, pk=None):
-        changed = actions.join_group(actor=request.user, group=self.get_group())
+        changed = actions.join_group(actor=request.user, group=group_to_join(pk))
         return Response({"groupid": int(pk), "changed": changed})
 
     @extend_schema(request=None, responses=s.MembershipResultSerializer)

@@ -1,0 +1,284 @@
+"""Who receives what (SPEC §6): every group and message event, from REST and from the socket frame.
+
+The room: alice owns a public group with bob as a member; bob has two sockets;
+charlie and dave are outsiders with one socket each. Each test performs one
+action through one entry point and asserts the exact recipients: who gets the
+event (once) and who gets nothing.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+
+from groups.models import Ban, Membership, Message
+from tests.conftest import ok
+from tests.groups.conftest import (
+    call,
+    expect,
+    group_with,
+    nothing,
+    recv_types,
+    rest,
+    send,
+    still_alive,
+    user_shape,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BOTH_WAYS = pytest.mark.parametrize("via", ["rest", "frame"])
+
+
+@pytest.fixture
+async def room(connect, aapi, alice, bob, charlie, make_user):
+    dave = await call(make_user, "dave")
+    group = await call(group_with, alice, bob, name="open")
+    r = SimpleNamespace(group=group, alice=alice, bob=bob, charlie=charlie, dave=dave)
+    r.api = {u.username: await aapi(u) for u in (alice, bob, charlie)}
+    r.a = await connect(alice)
+    r.b1, r.b2 = await connect(bob), await connect(bob)
+    r.c = await connect(charlie)
+    r.d = await connect(dave)
+    assert r.a.first["groups"] == r.b1.first["groups"] == [group.pk] and r.c.first["groups"] == []
+    return r
+
+
+def group_url(r, verb):
+    return f"/api/groups/{r.group.pk}/{verb}"
+
+
+async def group_message_from_alice(r, text):
+    return ok(await rest(r.api["alice"], "post", group_url(r, "messages/"), {"message": text}), 201)
+
+
+# --- sendmessage ---------------------------------------------------------------------------------
+@BOTH_WAYS
+async def test_group_message_reaches_every_socket_of_every_member_and_no_outsider(room, via):
+    r = room
+    if via == "rest":
+        msg_id = ok(await rest(r.api["bob"], "post", group_url(r, "messages/"), {"message": "hi all"}), 201)["id"]
+        event = await expect(r.b1, "sendmessage")
+    else:
+        await send(r.b1, "sendmessage", groupid=r.group.pk, message=" hi all ", ref="m1")
+        frames = await recv_types(r.b1, "ack", "sendmessage")
+        assert frames["ack"]["ref"] == "m1"
+        msg_id, event = frames["ack"]["id"], frames["sendmessage"]
+
+    stored = await call(Message.objects.get)
+    assert stored.pk == msg_id and stored.body == "hi all" and stored.group_id == r.group.pk
+    assert event == {"identifier": "kirimin", "type": "sendmessage", "id": msg_id, "from": user_shape(r.bob),
+                     "groupid": r.group.pk, "message": "hi all", "created_at": event["created_at"]}
+    for comm in (r.a, r.b2):
+        assert await expect(comm, "sendmessage") == event
+    await nothing(r.a, r.b1, r.b2, r.c, r.d)  # exactly once for members, never for outsiders
+
+
+@BOTH_WAYS
+async def test_direct_message_reaches_every_socket_of_both_users_only(room, via):
+    r = room
+    if via == "rest":
+        data = ok(await rest(r.api["alice"], "post", "/api/messages/", {"to": r.bob.pk, "message": "psst"}), 201)
+        msg_id = data["id"]
+        event = await expect(r.a, "sendmessage")
+    else:
+        await send(r.a, "sendmessage", to=str(r.bob.pk), message="psst", ref="dm")
+        frames = await recv_types(r.a, "ack", "sendmessage")
+        msg_id, event = frames["ack"]["id"], frames["sendmessage"]
+
+    assert event["id"] == msg_id and event["to"] == r.bob.pk and "groupid" not in event
+    assert event["from"] == user_shape(r.alice) and event["message"] == "psst"
+    for comm in (r.b1, r.b2):
+        assert await expect(comm, "sendmessage") == event
+    await nothing(r.a, r.b1, r.b2, r.c, r.d)
+
+
+async def test_a_direct_message_from_a_second_socket_reaches_the_senders_first_socket(room):
+    r = room
+    await send(r.b2, "sendmessage", to=r.charlie.pk, message="hey", ref="x")
+    frames = await recv_types(r.b2, "ack", "sendmessage")
+    for comm in (r.b1, r.c):
+        assert (await expect(comm, "sendmessage"))["id"] == frames["ack"]["id"]
+    await nothing(r.a, r.b1, r.b2, r.c, r.d)
+
+
+# --- join -------------------------------------------------------------------------------------
+@BOTH_WAYS
+async def test_join_reaches_every_member_and_the_newcomers_sockets(room, connect, via):
+    r = room
+    c2 = await connect(r.charlie)
+    if via == "rest":
+        assert ok(await rest(r.api["charlie"], "post", group_url(r, "join/")))["changed"] is True
+        event = await expect(r.c, "join")
+    else:
+        await send(r.c, "join", groupid=r.group.pk, ref="j")
+        frames = await recv_types(r.c, "ack", "join")
+        assert frames["ack"]["groupid"] == r.group.pk and frames["ack"]["changed"] is True
+        assert frames["ack"]["ref"] == "j"
+        event = frames["join"]
+
+    assert event == {"identifier": "kirimin", "type": "join", "groupid": r.group.pk, "user": user_shape(r.charlie)}
+    for comm in (r.a, r.b1, r.b2, c2):
+        assert await expect(comm, "join") == event
+    await nothing(r.a, r.b1, r.b2, r.c, c2, r.d)
+
+    # Membership is live: both of charlie's open sockets now receive the group's messages.
+    msg = await group_message_from_alice(r, "welcome")
+    for comm in (r.a, r.b1, r.b2, r.c, c2):
+        assert (await expect(comm, "sendmessage"))["id"] == msg["id"]
+    await nothing(r.d)
+
+
+@BOTH_WAYS
+async def test_joining_twice_relays_nothing(room, via):
+    r = room
+    await call(Membership.objects.create, group=r.group, user=r.charlie)
+    if via == "rest":
+        assert ok(await rest(r.api["charlie"], "post", group_url(r, "join/")))["changed"] is False
+    else:
+        await send(r.c, "join", groupid=r.group.pk, ref="again")
+        await expect(r.c, "ack", changed=False, ref="again")
+    await nothing(r.a, r.b1, r.b2, r.c, r.d)
+
+
+# --- leave -------------------------------------------------------------------------------------
+@BOTH_WAYS
+async def test_leave_reaches_the_remaining_members_and_the_leavers_sockets(room, via):
+    r = room
+    if via == "rest":
+        assert ok(await rest(r.api["bob"], "post", group_url(r, "leave/")))["changed"] is True
+        event = await expect(r.b1, "leave")
+    else:
+        await send(r.b1, "leave", groupid=r.group.pk, ref="bye")
+        frames = await recv_types(r.b1, "ack", "leave")
+        assert frames["ack"]["changed"] is True and frames["ack"]["ref"] == "bye"
+        event = frames["leave"]
+
+    assert event == {"identifier": "kirimin", "type": "leave", "groupid": r.group.pk, "user": user_shape(r.bob)}
+    for comm in (r.a, r.b2):
+        assert await expect(comm, "leave") == event
+    await nothing(r.a, r.b1, r.b2, r.c, r.d)
+
+    # The leaver's sockets hear no more of the group.
+    msg = await group_message_from_alice(r, "after bob left")
+    assert (await expect(r.a, "sendmessage"))["id"] == msg["id"]
+    await nothing(r.b1, r.b2, r.c, r.d)
+
+
+# --- kick ---------------------------------------------------------------------------------------
+@BOTH_WAYS
+async def test_kick_reaches_the_members_and_the_kicked_users_sockets(room, via):
+    r = room
+    if via == "rest":
+        body = {"user_id": r.bob.pk, "ban": True}
+        assert ok(await rest(r.api["alice"], "post", group_url(r, "kick/"), body))["changed"] is True
+        event = await expect(r.a, "kick")
+    else:
+        await send(r.a, "kick", groupid=r.group.pk, userid=str(r.bob.pk), ban=True, ref="k")
+        frames = await recv_types(r.a, "ack", "kick")
+        assert frames["ack"]["changed"] is True and frames["ack"]["userid"] == r.bob.pk
+        event = frames["kick"]
+
+    assert event == {"identifier": "kirimin", "type": "kick", "groupid": r.group.pk, "user": user_shape(r.bob),
+                     "by": user_shape(r.alice), "ban": True}
+    for comm in (r.b1, r.b2):
+        assert await expect(comm, "kick") == event
+        note = await expect(comm, "notification", kind="kick")
+        assert note["data"] == {"groupid": r.group.pk, "by": r.alice.pk, "ban": True}
+    await nothing(r.a, r.b1, r.b2, r.c, r.d)
+    assert await call(Ban.objects.filter(group=r.group, user=r.bob).exists)
+
+    # The kicked user's sockets receive no more group messages.
+    msg = await group_message_from_alice(r, "after the kick")
+    assert (await expect(r.a, "sendmessage"))["id"] == msg["id"]
+    await nothing(r.b1, r.b2, r.c, r.d)
+
+
+async def test_the_kick_frame_ignores_a_forged_actor(room):
+    r = room
+    await send(r.a, "kick", groupid=r.group.pk, userid=r.bob.pk, by=r.charlie.pk, ref="k")
+    frames = await recv_types(r.a, "ack", "kick")
+    assert frames["kick"]["by"] == user_shape(r.alice)
+
+
+# --- typing --------------------------------------------------------------------------------------
+async def test_group_typing_reaches_the_other_members_but_not_the_sender(room):
+    r = room
+    await send(r.b1, "typing", groupid=r.group.pk)
+    event = await expect(r.a, "typing")
+    assert event == {"identifier": "kirimin", "type": "typing", "from": user_shape(r.bob), "groupid": r.group.pk}
+    await nothing(r.a, r.b1, r.b2, r.c, r.d)  # not even the sender's other socket
+    assert not await call(Message.objects.exists)
+
+
+async def test_direct_typing_reaches_the_recipients_sockets_only(room):
+    r = room
+    await send(r.a, "typing", to=r.bob.pk, ref="t")
+    await expect(r.a, "ack", ref="t")
+    for comm in (r.b1, r.b2):
+        event = await expect(comm, "typing")
+        assert event["from"] == user_shape(r.alice) and event["to"] == r.bob.pk and "groupid" not in event
+    await nothing(r.a, r.b1, r.b2, r.c, r.d)
+    assert not await call(Message.objects.exists)
+
+
+async def test_typing_is_refused_outside_ones_groups(room, alice):
+    r = room
+    private = await call(group_with, alice, name="hidden", private=True)
+    await send(r.c, "typing", groupid=r.group.pk, ref="t1")
+    await expect(r.c, "error", code="forbidden", ref="t1")
+    await send(r.d, "typing", groupid=private.pk, ref="t2")
+    await expect(r.d, "error", code="not_found", ref="t2")
+    await nothing(r.a, r.b1, r.b2, r.c, r.d)
+
+
+# --- refused actions relay nothing ----------------------------------------------------------------
+async def test_refused_actions_relay_nothing(room):
+    r = room
+    # REST: a member cannot kick, an outsider cannot write to the group, the owner cannot leave.
+    await rest(r.api["bob"], "post", group_url(r, "kick/"), {"user_id": r.alice.pk})
+    await rest(r.api["charlie"], "post", group_url(r, "messages/"), {"message": "let me in"})
+    await rest(r.api["alice"], "post", group_url(r, "leave/"))
+    await rest(r.api["bob"], "post", group_url(r, "messages/"), {"message": "   "})
+    await nothing(r.a, r.b1, r.b2, r.c, r.d)
+    # Frames: the same refusals answer the sender only.
+    await send(r.b1, "kick", groupid=r.group.pk, userid=r.alice.pk, ref="1")
+    await expect(r.b1, "error", code="forbidden", ref="1")
+    await send(r.c, "sendmessage", groupid=r.group.pk, message="let me in", ref="2")
+    await expect(r.c, "error", code="forbidden", ref="2")
+    await send(r.a, "leave", groupid=r.group.pk, ref="3")
+    await expect(r.a, "error", code="owner_cannot_leave", ref="3")
+    await send(r.b1, "sendmessage", groupid=r.group.pk, message="   ", ref="4")
+    await expect(r.b1, "error", code="invalid_frame", ref="4")
+    await nothing(r.a, r.b1, r.b2, r.c, r.d)
+    assert not await call(Message.objects.exists)
+    for comm in (r.a, r.b1, r.c):
+        await still_alive(comm)
+
+
+# --- live membership -----------------------------------------------------------------------------
+async def test_an_open_socket_follows_membership_changes_made_over_rest(connect, aapi, alice, bob):
+    group = await call(group_with, alice, name="open")
+    owner, member = await connect(alice), await connect(bob)
+    alice_api, bob_api = await aapi(alice), await aapi(bob)
+    url = f"/api/groups/{group.pk}/"
+
+    async def alice_says(text):
+        return ok(await rest(alice_api, "post", url + "messages/", {"message": text}), 201)["id"]
+
+    first = await alice_says("before bob")
+    assert (await expect(owner, "sendmessage"))["id"] == first
+    await nothing(member)
+
+    ok(await rest(bob_api, "post", url + "join/"))
+    await expect(owner, "join")
+    await expect(member, "join")
+    second = await alice_says("bob is in")
+    for comm in (owner, member):
+        assert (await expect(comm, "sendmessage"))["id"] == second
+
+    ok(await rest(bob_api, "post", url + "leave/"))
+    await expect(owner, "leave")
+    await expect(member, "leave")
+    third = await alice_says("bob is out")
+    assert (await expect(owner, "sendmessage"))["id"] == third
+    await nothing(member)
