@@ -118,10 +118,13 @@ class RelayConsumer(AsyncConsumer):
             log.exception("relay: connect failed")
             await self.close_with(1011)
             return
+        # Flush what arrived meanwhile, in order; events keep queueing behind while a
+        # write may suspend, and the socket goes live only once the queue is empty.
+        while self.pending:
+            pending, self.pending = self.pending, []
+            for text, _mid in pending:
+                await self._write(text)
         self.ready = True
-        pending, self.pending = self.pending, []
-        for text, _mid in pending:
-            await self._write(text)
 
     async def websocket_disconnect(self, message):
         self.closed = True

@@ -139,8 +139,14 @@ def _group_action(verb, user, group_id, **kwargs):
     return verb(actor=user, group=group, **kwargs)
 
 
+@action
+def _join(user, group_id):
+    # As REST join: a private group answers `forbidden` (SPEC §3), a missing one `not_found`.
+    return group_actions.join_group(actor=user, group=group_selectors.group_to_join(group_id))
+
+
 async def join(consumer, data):
-    changed = await _group_action(group_actions.join_group, consumer.user, data["groupid"])
+    changed = await _join(consumer.user, data["groupid"])
     return events.ack(groupid=data["groupid"], changed=changed)
 
 

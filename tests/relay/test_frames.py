@@ -201,13 +201,20 @@ async def test_missing_objects_are_not_found(connect, alice, bob):
         ("m1", "sendmessage", {"to": 999_999, "message": "hi"}),
         ("m2", "sendmessage", {"groupid": 999_999, "message": "hi"}),
         ("m3", "join", {"groupid": 999_999}),
-        ("m4", "join", {"groupid": private.pk}),  # hidden answers as missing
         ("m5", "postlike", {"postid": 999_999}),
         ("m6", "typing", {"to": 999_999}),
         ("m7", "subscribe", {"channel": "post:999999"}),
     ]:
         await send(comm, type_, ref=ref, **fields)
         await error_of(comm, "not_found", ref=ref)
+    await still_alive(comm)
+
+
+async def test_joining_a_private_group_is_forbidden_as_over_rest(connect, alice, bob):
+    private = await sync_to_async(group_actions.create_group)(actor=bob, name="Secret", is_private=True)
+    comm = await connect(alice)
+    await send(comm, "join", groupid=private.pk, ref="j")
+    await error_of(comm, "forbidden", ref="j")
     await still_alive(comm)
 
 
