@@ -6,6 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+SERVER ?= daphne
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
 .PHONY: run test lint bench clean
@@ -28,7 +29,12 @@ $(VENV)/.installed-bench: pyproject.toml bench/package-lock.json | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --noinput -v 0
+ifeq ($(SERVER),uvicorn)
+	$(PIP) install "uvicorn[standard]==0.54.0"
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio --no-access-log
+else
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+endif
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -110,7 +110,7 @@ class Proc:
 def kirimin(port, server="daphne", **env):
     if server == "uvicorn":
         argv = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-                "--port", str(port), "--ws", "websockets", "--log-level", "warning", "--no-access-log"]
+                "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning", "--no-access-log"]
     else:
         argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
     proc = Proc(f"kirimin/{server}", argv, port, env=env)
@@ -383,18 +383,27 @@ def main():
         ]
     else:
         plan = []
+        kirimins = (("kirimin (daphne)", "daphne"), ("kirimin (uvicorn)", "uvicorn"))
         for members, rate in ((100, 20), (100, 100), (1000, 20), (1000, 100)):
             key = f"S1 fan-out {members} members @{rate}/s"
-            for target in ("kirimin", "socketio", "channels"):
+            for label, server in kirimins:
+                plan.append((key, label, lambda m=members, r=rate, sv=server: s1_fanout("kirimin", m, r, 10, server=sv)))
+            for target in ("socketio", "channels"):
                 plan.append((key, target, lambda t=target, m=members, r=rate: s1_fanout(t, m, r, 10)))
             if members == 1000:
-                plan.append((key, "kirimin x2 processes",
-                             lambda m=members, r=rate: s1_fanout("kirimin", m, r, 10, processes=2)))
-        for target in ("kirimin", "socketio", "channels"):
+                plan.append((key, "kirimin (uvicorn) x2 processes",
+                             lambda m=members, r=rate: s1_fanout("kirimin", m, r, 10, processes=2, server="uvicorn")))
+        for label, server in kirimins:
+            plan.append(("S2 throughput 50 pairs, window 10", label,
+                         lambda sv=server: s2_throughput("kirimin", 50, 10, server=sv)))
+        for target in ("socketio", "channels"):
             plan.append(("S2 throughput 50 pairs, window 10", target, lambda t=target: s2_throughput(t, 50, 10)))
-        for target in ("kirimin", "socketio", "channels"):
+        for label, server in kirimins:
+            plan.append(("S3 connect 2000", label, lambda sv=server: s3_connect("kirimin", 2000, server=sv)))
+        for target in ("socketio", "channels"):
             plan.append(("S3 connect 2000", target, lambda t=target: s3_connect(t, 2000)))
-        plan.append(("S4 likes, 50 clients", "kirimin", lambda: s4_likes(50, 10)))
+        for label, server in kirimins:
+            plan.append(("S4 likes, 50 clients", label, lambda sv=server: s4_likes(50, 10, server=sv)))
 
     only = [p.strip() for p in args.only.split(",") if p.strip()]
     results = []

@@ -108,8 +108,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and channel layer -------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-# "core" (RedisChannelLayer) or "pubsub" (RedisPubSubChannelLayer); see README.
-RELAY_LAYER = env.str("RELAY_LAYER", default="core")
+# "pubsub" (RedisPubSubChannelLayer, the default: measured faster with the per-process
+# hub, see docs/performance.md) or "core" (RedisChannelLayer).
+RELAY_LAYER = env.str("RELAY_LAYER", default="pubsub")
 RELAY_REDIS_MAX_CONNECTIONS = env.int("RELAY_REDIS_MAX_CONNECTIONS", default=1000)
 
 if REDIS_URL:
@@ -236,6 +237,8 @@ RELAY_RATE = env.float("RELAY_RATE", default=20.0)
 RELAY_BURST = env.int("RELAY_BURST", default=40)
 # Under daphne, frame each relayed event once and write the same bytes to every local socket.
 RELAY_FAST_WRITES = env.bool("RELAY_FAST_WRITES", default=True)
+# Bytes a socket may have waiting to be sent before it is closed with 4008 (uvicorn).
+RELAY_MAX_SEND_BUFFER = env.int("RELAY_MAX_SEND_BUFFER", default=4 * 1024 * 1024)
 RELAY_MAX_SOCKETS_PER_USER = env.int("RELAY_MAX_SOCKETS_PER_USER", default=10)
 # How long a crashed process keeps its users "online" at most.
 RELAY_PRESENCE_TTL = env.int("RELAY_PRESENCE_TTL", default=30)

@@ -1,42 +1,90 @@
-"""Write one prepared WebSocket frame to many sockets (daphne only).
+"""Write one pre-built WebSocket frame to many sockets.
 
-Through ASGI every `websocket.send` is framed again for each socket: for a group of
-1000 members that was 1000 UTF-8 encodes and 1000 autobahn framings of the same
-text, and daphne spent ~80 µs per delivery doing it. Autobahn (under daphne) has
-a broadcast API for exactly this case: `prepareMessage` frames a payload once and
-`sendPreparedMessage` writes those bytes to each connection (falling back to
-normal framing where compression was negotiated). This module finds the daphne
-protocol behind an ASGI `send` callable so the hub can use it; under any other
-server `raw_sender` answers None and the hub uses plain ASGI sends.
+Through ASGI every `websocket.send` is framed again for every socket: for a group
+of 1000 members that is 1000 UTF-8 encodes and 1000 framings of the same text,
+and an awaited send per socket. The hub instead builds the frame once per event
+(`frame`) and hands the same bytes to each local socket's transport, for the two
+servers Kirimin runs on:
+
+- daphne: through autobahn's own broadcast path (`sendData`, what
+  `sendPreparedMessage` does), unless permessage-deflate was negotiated;
+- uvicorn's sans-io websockets protocol: `transport.write`, only while the
+  connection is open and no extension was negotiated.
+
+Any other server, or any other case, gets None from `raw_sender` and the hub
+falls back to plain ASGI sends. Server frames are never masked (RFC 6455 §5.1),
+so one byte string is valid for every client.
 """
 
 import functools
+import struct
+
+from django.conf import settings
 
 try:
-    from autobahn.websocket.protocol import PreparedMessage
     from daphne.server import Server as DaphneServer
     from daphne.ws_protocol import WebSocketProtocol as DaphneWebSocket
-except ImportError:  # pragma: no cover - daphne is a dependency, but stay server-neutral
-    DaphneServer = None
+except ImportError:  # pragma: no cover
+    DaphneServer = DaphneWebSocket = None
+try:
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    from websockets.protocol import State
+except ImportError:  # pragma: no cover - uvicorn is optional
+    WebSocketsSansIOProtocol = None
+
+WRITTEN, CLOSED, SLOW = "written", "closed", "slow"
 
 
-def prepare(text: str):
-    """The frame for `text`, built once per event."""
-    return PreparedMessage(text.encode(), False, False, False)
+def frame(text: str) -> bytes:
+    """One unmasked, final text frame carrying `text`."""
+    payload = text.encode()
+    n = len(payload)
+    if n < 126:
+        header = struct.pack("!BB", 0x81, n)
+    elif n < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, n)
+    return header + payload
+
+
+def _daphne_writer(protocol):
+    def write(data, text):
+        if protocol.state != protocol.STATE_OPEN:
+            return CLOSED
+        if protocol._perMessageCompress is None:
+            protocol.sendData(data)
+        else:  # compression negotiated: let autobahn frame (and compress) it
+            protocol.sendMessage(text.encode(), False)
+        return WRITTEN
+
+    return write
+
+
+def _uvicorn_writer(protocol):
+    limit = settings.RELAY_MAX_SEND_BUFFER
+
+    def write(data, text):
+        transport = protocol.transport
+        if (protocol.close_sent or protocol.conn.state is not State.OPEN or transport.is_closing()
+                or protocol.conn.extensions):
+            return CLOSED
+        if transport.get_write_buffer_size() > limit:
+            return SLOW  # the client stopped reading: don't let its buffer grow without bound
+        transport.write(data)
+        return WRITTEN
+
+    return write
 
 
 def raw_sender(send):
-    """A function writing a prepared frame to the socket behind `send`, or None."""
-    if DaphneServer is None or not isinstance(send, functools.partial) or not send.args:
-        return None
-    server, protocol = getattr(send.func, "__self__", None), send.args[0]
-    if not isinstance(server, DaphneServer) or not isinstance(protocol, DaphneWebSocket):
-        return None
-
-    def write(prepared):
-        if protocol.state != protocol.STATE_OPEN:
-            return False
-        protocol.sendPreparedMessage(prepared)
-        return True
-
-    return write
+    """A `write(frame_bytes, text)` for the socket behind the ASGI `send`, or None."""
+    if DaphneServer is not None and isinstance(send, functools.partial) and send.args:
+        server, protocol = getattr(send.func, "__self__", None), send.args[0]
+        if isinstance(server, DaphneServer) and isinstance(protocol, DaphneWebSocket):
+            return _daphne_writer(protocol)
+    if WebSocketsSansIOProtocol is not None:
+        protocol = getattr(send, "__self__", None)
+        if isinstance(protocol, WebSocketsSansIOProtocol):
+            return _uvicorn_writer(protocol)
+    return None

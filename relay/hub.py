@@ -32,6 +32,9 @@ from relay import events, fastpath, presence
 
 log = logging.getLogger("kirimin.relay")
 
+# A client that stops reading is closed with this code once its send buffer passes
+# RELAY_MAX_SEND_BUFFER: it has missed events and should reconnect with since=.
+CLOSE_SLOW_CONSUMER = 4008
 _DEDUPE_WINDOW = 4096  # multi-topic events remembered to deliver each once per socket
 _GROUP_REFRESH = 3600  # re-add every topic hourly; layer groups expire after a day
 
@@ -204,8 +207,9 @@ class Hub:
             if consumer.raw_send is not None and consumer.ready and not consumer.closed:
                 # The same frame bytes for every local socket: framed once per event.
                 if prepared is None:
-                    prepared = fastpath.prepare(text)
-                consumer.raw_send(prepared)
+                    prepared = fastpath.frame(text)
+                if consumer.raw_send(prepared, text) == fastpath.SLOW:
+                    await consumer.close_with(CLOSE_SLOW_CONSUMER)
             else:
                 await consumer.push(text, mid)
 
