@@ -38,6 +38,7 @@ SERVER_ENV = {
     "ALLOWED_HOSTS": "*",
     "FAST_PASSWORD_HASHER": "1",
     "LOG_LEVEL": "WARNING",
+    "DB_POOL": "1",
     # The bench sender legitimately sends 100 frames/s.
     "RELAY_RATE": "100000",
     "RELAY_BURST": "100000",

@@ -87,7 +87,17 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # Under ASGI every request runs in a thread of its own context, so persistent
+    # per-thread connections (CONN_MAX_AGE > 0) piled up until PostgreSQL refused
+    # more ("too many clients"). Either a process-wide psycopg pool (DB_POOL=1,
+    # recommended in production) or one connection per request (the default).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DB_POOL", default=False):
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DB_POOL_MIN", default=2),
+            "max_size": env.int("DB_POOL_MAX", default=20),
+            "timeout": env.int("DB_POOL_TIMEOUT", default=30),
+        }
     # No health check per request: on the relay every frame is a "request", and the
     # extra SELECT 1 cost a round trip per message. A dead connection fails once and is replaced.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False

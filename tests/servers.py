@@ -79,6 +79,7 @@ class Stack:
                    LOG_LEVEL="WARNING", RELAY_PRESENCE_TTL="5")
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
+            env["DB_POOL"] = "1"  # servers run as in production: a pooled PostgreSQL connection
         else:
             env["SQLITE_PATH"] = self.sqlite_path
         if self.redis_url:

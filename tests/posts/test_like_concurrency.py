@@ -40,6 +40,7 @@ def race(post, calls, also=()):
     def worker(index, user, liked):
         try:
             mine[index] = Post.objects.select_related("author").get(pk=post.pk)  # each thread its own instance
+            connection.close()  # back to the pool while waiting: more threads than pooled connections
             barrier.wait(timeout=10)
             results[index] = like_post(actor=user, post=mine[index], liked=liked)
         except NotFound as exc:
