@@ -194,8 +194,7 @@ async def test_owner_leaving_is_conflict(connect, alice):
     await error_of(comm, "owner_cannot_leave", ref="own")
 
 
-async def test_missing_objects_are_not_found(connect, alice, bob):
-    private = await sync_to_async(group_actions.create_group)(actor=bob, name="Secret", is_private=True)
+async def test_missing_objects_are_not_found(connect, alice):
     comm = await connect(alice)
     for ref, type_, fields in [
         ("m1", "sendmessage", {"to": 999_999, "message": "hi"}),
