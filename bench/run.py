@@ -75,7 +75,7 @@ class Proc:
     def __init__(self, name, argv, port, cwd=ROOT, env=None, health="/healthz/"):
         self.name, self.port = name, port
         (BENCH / "out").mkdir(exist_ok=True)
-        self.log = BENCH / "out" / f"{name.replace('/', '-')}-{port}.log"
+        self.log = BENCH / "out" / f"{name.split(':')[0].replace('/', '-')}-{port}.log"
         self.popen = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
                                       stderr=self.log.open("w"), start_new_session=True)
         self.ps = psutil.Process(self.popen.pid)
@@ -114,7 +114,7 @@ def kirimin(port, server="daphne", **env):
                 "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning", "--no-access-log"]
     else:
         argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
-    proc = Proc(f"kirimin/{server}", argv, port, env=env)
+    proc = Proc(f"kirimin/{server}:{port}", argv, port, env=env)
     if os.environ.get("BENCH_PYSPY"):  # profile the server under load: BENCH_PYSPY=out.svg
         subprocess.Popen(["py-spy", "record", "-o", os.environ["BENCH_PYSPY"], "-p", str(proc.popen.pid),
                           "-d", "8", "-f", "raw" if os.environ["BENCH_PYSPY"].endswith(".txt") else "flamegraph",
