@@ -92,3 +92,26 @@ def err(response, status, code):
     assert body["data"] is None and isinstance(body["message"], str) and "details" in body, body
     assert "Traceback" not in response.content.decode()
     return body
+
+
+# --- the scene: groups made through the domain actions ----------------------------------------
+def group_with(owner, *members, private=False, name=None):
+    """A group owned by `owner` with `members` added, all through the domain actions."""
+    from groups.actions import add_member, create_group
+
+    group = create_group(actor=owner, name=name or ("secret" if private else "open"), is_private=private)
+    for member in members:
+        add_member(actor=owner, group=group, target=member)
+    return group
+
+
+@pytest.fixture
+def public_group(alice, bob):
+    """alice owns it, bob is a member, charlie is not."""
+    return group_with(alice, bob, name="open")
+
+
+@pytest.fixture
+def private_group(alice, bob):
+    """alice owns it, bob is a member, charlie cannot see it."""
+    return group_with(alice, bob, private=True, name="secret")

@@ -1,0 +1,177 @@
+"""Socket test helpers shared by every suite that opens WebSocketCommunicators.
+
+Each suite's conftest imports the fixtures from here (`_fresh_hub`, `sockets`,
+`open_socket`, `connect`), and its tests import the frame helpers. `connect(user)`
+opens a socket with a fresh one-time ticket (anonymous with no user; or the `path`
+and `headers` given), checks that the first frame is `connection` for that user,
+and returns the communicator with that frame as `comm.first`. Every socket a
+test opens is disconnected after it and the loop's hub is stopped, so no test
+leaks sockets, layer groups or presence into the next.
+
+Async tests reach the ORM, actions and the REST client through `call`, so the
+actions' after-commit sends run on the test's event loop.
+"""
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.db import connections
+
+import config.asgi
+from accounts.tickets import issue_ticket
+from relay import hub
+
+IDENTIFIER = "kirimin"
+
+
+# --- fixtures (imported by the suites' conftests) ---------------------------------------------
+@pytest.fixture(autouse=True)
+async def _fresh_hub():
+    """After each test: stop this loop's hub, close worker-thread DB connections, empty the memory layer."""
+    yield
+    await hub.stop_hub()
+    # Worker threads' PostgreSQL connections would otherwise keep the test database busy.
+    await sync_to_async(connections.close_all)()
+    layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer):  # never FLUSH a Redis shared with server processes
+        await layer.flush()
+
+
+@pytest.fixture
+async def sockets():
+    """Every communicator a test opens; disconnected afterwards (before the hub stops)."""
+    opened = []
+    yield opened
+    for comm in opened:
+        try:
+            await comm.disconnect(timeout=2)
+        except Exception:  # already closed, or cancelled by a failed receive
+            pass
+
+
+@pytest.fixture
+def open_socket(sockets):
+    """`await open_socket(path, headers)`: (communicator, connected, close code) after the handshake."""
+
+    async def open_(path="/ws/", headers=None):
+        comm = WebsocketCommunicator(config.asgi.application, path, headers=headers or [])
+        sockets.append(comm)
+        connected, code = await comm.connect(timeout=5)
+        return comm, connected, code
+
+    return open_
+
+
+@pytest.fixture
+def connect(open_socket):
+    """`await connect(user=None, *, since=None, path=None, headers=None)`: a checked, open socket."""
+
+    async def connect_(user=None, *, since=None, path=None, headers=None):
+        if path is None:
+            path = "/ws/"
+            if user is not None:  # a fresh ticket; pass path="/ws/" to sign in by header instead
+                ticket = await sync_to_async(issue_ticket)(user)
+                path = f"/ws/?id={ticket.id}"
+            if since is not None:
+                path += ("&" if "?" in path else "?") + f"since={since}"
+        comm, connected, code = await open_socket(path, headers)
+        assert connected, f"handshake refused with {code}"
+        first = await recv(comm, timeout=5)
+        assert first["type"] == "connection", first
+        assert set(first) >= {"identifier", "client_id", "user", "groups"}, first
+        assert (first["user"] or {}).get("id") == (user.pk if user is not None else None), first
+        comm.first = first
+        return comm
+
+    return connect_
+
+
+# --- frames ------------------------------------------------------------------------------------
+async def send(comm, type_, **fields):
+    """Send a client frame of `type_` with the identifier; `fields` may include `ref`."""
+    await comm.send_to(text_data=json.dumps({"identifier": IDENTIFIER, "type": type_, **fields}))
+
+
+async def send_raw(comm, text=None, data=None):
+    await comm.send_to(text_data=text, bytes_data=data)
+
+
+async def recv(comm, timeout=3):
+    """The next frame, decoded; fails if the socket closed instead."""
+    message = await comm.receive_output(timeout)
+    assert message["type"] == "websocket.send", message
+    frame = json.loads(message["text"])
+    assert frame["identifier"] == IDENTIFIER, frame
+    return frame
+
+
+async def expect(comm, type_, timeout=3, **fields):
+    """The next frame must be `type_` and carry `fields`; return it."""
+    frame = await recv(comm, timeout)
+    assert frame["type"] == type_, frame
+    for key, value in fields.items():
+        assert frame.get(key) == value, (key, frame)
+    return frame
+
+
+async def recv_types(comm, *types, timeout=3):
+    """Read len(types) frames, in any order (an ack races the event it caused); return them by type."""
+    frames = [await recv(comm, timeout) for _ in types]
+    assert sorted(f["type"] for f in frames) == sorted(types), frames
+    return {f["type"]: f for f in frames}
+
+
+async def nothing(*comms, timeout=0.3):
+    """Assert nothing arrives on any of `comms` for `timeout` seconds (checked together)."""
+    results = await asyncio.gather(*(comm.receive_nothing(timeout=timeout) for comm in comms))
+    for comm, quiet in zip(comms, results, strict=True):
+        if not quiet:
+            raise AssertionError(f"expected nothing, got {comm.output_queue.get_nowait()}")
+
+
+async def closed_with(comm, timeout=3):
+    """The close code of the next output, which must be a close."""
+    message = await comm.receive_output(timeout)
+    assert message["type"] == "websocket.close", message
+    return message.get("code")
+
+
+async def error_of(comm, code, ref=None, timeout=3):
+    """Read an `error` frame with `code` (and `ref`, if given); return it."""
+    frame = await recv(comm, timeout)
+    assert frame["type"] == "error" and frame["code"] == code, frame
+    assert isinstance(frame["message"], str) and "Traceback" not in frame["message"], frame
+    if ref is not None:
+        assert frame.get("ref") == ref, frame
+    return frame
+
+
+async def still_alive(comm):
+    """The socket still answers a ping."""
+    await send(comm, "ping", ref="alive")
+    frame = await recv(comm)
+    assert frame == {"identifier": IDENTIFIER, "type": "pong", "ref": "alive"}, frame
+
+
+async def subscribe(comm, channel):
+    await send(comm, "subscribe", channel=channel, ref="sub")
+    frame = await recv(comm)
+    assert frame["type"] == "ack" and frame["subscribed"] == channel, frame
+
+
+async def settle(seconds=0.05):
+    """Let the hub's receive loop run (membership changes are applied asynchronously)."""
+    await asyncio.sleep(seconds)
+
+
+async def call(fn, *args, **kwargs):
+    """Run sync code (ORM, actions, the test client) off the event loop; its after-commit sends run on it."""
+    return await sync_to_async(fn)(*args, **kwargs)
+
+
+def user_shape(user):
+    return {"id": user.pk, "username": user.username, "display_name": user.display_name}
