@@ -7,13 +7,17 @@ reports whether *this* call removed the key, so of two connections racing for
 one ticket exactly one wins.
 """
 
+import asyncio
 import re
 import secrets
+import weakref
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
+from redis import asyncio as aioredis
 
 _PREFIX = "socket-ticket:"
 _SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -47,4 +51,27 @@ def consume_ticket(ticket) -> int | None:
     return user_id
 
 
-aconsume_ticket = sync_to_async(consume_ticket, thread_sensitive=False)
+_consume_in_thread = sync_to_async(consume_ticket, thread_sensitive=False)
+_redis_clients = weakref.WeakKeyDictionary()  # event loop -> its async Redis client
+
+
+async def aconsume_ticket(ticket) -> int | None:
+    """`consume_ticket` for the event loop (the relay's handshake).
+
+    On Redis it is one atomic GETDEL on the cache's own key, from a client kept per
+    event loop: no thread hop and no new connection per handshake (in redis-py 8
+    every new connection also reads package metadata, which dominated connect time).
+    """
+    backend = caches["default"]  # `cache` is a proxy: look at the backend it stands for
+    if not isinstance(backend, RedisCache):
+        return await _consume_in_thread(ticket)
+    if not isinstance(ticket, str) or not _SHAPE.fullmatch(ticket):
+        return None
+    loop = asyncio.get_running_loop()
+    client = _redis_clients.get(loop)
+    if client is None:
+        client = _redis_clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5,
+                                                               socket_connect_timeout=5)
+    raw = await client.getdel(backend.make_and_validate_key(_PREFIX + ticket))
+    # RedisCache stores integers as plain numbers, so the user id reads back as digits.
+    return int(raw) if raw is not None else None
