@@ -16,6 +16,7 @@ code that is not inside a transaction.
 """
 
 import contextvars
+import logging
 import uuid
 from collections import defaultdict
 
@@ -25,6 +26,8 @@ from django.db import transaction
 
 from relay.events import encode
 from relay.hub import group_topic, user_topic
+
+log = logging.getLogger("kirimin.relay")
 
 
 def channel_topic(name):
@@ -85,13 +88,19 @@ def _after_commit(coroutine_function, *args, **kwargs):
         else:
             async_to_sync(coroutine_function)(*args, **kwargs)
 
-    transaction.on_commit(run)
+    # robust: the action has committed, so a relay outage must not turn its answer into
+    # a 500. Django logs the failure; each hub sends its sockets `resync` once the
+    # channel layer is back, and clients recover the stored messages with since=.
+    transaction.on_commit(run, robust=True)
 
 
 async def run_deferred(collected):
     """Send what an action scheduled (called by the relay handler once the action returned)."""
     for coroutine_function, args, kwargs in collected:
-        await coroutine_function(*args, **kwargs)
+        try:
+            await coroutine_function(*args, **kwargs)
+        except Exception:  # as in `_after_commit`: committed work is answered, the outage is logged
+            log.warning("relay: an event could not be sent after commit", exc_info=True)
 
 
 def send_event_on_commit(**kwargs):
