@@ -1,11 +1,32 @@
-"""Throttles for the unauthenticated account endpoints."""
+"""Throttles for the unauthenticated account endpoints.
+
+Their counters live in the cache (Redis in production). While Redis is
+unreachable they let requests through (and log it) rather than fail them with a
+500: the outage is short, and login needs Redis for its socket ticket anyway.
+"""
 
 import hashlib
+import logging
 
+from redis import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
+log = logging.getLogger("kirimin.api")
 
-class RegisterThrottle(SimpleRateThrottle):
+
+class FailOpen:
+    """Throttle mixin: a cache outage allows the request instead of failing it."""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError) as exc:
+            log.warning("throttle %s: the cache is unreachable, allowing the request: %r", self.scope, exc)
+            self.key = None
+            return True
+
+
+class RegisterThrottle(FailOpen, SimpleRateThrottle):
     """Registrations per client IP."""
 
     scope = "register"
@@ -14,7 +35,7 @@ class RegisterThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class FailedLoginThrottle(SimpleRateThrottle):
+class FailedLoginThrottle(FailOpen, SimpleRateThrottle):
     """Failed logins per (client IP, username): only failures are recorded.
 
     A correct password never counts, so apps that log in often are not locked
@@ -40,8 +61,13 @@ class FailedLoginThrottle(SimpleRateThrottle):
         return len(self.history) < self.num_requests or self.throttle_failure()
 
     def record_failure(self):
+        if self.key is None:  # the cache was unreachable when the request came in
+            return
         self.history.insert(0, self.now)
-        self.cache.set(self.key, self.history, self.duration)
+        try:
+            self.cache.set(self.key, self.history, self.duration)
+        except (RedisError, OSError) as exc:
+            log.warning("throttle %s: could not record a failed login: %r", self.scope, exc)
 
 
 class FailedLoginIPThrottle(FailedLoginThrottle):

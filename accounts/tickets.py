@@ -17,7 +17,11 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from redis import ConnectionError as RedisConnectionError
+from redis import RedisError
 from redis import asyncio as aioredis
+
+from config.errors import ServiceUnavailable
 
 _PREFIX = "socket-ticket:"
 _SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -33,7 +37,11 @@ def issue_ticket(user) -> Ticket:
     """Mint a fresh ticket for `user`."""
     ttl = settings.SOCKET_TICKET_TTL
     ticket = secrets.token_urlsafe(32)
-    cache.set(_PREFIX + ticket, user.pk, timeout=ttl)
+    try:
+        cache.set(_PREFIX + ticket, user.pk, timeout=ttl)
+    except (RedisError, OSError) as exc:  # Redis is down: say so, don't fail with a 500
+        raise ServiceUnavailable("Live connections are unavailable for a moment. Try again in a few seconds.",
+                                 details={"retry_after": 5}) from exc
     return Ticket(id=ticket, expires_in=ttl)
 
 
@@ -72,6 +80,11 @@ async def aconsume_ticket(ticket) -> int | None:
     if client is None:
         client = _redis_clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5,
                                                                socket_connect_timeout=5)
-    raw = await client.getdel(backend.make_and_validate_key(_PREFIX + ticket))
+    key = backend.make_and_validate_key(_PREFIX + ticket)
+    try:
+        raw = await client.getdel(key)
+    except RedisConnectionError:
+        # A pooled connection that died with a Redis restart fails once; a fresh one works.
+        raw = await client.getdel(key)
     # RedisCache stores integers as plain numbers, so the user id reads back as digits.
     return int(raw) if raw is not None else None

@@ -14,6 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from config import errors
+from relay.middleware import relay_failed
 
 log = logging.getLogger("kirimin.api")
 
@@ -99,6 +100,8 @@ def exception_handler(exc, context):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None) is not None:
             headers["Retry-After"] = str(int(exc.wait + 0.999))
+    if isinstance(exc, errors.ServiceUnavailable):
+        headers["Retry-After"] = str((exc.details or {}).get("retry_after", 5))
     response = Response(body, status=status_code, headers=headers)
     response.enveloped = True
     return response
@@ -117,6 +120,8 @@ class EnvelopeJSONRenderer(JSONRenderer):
                 data = error_body(status_code, "error", message, data if isinstance(data, dict) else None)
             else:
                 data = {"status": status_code, "message": phrase(status_code), "data": data}
+                if relay_failed():  # stored, but live clients were not told (a relay outage)
+                    data["relayed"] = False
             response.enveloped = True
         return super().render(data, accepted_media_type, renderer_context)
 

@@ -95,6 +95,14 @@ class Throttled(KiriminError):
     default_code = "throttled"
 
 
+class ServiceUnavailable(KiriminError):
+    """A backing service (Redis) is unreachable for a moment; retry shortly."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "This is unavailable for a moment. Try again in a few seconds."
+    default_code = "service_unavailable"
+
+
 class ServerError(KiriminError):
     """Something failed on our side; never carries internals."""
 

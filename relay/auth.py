@@ -2,6 +2,7 @@
 
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
+from redis import RedisError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
@@ -19,6 +20,7 @@ class SocketAuthError(Exception):
 
 INVALID = 4401  # bad, expired or reused ticket or token
 INACTIVE = 4403  # a deactivated user
+TRY_AGAIN_LATER = 1013  # RFC 6455: a backing service (Redis) is down for a moment
 
 
 @database_sync_to_async
@@ -32,7 +34,10 @@ def _load_user(user_id):
 
 
 async def user_from_ticket(ticket):
-    user_id = await aconsume_ticket(ticket)
+    try:
+        user_id = await aconsume_ticket(ticket)
+    except (RedisError, OSError) as exc:  # the ticket is still good: the client may retry it
+        raise SocketAuthError(TRY_AGAIN_LATER) from exc
     if user_id is None:
         raise SocketAuthError(INVALID)
     return await _load_user(user_id)

@@ -15,11 +15,13 @@ from channels.consumer import AsyncConsumer
 from channels.exceptions import StopConsumer
 from channels.utils import await_many_dispatch
 from django.conf import settings
+from redis import RedisError
 
 from accounts.serializers import user_dict
 from config.errors import KiriminError
 from relay import auth, events, fastpath
 from relay.hub import get_hub, group_topic, user_topic
+from relay.notify import RelayOutcome, relay_outcome
 
 log = logging.getLogger("kirimin.relay")
 
@@ -113,6 +115,10 @@ class RelayConsumer(AsyncConsumer):
             await self._replay_since()
         except auth.SocketAuthError as exc:
             await self.close_with(exc.code)
+            return
+        except (RedisError, OSError) as exc:  # the channel layer is down: come back shortly
+            log.warning("relay: connect refused while the channel layer is down: %r", exc)
+            await self.close_with(auth.TRY_AGAIN_LATER)
             return
         except Exception:
             log.exception("relay: connect failed")
@@ -231,9 +237,10 @@ class RelayConsumer(AsyncConsumer):
             return
         self.closed = True
         try:
-            await self.base_send({"type": "websocket.close", "code": code})
+            if not fastpath.close_directly(self.base_send, code):
+                await self.base_send({"type": "websocket.close", "code": code})
         except Exception:
-            pass
+            log.warning("relay: could not close a socket with %s", code, exc_info=True)
         if self.hub is not None:
             await self.hub.detach(self)
 
@@ -306,6 +313,8 @@ class RelayConsumer(AsyncConsumer):
             await self.reply(events.error("invalid_frame", "Some fields are invalid.", ref=ref,
                                           details=serializer.errors))
             return
+        outcome = RelayOutcome()
+        token = relay_outcome.set(outcome)
         try:
             result = await route.handler(self, serializer.validated_data)
         except auth.SocketAuthError as exc:
@@ -318,7 +327,11 @@ class RelayConsumer(AsyncConsumer):
             log.exception("relay: %s handler failed", type_)
             await self.reply(events.error("server_error", "Something went wrong on our side.", ref=ref))
             return
+        finally:
+            relay_outcome.reset(token)
         if result is not None:
+            if outcome.failed and result.get("type") == "ack":
+                result["relayed"] = False  # stored, but not relayed: a relay outage
             if ref is not None and "ref" not in result:
                 result["ref"] = ref
             await self.reply(result)

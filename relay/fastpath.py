@@ -77,12 +77,37 @@ def _uvicorn_writer(protocol):
     return write
 
 
-def raw_sender(send):
-    """A `write(frame_bytes, text)` for the socket behind the ASGI `send`, or None."""
+def _daphne_protocol(send):
     if DaphneServer is not None and isinstance(send, functools.partial) and send.args:
         server, protocol = getattr(send.func, "__self__", None), send.args[0]
         if isinstance(server, DaphneServer) and isinstance(protocol, DaphneWebSocket):
-            return _daphne_writer(protocol)
+            return protocol
+    return None
+
+
+def close_directly(send, code):
+    """Close with a code daphne cannot send through ASGI; True if done here.
+
+    Autobahn's `sendClose` (what daphne calls for `websocket.close`) accepts only
+    1000 and 3000-4999 and raises on anything else, so a 1009 (frame too big),
+    1011 or 1013 would leave the socket open and silent. Its `sendCloseFrame`
+    sends any code; autobahn then runs the closing handshake as usual.
+    """
+    if code == 1000 or 3000 <= code <= 4999:
+        return False
+    protocol = _daphne_protocol(send)
+    if protocol is None:
+        return False
+    if protocol.state == protocol.STATE_OPEN:
+        protocol.sendCloseFrame(code=code, isReply=False)
+    return True
+
+
+def raw_sender(send):
+    """A `write(frame_bytes, text)` for the socket behind the ASGI `send`, or None."""
+    protocol = _daphne_protocol(send)
+    if protocol is not None:
+        return _daphne_writer(protocol)
     if WebSocketsSansIOProtocol is not None:
         protocol = getattr(send, "__self__", None)
         if isinstance(protocol, WebSocketsSansIOProtocol):

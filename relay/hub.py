@@ -136,12 +136,17 @@ class Hub:
             lock = self._locks[topic] = asyncio.Lock()
         async with lock:
             wanted = topic in self.topics
-            if wanted and topic not in self._joined:
-                await self.layer.group_add(topic, self.channel)
-                self._joined.add(topic)
-            elif not wanted and topic in self._joined:
-                self._joined.discard(topic)
-                await self.layer.group_discard(topic, self.channel)
+            try:
+                if wanted and topic not in self._joined:
+                    await self.layer.group_add(topic, self.channel)
+                    self._joined.add(topic)
+                elif not wanted and topic in self._joined:
+                    self._joined.discard(topic)
+                    await self.layer.group_discard(topic, self.channel)
+            except Exception as exc:
+                # The layer is down. Sockets keep working locally; once it is back, upkeep
+                # rejoins every topic still wanted and tells every socket to resync.
+                self._mark_lost(exc)
 
     # --- delivery ----------------------------------------------------------------------
     async def _receive_loop(self):
@@ -152,9 +157,7 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if not self._lost:
-                    log.warning("relay hub lost the channel layer: %r", exc)
-                self._lost = True
+                self._mark_lost(exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
@@ -246,9 +249,12 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if not self._lost:
-                    log.warning("relay hub upkeep failed: %r", exc)
-                self._lost = True
+                self._mark_lost(exc)
+
+    def _mark_lost(self, exc):
+        if not self._lost:
+            log.warning("relay hub lost the channel layer: %r", exc)
+        self._lost = True
 
     async def _rejoin_all(self):
         # Redis may have restarted empty: put this process back into every group it needs.

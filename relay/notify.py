@@ -74,6 +74,31 @@ async def _send_to_clients(layer, client_ids, text):
         await layer.send(channel, {"type": "relay.client", "c": ids, "text": text})
 
 
+class RelayOutcome:
+    """How the events scheduled by one request or frame fared: a relay outage must not
+    pass for a delivery. REST marks the response and the socket marks the `ack` with
+    `"relayed": false` when any of them could not be sent."""
+
+    __slots__ = ("sent", "failed")
+
+    def __init__(self):
+        self.sent = 0
+        self.failed = 0
+
+
+# Set per request (relay.middleware) and per frame (the consumer).
+relay_outcome = contextvars.ContextVar("relay_outcome", default=None)
+
+
+def _record(ok):
+    outcome = relay_outcome.get()
+    if outcome is not None:
+        if ok:
+            outcome.sent += 1
+        else:
+            outcome.failed += 1
+
+
 # Set by relay handlers around an action run in a worker thread: sends scheduled by that
 # action are collected here after commit and awaited by the handler on the event loop,
 # instead of each blocking the worker thread on a hop back to the loop.
@@ -85,12 +110,18 @@ def _after_commit(coroutine_function, *args, **kwargs):
         collected = deferred_sends.get()
         if collected is not None:
             collected.append((coroutine_function, args, kwargs))
-        else:
+            return
+        try:
             async_to_sync(coroutine_function)(*args, **kwargs)
+        except Exception:
+            # The action has committed, so a relay outage must not turn its answer into a
+            # 500: the answer says `relayed: false`, each hub sends its sockets `resync` once
+            # the channel layer is back, and clients recover stored messages with since=.
+            log.warning("relay: an event could not be sent after commit", exc_info=True)
+            _record(False)
+        else:
+            _record(True)
 
-    # robust: the action has committed, so a relay outage must not turn its answer into
-    # a 500. Django logs the failure; each hub sends its sockets `resync` once the
-    # channel layer is back, and clients recover the stored messages with since=.
     transaction.on_commit(run, robust=True)
 
 
@@ -101,6 +132,9 @@ async def run_deferred(collected):
             await coroutine_function(*args, **kwargs)
         except Exception:  # as in `_after_commit`: committed work is answered, the outage is logged
             log.warning("relay: an event could not be sent after commit", exc_info=True)
+            _record(False)
+        else:
+            _record(True)
 
 
 def send_event_on_commit(**kwargs):

@@ -1,4 +1,8 @@
-"""A relay outage after commit: the committed action still answers, and the failure is logged."""
+"""A relay outage after commit: the committed action still answers, says it was not relayed, and logs.
+
+These replace the layer call with one that fails, to pin the contract on both entry
+points; tests/reliability/test_faults.py stops a real Redis under real servers.
+"""
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -6,6 +10,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from groups.models import Message
 from relay import notify
 from tests.conftest import ok
+from tests.sockets import recv_types, send
 
 
 @pytest.fixture
@@ -18,6 +23,25 @@ def broken_relay(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_message_is_stored_and_answered_when_the_relay_is_down(api, alice, bob, broken_relay, caplog):
-    data = ok(api(alice).post("/api/messages/", {"to": bob.pk, "message": "still stored"}, format="json"), 201)
+    response = api(alice).post("/api/messages/", {"to": bob.pk, "message": "still stored"}, format="json")
+    data = ok(response, 201)
     assert Message.objects.filter(pk=data["id"], body="still stored").exists()
-    assert any("on_commit" in r.getMessage() or "RedisConnectionError" in str(r.exc_info) for r in caplog.records)
+    assert response.json()["relayed"] is False
+    assert response["Kirimin-Relayed"] == "false"
+    assert any(r.exc_info and isinstance(r.exc_info[1], RedisConnectionError) for r in caplog.records)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relayed_answer_carries_no_mark(api, alice, bob):
+    response = api(alice).post("/api/messages/", {"to": bob.pk, "message": "all good"}, format="json")
+    ok(response, 201)
+    assert "relayed" not in response.json() and not response.has_header("Kirimin-Relayed")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_ack_says_relayed_false_when_the_relay_is_down(connect, alice, bob, broken_relay):
+    ws = await connect(alice)
+    await send(ws, "sendmessage", to=bob.pk, message="over the socket", ref="m")
+    ack = (await recv_types(ws, "ack"))["ack"]
+    assert ack["ref"] == "m" and ack["relayed"] is False
+    assert await Message.objects.filter(pk=ack["id"], body="over the socket").aexists()
