@@ -115,3 +115,50 @@ def public_group(alice, bob):
 def private_group(alice, bob):
     """alice owns it, bob is a member, charlie cannot see it."""
     return group_with(alice, bob, private=True, name="secret")
+
+
+# --- real server processes (tests/servers.py) ----------------------------------------------------
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so fixtures can tell whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def server_logs_on_failure(request):
+    """When the test fails, print the logs of the server processes it may have used."""
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        from tests.servers import Server
+
+        for server in Server.started:
+            print(f"===== server on port {server.port} (exit {server.process.poll()}) =====\n{server.log()}")
+
+
+@pytest.fixture(scope="session")
+def e2e_stack(tmp_path_factory):
+    """A database for server processes on the stack under test: PostgreSQL + Redis, or SQLite alone."""
+    from tests import servers
+
+    stack = servers.Stack.prepare(tmp_path_factory.mktemp("e2e"), database_url=DATABASE_URL, redis_url=REDIS_URL)
+    yield stack
+    stack.drop()
+
+
+@pytest.fixture(scope="session")
+def embedded_stack(tmp_path_factory):
+    """The embedded default for server processes: a SQLite file, no Redis, whatever the test stack."""
+    from tests import servers
+
+    return servers.Stack.prepare(tmp_path_factory.mktemp("embedded"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Write docs/reliability.md from a complete, green run of the reliability tests."""
+    from tests.reliability import report
+
+    if exitstatus == 0 and REDIS_URL and report.complete():
+        report.write()

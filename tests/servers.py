@@ -239,11 +239,14 @@ class Client:
 
 
 # --- sockets over the `websockets` library ---------------------------------------------------------
-async def open_socket(socket_config, **options):
-    """Connect as SPEC §2 says a client does; return (websocket, its `connection` frame)."""
+async def open_socket(socket_config, since=None, **options):
+    """Connect as SPEC §2 says a client does (with `&since=` to recover); return (websocket, its `connection` frame)."""
     from websockets.asyncio.client import connect
 
-    ws = await connect(f"ws://{socket_config['host']}?id={socket_config['id']}", open_timeout=10, **options)
+    url = f"ws://{socket_config['host']}?id={socket_config['id']}"
+    if since is not None:
+        url += f"&since={since}"
+    ws = await connect(url, open_timeout=10, **options)
     first = await receive(ws, timeout=5)
     assert first["type"] == "connection", first
     return ws, first
@@ -272,3 +275,45 @@ async def nothing(ws, timeout=0.5):
     except TimeoutError:
         return
     raise AssertionError(f"expected nothing, got {frame}")
+
+
+# --- a Redis of the test's own, to take away and bring back ---------------------------------------
+class RedisServer:
+    """`redis-server` on a free port, in memory only, that a test may kill and restart on the same port."""
+
+    def __init__(self, workdir):
+        self.workdir = Path(workdir)
+        probe = listening_socket()
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self, timeout=10):
+        import redis
+
+        log = open(self.workdir / f"redis-{self.port}.log", "ab")
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        client = redis.Redis(port=self.port, socket_connect_timeout=1)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                client.ping()
+                return self
+            except redis.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server on {self.port} did not start") from None
+                time.sleep(0.05)
+            finally:
+                client.close()
+
+    def kill(self):
+        """SIGKILL: Redis vanishes with everything in it, as in a crash."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
