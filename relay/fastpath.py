@@ -48,10 +48,22 @@ def frame(text: str) -> bytes:
     return header + payload
 
 
+def _twisted_buffered(transport):
+    """Bytes a Twisted TCP transport holds unwritten (what `FileDescriptor.write` queued)."""
+    try:
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    except AttributeError:  # another transport (TLS, a test double): no figure, no limit
+        return 0
+
+
 def _daphne_writer(protocol):
+    limit = settings.RELAY_MAX_SEND_BUFFER
+
     def write(data, text):
         if protocol.state != protocol.STATE_OPEN:
             return CLOSED
+        if _twisted_buffered(protocol.transport) > limit:
+            return SLOW  # the client stopped reading: don't let its buffer grow without bound
         if protocol._perMessageCompress is None:
             protocol.sendData(data)
         else:  # compression negotiated: let autobahn frame (and compress) it

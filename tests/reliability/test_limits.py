@@ -1,0 +1,184 @@
+"""Abuse limits on a real daphne process: a client that never reads, oversize frames, floods, socket caps.
+
+These run on the embedded default and on the production stack alike: each limit is
+local to the process that holds the socket.
+"""
+
+import asyncio
+import base64
+import os
+import socket
+import time
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests import servers
+from tests.reliability import report
+from tests.servers import IDENTIFIER, open_socket, receive, receive_types, send
+
+pytestmark = [pytest.mark.processes, pytest.mark.usefixtures("server_logs_on_failure")]
+
+SEND_BUFFER = 256 * 1024
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests():
+    """Override the suite's cache.clear(): the servers here keep their state in the stack's Redis."""
+    yield
+
+
+@pytest.fixture(scope="module")
+def server(e2e_stack):
+    process = servers.Server.start(e2e_stack, RELAY_MAX_SEND_BUFFER=SEND_BUFFER, RELAY_RATE=500,
+                                   RELAY_BURST=500, RELAY_MAX_SOCKETS_PER_USER=3)
+    yield process
+    process.stop()
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def never_reading_socket(socket_config):
+    """A WebSocket handshake over a raw TCP socket with a tiny receive buffer, that then never reads."""
+    host, _, rest = socket_config["host"].partition("/")
+    address, port = host.split(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((address, int(port)))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /{rest}?id={socket_config['id']} HTTP/1.1\r\nHost: {host}\r\n"
+                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+async def test_a_client_that_never_reads_is_closed_with_4008_and_memory_stays_bounded(server):
+    http = server.client()
+    alice, bob = http.register(), http.register()
+    group = http.data("POST", "/api/groups/", {"name": "flood", "description": "", "is_private": False},
+                      token=alice["access"], expect=201)
+    http.data("POST", f"/api/groups/{group['id']}/join/", token=bob["access"])
+
+    def bob_online():
+        members = http.data("GET", f"/api/groups/{group['id']}/members/", token=alice["access"])["results"]
+        return next(m["online"] for m in members if m["user"]["id"] == bob["user"]["id"])
+
+    slow = never_reading_socket(bob["socket"])
+    alice_ws, _ = await open_socket(alice["socket"], max_queue=None)
+    try:
+        deadline = time.monotonic() + 10
+        while not bob_online():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)
+        before = rss_mb(server.process.pid)
+        body = "\U0001f600" * 4000  # 16 kB of UTF-8 per frame
+        sent = 0
+        while bob_online():
+            for _ in range(20):
+                await send(alice_ws, "sendmessage", groupid=group["id"], message=body)
+            for _ in range(20):
+                await receive_types(alice_ws, "ack", "sendmessage", timeout=10)
+            sent += 20
+            assert sent <= 2000, "bob's socket was never closed"
+        after = rss_mb(server.process.pid)
+        # alice, who reads, was not harmed: her socket still works.
+        await send(alice_ws, "ping", ref="p")
+        assert (await receive(alice_ws))["type"] == "pong"
+    finally:
+        await alice_ws.close()
+    # The server gave up on bob after the kernel's buffers (at most 4 MB here) plus its own limit
+    # filled, not after whatever the sender could push; its memory grew by no more than that.
+    offered_mb = sent * len(body.encode()) / 2**20
+    grew = after - before
+    assert offered_mb < 4 + SEND_BUFFER / 2**20 + 2, f"bob was closed only after {offered_mb:.1f} MB"
+    assert grew < 16, f"server RSS grew {grew:.1f} MB while {offered_mb:.1f} MB were sent to a client that never read"
+    # bob's socket ends with a close frame carrying 4008 once we read what the kernel holds.
+    slow.settimeout(5)
+    tail = b""
+    try:
+        while chunk := slow.recv(1 << 20):
+            tail = (tail + chunk)[-64:]
+    except (ConnectionResetError, TimeoutError):
+        pass
+    slow.close()
+    assert b"\x88\x02\x0f\xa8" in tail, tail  # FIN+close opcode, length 2, code 4008 (0x0fa8)
+    report.record("slow_consumer", limit_kb=SEND_BUFFER // 1024, offered_mb=round(offered_mb, 1),
+                  rss_growth_mb=round(grew, 1), closed_with=4008)
+
+
+async def test_an_oversize_frame_closes_with_1009_on_a_real_server(server):
+    http = server.client()
+    alice, bob = http.register(), http.register()
+    big_ws, _ = await open_socket(alice["socket"], max_size=None)
+    other_ws, _ = await open_socket(bob["socket"])
+    try:
+        await big_ws.send('{"identifier":"kirimin","type":"ping","pad":"' + "x" * 70_000 + '"}')
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(big_ws.recv(), 5)
+        assert closed.value.rcvd.code == 1009
+        await send(other_ws, "ping")
+        assert (await receive(other_ws))["type"] == "pong"
+    finally:
+        await big_ws.close()
+        await other_ws.close()
+
+
+async def test_a_flood_is_refused_frame_by_frame_without_harming_others(e2e_stack):
+    server = servers.Server.start(e2e_stack, RELAY_RATE=5, RELAY_BURST=10)
+    try:
+        http = server.client()
+        alice, bob = http.register(), http.register()
+        flood_ws, _ = await open_socket(alice["socket"])
+        calm_ws, _ = await open_socket(bob["socket"])
+        for n in range(40):
+            await flood_ws.send(f'{{"identifier":"{IDENTIFIER}","type":"ping","ref":"{n}"}}')
+        answers = [await receive(flood_ws) for _ in range(40)]
+        kinds = [a["type"] if a["type"] == "pong" else a["code"] for a in answers]
+        assert kinds.count("pong") >= 10 and kinds.count("rate_limited") >= 20, kinds
+        assert all(a["ref"] == str(n) for n, a in enumerate(answers))
+        await send(calm_ws, "ping")
+        assert (await receive(calm_ws))["type"] == "pong"
+        await asyncio.sleep(0.5)  # the bucket refills: the flooder may talk again
+        await send(flood_ws, "ping")
+        assert (await receive(flood_ws))["type"] == "pong"
+        await flood_ws.close()
+        await calm_ws.close()
+    finally:
+        server.stop()
+
+
+async def test_a_user_holds_at_most_the_socket_cap(server):
+    http = server.client()
+    carol = http.register()
+    open_ones = [(await open_socket(http.socket(carol["access"])))[0] for _ in range(3)]
+    try:
+        from websockets.asyncio.client import connect
+
+        ticket = http.socket(carol["access"])
+        async with connect(f"ws://{ticket['host']}?id={ticket['id']}") as fourth:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(fourth.recv(), 5)
+        assert closed.value.rcvd.code == 4429
+        await open_ones[0].close()
+        deadline = time.monotonic() + 5
+        while True:  # the cap counts open sockets: one closed, one may open
+            try:
+                again, _ = await open_socket(http.socket(carol["access"]))
+                break
+            except (ConnectionClosed, AssertionError):
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.2)
+        open_ones.append(again)
+    finally:
+        for ws in open_ones:
+            await ws.close()
