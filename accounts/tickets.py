@@ -19,9 +19,9 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from redis import ConnectionError as RedisConnectionError
 from redis import RedisError
-from redis import asyncio as aioredis
 
 from config.errors import ServiceUnavailable
+from config.redis_clients import async_redis
 
 _PREFIX = "socket-ticket:"
 _SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -78,8 +78,7 @@ async def aconsume_ticket(ticket) -> int | None:
     loop = asyncio.get_running_loop()
     client = _redis_clients.get(loop)
     if client is None:
-        client = _redis_clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5,
-                                                               socket_connect_timeout=5)
+        client = _redis_clients[loop] = async_redis()
     key = backend.make_and_validate_key(_PREFIX + ticket)
     try:
         raw = await client.getdel(key)

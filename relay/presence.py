@@ -12,7 +12,8 @@ import uuid
 
 import redis
 from django.conf import settings
-from redis import asyncio as aioredis
+
+from config.redis_clients import async_redis
 
 _PROCS = "kirimin:presence:procs"
 
@@ -52,7 +53,7 @@ class RedisPresence:
         self.proc_id = uuid.uuid4().hex
         self.key = _proc_key(self.proc_id)
         self.ttl = settings.RELAY_PRESENCE_TTL
-        self.redis = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+        self.redis = async_redis()
 
     async def set_local(self, user_id, count):
         try:
