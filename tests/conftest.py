@@ -156,6 +156,15 @@ def embedded_stack(tmp_path_factory):
     return servers.Stack.prepare(tmp_path_factory.mktemp("embedded"))
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """The idle-socket probe opens its sockets first and checks them last (tests/reliability/test_idle.py)."""
+    first = [i for i in items if i.originalname == "test_idle_sockets_open"]
+    last = [i for i in items if i.originalname == "test_idle_sockets_still_receive_at_once"]
+    if first or last:
+        rest = [i for i in items if i not in first and i not in last]
+        items[:] = first + rest + last
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Write docs/reliability.md from a complete, green run of the reliability tests."""
     from tests.reliability import report

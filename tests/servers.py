@@ -42,7 +42,7 @@ def listening_socket():
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+    sock.listen(4096)  # a connection storm must not overflow the accept queue
     sock.set_inheritable(True)
     return sock
 
@@ -239,15 +239,15 @@ class Client:
 
 
 # --- sockets over the `websockets` library ---------------------------------------------------------
-async def open_socket(socket_config, since=None, **options):
+async def open_socket(socket_config, since=None, timeout=10, **options):
     """Connect as SPEC §2 says a client does (with `&since=` to recover); return (websocket, its `connection` frame)."""
     from websockets.asyncio.client import connect
 
     url = f"ws://{socket_config['host']}?id={socket_config['id']}"
     if since is not None:
         url += f"&since={since}"
-    ws = await connect(url, open_timeout=10, **options)
-    first = await receive(ws, timeout=5)
+    ws = await connect(url, open_timeout=timeout, **options)
+    first = await receive(ws, timeout=timeout)
     assert first["type"] == "connection", first
     return ws, first
 
