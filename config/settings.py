@@ -144,7 +144,7 @@ if REDIS_URL:
     if RELAY_LAYER == "pubsub":
         CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "BACKEND": "relay.layers.RedisPubSubChannelLayer",
                 "CONFIG": {"hosts": [_redis_host], "prefix": "kirimin"},
             }
         }

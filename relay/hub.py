@@ -61,6 +61,7 @@ class Hub:
         self._ids = itertools.count(1)
         self._tasks = []
         self._lost = False
+        self._disconnects = 0  # the layer's count of subscriber breaks already handled
         self.presence = presence.for_hub()
 
     # --- lifecycle -----------------------------------------------------------------
@@ -236,6 +237,10 @@ class Hub:
         last_refresh = time.monotonic()
         while True:
             await asyncio.sleep(interval)
+            disconnects = getattr(self.layer, "disconnects", 0)
+            if disconnects != self._disconnects:  # the layer reconnected: events may be lost
+                self._disconnects = disconnects
+                self._mark_lost(ConnectionError("the channel layer's subscriber connection broke"))
             try:
                 await self.presence.heartbeat(self, full=self._lost)
                 if self._lost or time.monotonic() - last_refresh > _GROUP_REFRESH:

@@ -40,22 +40,42 @@ def _table(rows):
 SECTIONS = [
     ("redis_outage", "Redis goes away and comes back",
      "Two server processes on a Redis of the test's own, killed (SIGKILL) and restarted on the same port "
-     "with sockets open. During the outage REST and socket sends are stored and answered with "
-     "`\"relayed\": false`; reads keep working; new tickets get 503 `service_unavailable`. When Redis is "
-     "back every open socket gets a `resync` frame, relaying resumes by itself (`resumed_s`: from the "
-     "restart to the first live delivery), and a client reconnecting with `since=` gets every stored "
-     "message exactly once."),
+     "with sockets open, on each channel layer. During the outage REST and socket sends are stored and "
+     "answered with `\"relayed\": false`; reads keep working; new tickets get 503 `service_unavailable`, "
+     "and a socket whose ticket cannot be checked is closed with 1013 (try again). When Redis is back "
+     "every open socket gets a `resync` frame, relaying resumes by itself (`resumed_s`: from the restart "
+     "to the first live delivery), and a client reconnecting with `since=` gets every stored message "
+     "exactly once (`recovered` of `stored_during_outage`)."),
     ("sigkill", "A server process is killed",
      "Two processes on one Redis; the one holding bob's and carol's sockets gets SIGKILL. Messages sent "
      "meanwhile on the other process reach bob, reconnected there with a fresh ticket and `since=`, once "
-     "each and in order; carol, who does not come back, drops offline after `presence_expired_s`."),
-    ("fuzz", "Hostile frames", "Generated frames against a live socket (hypothesis)."),
-    ("soak", "Soak", "Sockets, mixed frames for a bounded time; sent, stored and delivered must agree exactly."),
-    ("idle", "Long-lived sockets", "Sockets left idle, then a relayed event: it must arrive at once."),
-    ("connect_storm", "Connection storm", "Sockets connecting at once on the Redis layer."),
+     "each and in order, and live delivery follows; carol, who does not come back, drops offline after "
+     "`presence_expired_s` (the test's `RELAY_PRESENCE_TTL` is 3 s)."),
+    ("fuzz", "Hostile frames",
+     "Generated frames (hypothesis) against a live socket of a real server: wrong types, huge numbers, "
+     "deep nesting, odd Unicode, binary and empty frames. Every one is answered by an `error` with a "
+     "SPEC code, never a server error; the socket keeps answering; nothing is stored."),
+    ("soak", "Soak",
+     "100 users with 5 sockets each (two processes on the production stack), in 10 groups; mixed frames "
+     "(group and direct messages, typing, likes, pings) for a bounded time. Every acknowledged message is "
+     "stored (`stored` = `messages_sent`), every socket received exactly the messages it should "
+     "(`delivered` = `deliveries_expected`, `lost` and `duplicates` 0), the like count is exact. Server "
+     "RSS per process before and after the load."),
+    ("idle", "Long-lived sockets",
+     "Sockets opened at the start of the test run and left idle (no frame either way) for `idle_s`, on "
+     "each channel layer; then a message between two of them arrives in `delivered_in_ms`, with no "
+     "`resync` and no layer error logged (the redis-py 5 s read-timeout trap)."),
+    ("connect_storm", "Connection storm",
+     "2000 sockets with real tickets connecting at once to one process, on each layer: none fails (no "
+     "'Too many connections' from a Redis pool), and one group message then reaches all of them. The "
+     "rate is that of a 2-core machine also running the 2000 clients and other tests; "
+     "docs/performance.md has the benchmark figure."),
     ("slow_consumer", "A client that never reads",
-     "A socket that stops reading while events keep coming is closed with 4008 once its send buffer "
-     "passes `RELAY_MAX_SEND_BUFFER`; the server's memory stays bounded."),
+     "A socket that stops reading while events keep coming is closed with 4008 once its server-side send "
+     "buffer passes `RELAY_MAX_SEND_BUFFER` (here `limit_kb`), under daphne and uvicorn alike; the server's "
+     "memory stays bounded. Relayed events are never dropped silently: the hub writes each event to every "
+     "local socket or closes it with 4008, and a `resync` frame follows a channel-layer outage. Either "
+     "way the client knows to reconnect with `since=`, which replays every stored message it missed."),
 ]
 
 

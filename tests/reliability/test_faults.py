@@ -167,6 +167,36 @@ async def test_a_socket_that_connects_during_the_outage_is_told_to_retry(outage_
             own_redis.start()
 
 
+async def test_a_dropped_subscriber_connection_is_noticed_and_clients_resync(outage_stack, own_redis):
+    """Redis drops a pub/sub subscriber that falls behind its output buffer limit (and on restarts):
+    channels-redis reconnects quietly, losing what was published meanwhile. The hub notices and
+    tells its sockets to resync, and relaying goes on."""
+    import redis
+
+    a = servers.Server.start(outage_stack, wait=False, RELAY_LAYER="pubsub", RELAY_PRESENCE_TTL=3)
+    b = servers.Server.start(outage_stack, wait=False, RELAY_LAYER="pubsub", RELAY_PRESENCE_TTL=3)
+    sockets = []
+    try:
+        a.wait_ready()
+        b.wait_ready()
+        alice, bob = a.client().register(), b.client().register()
+        alice_ws, _ = await open_socket(alice["socket"])
+        bob_ws, _ = await open_socket(bob["socket"])
+        sockets += [alice_ws, bob_ws]
+        killed = redis.Redis(port=own_redis.port).client_kill_filter(_type="pubsub")
+        assert killed >= 2  # both processes' subscriber connections
+        resync = await next_of(bob_ws, "resync", timeout=10)
+        assert resync["identifier"] == "kirimin"
+        await send(alice_ws, "sendmessage", to=bob["user"]["id"], message="still relayed", ref="r")
+        ack = await next_of(alice_ws, "ack")
+        assert (await next_of(bob_ws, "sendmessage"))["id"] == ack["id"]
+    finally:
+        for ws in sockets:
+            await ws.close()
+        a.stop()
+        b.stop()
+
+
 # --- 2. a server process is killed -------------------------------------------------------------------
 async def test_clients_of_a_killed_process_recover_on_another(e2e_stack):
     a = servers.Server.start(e2e_stack, wait=False, RELAY_PRESENCE_TTL=3)

@@ -67,7 +67,7 @@ def test_an_unknown_relay_layer_is_refused_when_redis_is_used():
 
 
 @pytest.mark.parametrize("layer, backend", [("core", "relay.layers.RedisChannelLayer"),
-                                            ("pubsub", "channels_redis.pubsub.RedisPubSubChannelLayer")])
+                                            ("pubsub", "relay.layers.RedisPubSubChannelLayer")])
 def test_redis_url_switches_the_cache_and_the_channel_layer(layer, backend):
     result = run("-c", DESCRIBE, REDIS_URL="redis://127.0.0.1:6379/0", RELAY_LAYER=layer)
     assert result.returncode == 0, result.stderr
