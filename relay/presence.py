@@ -7,6 +7,7 @@ crashes, its users drop offline within RELAY_PRESENCE_TTL seconds. Without
 Redis there is one process, so a dict in memory is exact.
 """
 
+import atexit
 import time
 import uuid
 
@@ -54,6 +55,18 @@ class RedisPresence:
         self.key = _proc_key(self.proc_id)
         self.ttl = settings.RELAY_PRESENCE_TTL
         self.redis = async_redis()
+        # A process stopped with SIGTERM (a deploy) takes its users offline at once,
+        # instead of after RELAY_PRESENCE_TTL; a crash still waits for the TTL.
+        atexit.register(self._forget_sync)
+
+    def _forget_sync(self):
+        try:
+            client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+            client.delete(self.key)
+            client.zrem(_PROCS, self.proc_id)
+            client.close()
+        except redis.RedisError:
+            pass
 
     async def set_local(self, user_id, count):
         try:
@@ -96,6 +109,7 @@ class RedisPresence:
             await self.redis.zrem(_PROCS, self.proc_id)
         except redis.RedisError:
             pass
+        atexit.unregister(self._forget_sync)
         await self.redis.aclose()
 
 

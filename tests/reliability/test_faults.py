@@ -261,3 +261,28 @@ async def test_clients_of_a_killed_process_recover_on_another(e2e_stack):
         a.kill()
         b.stop()
     assert_no_server_error(b)
+
+
+async def test_a_process_stopped_with_sigterm_takes_its_users_offline_at_once(e2e_stack):
+    a = servers.Server.start(e2e_stack, wait=False, RELAY_PRESENCE_TTL=30)
+    b = servers.Server.start(e2e_stack, wait=False, RELAY_PRESENCE_TTL=30)
+    try:
+        a.wait_ready()
+        b.wait_ready()
+        http_b = b.client()
+        alice, carol = http_b.register(), a.client().register()
+        group_id = create_group(http_b, alice, carol)
+        ws, _ = await open_socket(carol["socket"])
+
+        def carol_online():
+            members = http_b.data("GET", f"/api/groups/{group_id}/members/", token=alice["access"])["results"]
+            return next(m["online"] for m in members if m["user"]["id"] == carol["user"]["id"])
+
+        assert carol_online() is True
+        a.stop()  # SIGTERM, as a deploy does
+        assert a.process.returncode is not None
+        assert carol_online() is False  # not after the 30 s TTL: at once
+        await ws.close()
+    finally:
+        a.kill()
+        b.stop()
