@@ -7,8 +7,7 @@ from rest_framework.response import Response
 
 from accounts import moderation
 from accounts.models import Report
-from accounts.serializers import StrictCharField
-from relay.frames import MAX_ID, IdField
+from config.fields import MAX_ID, IdField, StrictCharField
 
 
 class ReportCreateSerializer(serializers.Serializer):

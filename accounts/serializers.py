@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import User
+from config.fields import StrictCharField, StrictEmailField
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -20,23 +21,6 @@ class UserSerializer(serializers.ModelSerializer):
 def user_dict(user):
     """The SPEC user shape without a serializer round trip (hot paths)."""
     return {"id": user.pk, "username": user.username, "display_name": user.display_name or user.username}
-
-
-class StrictStringMixin:
-    """Refuse numbers instead of silently turning them into strings (DRF's CharField does)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictCharField(StrictStringMixin, serializers.CharField):
-    """A CharField that accepts only JSON strings."""
-
-
-class StrictEmailField(StrictStringMixin, serializers.EmailField):
-    """An EmailField that accepts only JSON strings."""
 
 
 class RegisterSerializer(serializers.Serializer):

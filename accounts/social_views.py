@@ -11,8 +11,8 @@ from accounts import actions
 from accounts.models import FriendRequest, Notification
 from accounts.serializers import UserSerializer, user_dict
 from config.errors import NotFound, ValidationFailed
+from config.fields import IdField, StrictBooleanField
 from config.params import flag_param
-from relay.frames import IdField
 from relay.presence import online_user_ids
 
 
@@ -49,7 +49,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class ReadSerializer(serializers.Serializer):
     ids = serializers.ListField(child=IdField(), required=False, max_length=1000)
-    all = serializers.BooleanField(required=False, default=False)
+    all = StrictBooleanField(required=False, default=False)
 
     def validate(self, attrs):
         if not attrs.get("all") and not attrs.get("ids"):
@@ -62,7 +62,8 @@ class FriendRequestsView(GenericAPIView):
 
     serializer_class = FriendRequestSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("direction", str, enum=["incoming", "outgoing"])])
+    @extend_schema(parameters=[OpenApiParameter("direction", str, enum=["incoming", "outgoing"])],
+                   responses=FriendRequestSerializer(many=True))
     def get(self, request):
         direction = request.query_params.get("direction", "incoming")
         if direction not in ("incoming", "outgoing"):
@@ -73,7 +74,7 @@ class FriendRequestsView(GenericAPIView):
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=ToSerializer, responses={201: FriendRequestSerializer})
+    @extend_schema(request=ToSerializer, responses={201: FriendRequestSerializer, 200: FriendRequestSerializer})
     def post(self, request):
         data = ToSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -103,6 +104,7 @@ class FriendRequestAnswerView(GenericAPIView):
 class FriendsView(GenericAPIView):
     serializer_class = FriendSerializer
 
+    @extend_schema(responses=FriendSerializer(many=True))
     def get(self, request):
         me = request.user
         qs = FriendRequest.objects.filter(Q(from_user=me) | Q(to_user=me), status=FriendRequest.Status.ACCEPTED)
@@ -117,7 +119,7 @@ class FriendsView(GenericAPIView):
 class NotificationsView(GenericAPIView):
     serializer_class = NotificationSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("unread", bool)])
+    @extend_schema(parameters=[OpenApiParameter("unread", bool)], responses=NotificationSerializer(many=True))
     def get(self, request):
         qs = Notification.objects.filter(user=request.user)
         if flag_param(request, "unread"):

@@ -157,9 +157,11 @@ def envelope_schema_hook(result, generator, request, public):
         for operation in path.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            for response in operation["responses"].values():
-                content = response.get("content", {})
-                for media in content.values():
+            for code, response in operation["responses"].items():
+                if code.startswith("2") and not response.get("content"):
+                    # `responses={200: None}`: the body is still an envelope, with `data: null`.
+                    response["content"] = {"application/json": {"schema": {"type": "object", "nullable": True}}}
+                for media in response.get("content", {}).values():
                     inner = media.get("schema")
                     if inner is None:
                         continue
@@ -172,7 +174,9 @@ def envelope_schema_hook(result, generator, request, public):
                         },
                         "required": ["status", "message", "data"],
                     }
-            for code in ("400", "401", "403", "404", "405", "409", "429"):
+            # Every error a DRF view can answer: validation, auth, permission, lookup, method,
+            # content negotiation (406, 415), conflict, throttling.
+            for code in ("400", "401", "403", "404", "405", "406", "409", "415", "429"):
                 operation["responses"].setdefault(
                     code,
                     {

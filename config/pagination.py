@@ -17,10 +17,8 @@ class CursorPagination(pagination.CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        try:
-            size = int(raw)
-        except (TypeError, ValueError):
-            size = 0
+        # ASCII digits only: int() also takes " 5", "+5" and "5_0".
+        size = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
         if not 1 <= size <= self.max_page_size:
             raise ValidationFailed(details={"limit": [f"Must be an integer from 1 to {self.max_page_size}."]})
         return size
@@ -37,6 +35,13 @@ class CursorPagination(pagination.CursorPagination):
         from rest_framework.response import Response
 
         return Response({"results": data, "next": self.get_next_link(), "previous": self.get_previous_link()})
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
     def get_paginated_response_schema(self, schema):
         return {

@@ -16,8 +16,9 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("asyncapi/", asyncapi, name="asyncapi"),
-    # Anything else under /api/ answers with the envelope, not an HTML page.
-    re_path(r"^.*$", api_not_found),
+    # Anything else under /api/ answers with the envelope, not an HTML page; [\s\S], not ".",
+    # so a path with an encoded newline (%0A) is caught too.
+    re_path(r"^[\s\S]*\Z", api_not_found),
 ]
 
 urlpatterns = [

@@ -3,9 +3,9 @@
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer, user_dict
+from config.fields import IdField, StrictBooleanField, StrictCharField
 from groups.models import Group, Role
 from relay.events import iso
-from relay.frames import IdField
 
 
 def message_dict(msg):
@@ -40,9 +40,9 @@ class GroupSerializer(serializers.ModelSerializer):
     owner = UserSerializer(read_only=True)
     members_count = serializers.IntegerField(read_only=True)
     my_role = serializers.CharField(read_only=True, allow_null=True)
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    is_private = serializers.BooleanField(required=False, default=False)
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+    is_private = StrictBooleanField(required=False, default=False)
 
     class Meta:
         model = Group
@@ -54,6 +54,12 @@ class GroupSerializer(serializers.ModelSerializer):
         if not value:
             raise serializers.ValidationError("Must not be blank.")
         return value
+
+
+class GroupEditSerializer(GroupSerializer):
+    """PATCH body of a group: every field optional (documentation; the view validates partially)."""
+
+    name = StrictCharField(max_length=100, required=False)
 
 
 class MemberSerializer(serializers.Serializer):
@@ -68,7 +74,7 @@ class UserIdSerializer(serializers.Serializer):
 
 
 class KickSerializer(UserIdSerializer):
-    ban = serializers.BooleanField(required=False, default=False)
+    ban = StrictBooleanField(required=False, default=False)
 
 
 class RoleSerializer(serializers.Serializer):
@@ -76,7 +82,7 @@ class RoleSerializer(serializers.Serializer):
 
 
 class SendMessageSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=4000, help_text="1..4000 characters after stripping")
+    message = StrictCharField(max_length=4000, help_text="1..4000 characters after stripping")
 
 
 class DirectMessageSerializer(SendMessageSerializer):
@@ -86,3 +92,11 @@ class DirectMessageSerializer(SendMessageSerializer):
 class MembershipResultSerializer(serializers.Serializer):
     groupid = serializers.IntegerField()
     changed = serializers.BooleanField(help_text="false when nothing changed (and nothing was relayed)")
+
+
+class MemberAddedSerializer(MembershipResultSerializer):
+    userid = serializers.IntegerField()
+
+
+class KickResultSerializer(MemberAddedSerializer):
+    ban = serializers.BooleanField()

@@ -10,7 +10,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from config.errors import Forbidden, NotFound, ValidationFailed
-from config.params import flag_param, id_param
+from config.params import flag_param, id_param, id_parameter
 from groups import actions
 from groups import serializers as s
 from groups.models import Message
@@ -67,6 +67,7 @@ class GroupViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self.get_group()).data)
 
+    @extend_schema(request=s.GroupEditSerializer)
     def partial_update(self, request, pk=None):
         group = self.get_group()
         serializer = s.GroupSerializer(group, data=request.data, partial=True)
@@ -74,6 +75,7 @@ class GroupViewSet(viewsets.GenericViewSet):
         actions.update_group(actor=request.user, group=group, **serializer.validated_data)
         return Response(self.get_serializer(self.get_group()).data)
 
+    @extend_schema(responses={200: None})
     def destroy(self, request, pk=None):
         actions.delete_group(actor=request.user, group=self.get_group())
         return Response(None)
@@ -90,7 +92,7 @@ class GroupViewSet(viewsets.GenericViewSet):
         changed = actions.leave_group(actor=request.user, group=self.get_group())
         return Response({"groupid": int(pk), "changed": changed})
 
-    @extend_schema(request=s.KickSerializer, responses=s.MembershipResultSerializer)
+    @extend_schema(request=s.KickSerializer, responses=s.KickResultSerializer)
     @action(detail=True, methods=["post"])
     def kick(self, request, pk=None):
         group = self.get_group()
@@ -100,7 +102,8 @@ class GroupViewSet(viewsets.GenericViewSet):
         return Response({"groupid": group.pk, "userid": data["user_id"], "ban": data["ban"], "changed": changed})
 
     @extend_schema(methods=["get"], responses=s.MemberSerializer(many=True))
-    @extend_schema(methods=["post"], request=s.UserIdSerializer, responses=s.MembershipResultSerializer)
+    @extend_schema(methods=["post"], request=s.UserIdSerializer,
+                   responses={201: s.MemberAddedSerializer, 200: s.MemberAddedSerializer})
     @action(detail=True, methods=["get", "post"])
     def members(self, request, pk=None):
         group = self.get_group()
@@ -126,7 +129,7 @@ class GroupViewSet(viewsets.GenericViewSet):
         return Response(s.MemberSerializer({"user": m.user, "role": m.role, "joined_at": m.joined_at,
                                             "online": bool(online_user_ids([m.user_id]))}).data)
 
-    @extend_schema(methods=["get"], parameters=[OpenApiParameter("before", int)],
+    @extend_schema(methods=["get"], parameters=[id_parameter("before")],
                    responses=s.MessageOutSerializer(many=True))
     @extend_schema(methods=["post"], request=s.SendMessageSerializer, responses={201: s.MessageOutSerializer})
     @action(detail=True, methods=["get", "post"])
@@ -153,7 +156,9 @@ def _message_page(view, request, qs):
 class DirectMessagesView(GenericAPIView):
     """Direct messages: the conversation with one user, and sending."""
 
-    @extend_schema(parameters=[OpenApiParameter("with", int, required=True), OpenApiParameter("before", int)],
+    serializer_class = s.DirectMessageSerializer  # what OPTIONS describes for POST
+
+    @extend_schema(parameters=[id_parameter("with", required=True), id_parameter("before")],
                    responses=s.MessageOutSerializer(many=True))
     def get(self, request):
         other = id_param(request, "with", required=True)

@@ -3,8 +3,8 @@
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
+from config.fields import IdField, StrictCharField
 from posts.models import Post
-from relay.frames import IdField
 
 
 class PostSerializer(serializers.ModelSerializer):
@@ -21,12 +21,12 @@ class PostSerializer(serializers.ModelSerializer):
 
 
 class PostCreateSerializer(serializers.Serializer):
-    content = serializers.CharField(max_length=10000)
+    content = StrictCharField(max_length=10000)
     group_id = IdField(required=False, allow_null=True)
 
 
 class PostEditSerializer(serializers.Serializer):
-    content = serializers.CharField(max_length=10000)
+    content = StrictCharField(max_length=10000)
 
 
 class LikeResultSerializer(serializers.Serializer):

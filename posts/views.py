@@ -1,12 +1,12 @@
 """Post endpoints (SPEC §4): the feed, posts, likes. Thin: actions hold the rules."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.errors import NotFound
-from config.params import id_param
+from config.params import id_param, id_parameter
 from groups.selectors import access_group
 from posts import actions
 from posts import serializers as s
@@ -29,7 +29,7 @@ class PostViewSet(viewsets.GenericViewSet):
     def _post(self, pk):
         return access_post(self.request.user, pk)
 
-    @extend_schema(parameters=[OpenApiParameter("group", int), OpenApiParameter("author", int)])
+    @extend_schema(parameters=[id_parameter("group"), id_parameter("author")])
     def list(self, request):
         qs = self.get_queryset()
         group = id_param(request, "group")
@@ -63,11 +63,12 @@ class PostViewSet(viewsets.GenericViewSet):
         actions.edit_post(actor=request.user, post=post, content=data["content"])
         return Response(self.get_serializer(self._post(pk)).data)
 
+    @extend_schema(responses={200: None})
     def destroy(self, request, pk=None):
         actions.delete_post(actor=request.user, post=self._post(pk))
         return Response(None)
 
-    @extend_schema(methods=["post", "delete"], request=None, responses=s.LikeResultSerializer)
+    @extend_schema(methods=["post", "delete"], request=None, responses={200: s.LikeResultSerializer})
     @action(detail=True, methods=["post", "delete"])
     def like(self, request, pk=None):
         result = actions.like_post(actor=request.user, post=self._post(pk), liked=request.method == "POST")

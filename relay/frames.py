@@ -7,28 +7,16 @@ protocol catalogue cannot drift from what the server accepts and sends.
 
 from rest_framework import serializers
 
-MAX_ID = 2**63 - 1
+from config.fields import MAX_ID, IdField, StrictBooleanField, StrictCharField
 
-
-class IdField(serializers.IntegerField):
-    """An id: a positive integer, or a numeric string ("42")."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or isinstance(data, float) and not data.is_integer():
-            self.fail("invalid")
-        return super().to_internal_value(data)
+__all__ = ["MAX_ID", "IdField"]  # re-exported: REST serializers import ids from here too
 
 
 class ClientFrame(serializers.Serializer):
     """Fields every client frame may carry besides identifier and type."""
 
-    ref = serializers.CharField(max_length=64, required=False, allow_blank=True,
-                                help_text="echoed in the ack or error that answers this frame")
+    ref = StrictCharField(max_length=64, required=False, allow_blank=True,
+                          help_text="echoed in the ack or error that answers this frame")
 
 
 class EmptyFrame(ClientFrame):
@@ -36,7 +24,7 @@ class EmptyFrame(ClientFrame):
 
 
 class AuthFrame(ClientFrame):
-    token = serializers.CharField(max_length=4096, help_text="an access JWT or a one-time ticket")
+    token = StrictCharField(max_length=4096, help_text="an access JWT or a one-time ticket")
 
 
 class ChannelFrame(ClientFrame):
@@ -46,11 +34,11 @@ class ChannelFrame(ClientFrame):
 
 class PostLikeFrame(ClientFrame):
     postid = IdField()
-    liked = serializers.BooleanField(default=True)
+    liked = StrictBooleanField(default=True)
 
 
 class MessageFrame(ClientFrame):
-    message = serializers.CharField(max_length=4000, help_text="1..4000 characters after stripping")
+    message = StrictCharField(max_length=4000, help_text="1..4000 characters after stripping")
     to = IdField(required=False, help_text="a user id (direct message)")
     groupid = IdField(required=False, help_text="a group id (group message)")
 
@@ -74,7 +62,7 @@ class GroupFrame(ClientFrame):
 class KickFrame(ClientFrame):
     groupid = IdField()
     userid = IdField()
-    ban = serializers.BooleanField(default=False)
+    ban = StrictBooleanField(default=False)
 
 
 # --- server frames (documentation and the drift test) ------------------------------------------

@@ -16,11 +16,6 @@ from tests.servers import open_socket
 pytestmark = [pytest.mark.processes, pytest.mark.usefixtures("server_logs_on_failure")]
 
 
-@pytest.fixture(autouse=True)
-def _fast_tests():
-    """Override the suite's cache.clear(): the servers keep their state in the stack's Redis."""
-    yield
-
 
 @pytest.fixture(scope="module")
 def pair(e2e_stack):

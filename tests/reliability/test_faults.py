@@ -22,11 +22,6 @@ from tests.servers import nothing, open_socket, receive, receive_types, send
 pytestmark = [pytest.mark.processes, needs_redis, pytest.mark.usefixtures("server_logs_on_failure")]
 
 
-@pytest.fixture(autouse=True)
-def _fast_tests():
-    """Override the suite's cache.clear(): the servers here keep their state in Redis."""
-    yield
-
 
 @pytest.fixture(scope="module")
 def own_redis(tmp_path_factory):

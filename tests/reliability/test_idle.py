@@ -28,11 +28,6 @@ IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", 600))
 LAYERS = ("core", "pubsub")
 
 
-@pytest.fixture(autouse=True)
-def _fast_tests():
-    """Override the suite's cache.clear(): the servers keep their state in the stack's Redis."""
-    yield
-
 
 class IdleProbe:
     """Two servers (one per layer), with alice and bob connected to each, on a loop in a thread."""

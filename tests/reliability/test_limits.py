@@ -22,11 +22,6 @@ pytestmark = [pytest.mark.processes, pytest.mark.usefixtures("server_logs_on_fai
 SEND_BUFFER = 256 * 1024
 
 
-@pytest.fixture(autouse=True)
-def _fast_tests():
-    """Override the suite's cache.clear(): the servers here keep their state in the stack's Redis."""
-    yield
-
 
 @pytest.fixture(scope="module")
 def server(e2e_stack):

@@ -32,11 +32,6 @@ RATE = float(os.environ.get("SOAK_RATE", 0.8))  # frames per user per second
 USERS, SOCKETS_PER_USER, GROUP_SIZE = 100, 5, 10
 
 
-@pytest.fixture(autouse=True)
-def _fast_tests():
-    """Override the suite's cache.clear(): the servers keep their state in the stack's Redis."""
-    yield
-
 
 class Socket:
     """One client socket: reads everything, keeps the message ids it got, answers acks by ref."""

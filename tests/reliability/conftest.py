@@ -1,0 +1,38 @@
+"""Shared by the reliability tests: real server processes under faults, load and hostile input.
+
+`e2e_stack` and `server_logs_on_failure` come from the root conftest. The servers
+run on the stack under test (PostgreSQL and Redis on the production-stack run,
+SQLite alone on the embedded default). `hostile_server` lifts the relay's rate
+limit and the sign-up throttles, so every generated frame and request reaches the
+code that must refuse it; the rate limiter has its own test.
+"""
+
+import pytest
+
+from tests import servers
+
+UNLIMITED = {
+    "RELAY_RATE": 1_000_000, "RELAY_BURST": 1_000_000,
+    "THROTTLE_REGISTER": "100000/min", "THROTTLE_LOGIN": "100000/min", "THROTTLE_LOGIN_IP": "100000/min",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests():
+    """Override the suite's cache.clear(): on Redis that is FLUSHDB, which would wipe the layer
+    groups and presence of the servers running across these tests."""
+    yield
+
+
+@pytest.fixture(scope="session")
+def hostile_server(e2e_stack):
+    """One server with the rate limit and sign-up throttles lifted."""
+    server = servers.Server.start(e2e_stack, **UNLIMITED)
+    yield server
+    server.stop()
+
+
+def tracebacks(server):
+    """The error lines and tracebacks in a server's whole log (empty if none)."""
+    text = server.log_path.read_text(errors="replace")
+    return [line for line in text.splitlines() if "Traceback" in line or " ERROR " in line]
