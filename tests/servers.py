@@ -72,6 +72,11 @@ class Stack:
             raise
         return stack
 
+    def _share_database(self, other):
+        """Use `other`'s (migrated) database; this stack keeps its own Redis. Returns self."""
+        self.database_url, self.sqlite_path = other.database_url, other.sqlite_path
+        return self
+
     def env(self, **extra):
         """The environment of a server (or manage.py) process on this stack."""
         env = {k: v for k, v in os.environ.items() if k not in _STACK_VARS}

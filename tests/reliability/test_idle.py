@@ -33,6 +33,10 @@ class IdleProbe:
     """Two servers (one per layer), with alice and bob connected to each, on a loop in a thread."""
 
     def __init__(self, stack):
+        # A Redis of its own: the rest of the suite empties the stack's Redis (cache.clear() is a
+        # FLUSHDB) between tests, which would also wipe these servers' layer groups.
+        self.redis = servers.RedisServer(stack.workdir).start()
+        stack = servers.Stack(stack.workdir, redis_url=self.redis.url)._share_database(stack)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="idle-probe", daemon=True)
         self.thread.start()
@@ -84,6 +88,7 @@ class IdleProbe:
             self.thread.join(5)
             for server in self.servers.values():
                 server.stop()
+            self.redis.kill()
 
 
 @pytest.fixture(scope="session")

@@ -167,6 +167,13 @@ async def test_soak(e2e_stack):
         duplicates = sum(len(s.messages) - len(set(s.messages)) for s in sockets)
         delivered = sum(len(s.messages) for s in sockets)
         should = sum(len(expected[s.user_id]) for s in sockets)
+        if extra:
+            strays = sorted({m for s in sockets for m in set(s.messages) - expected[s.user_id]})[:5]
+            detail = e2e_stack.python(
+                "from groups.models import Message; "
+                f"print([(m.pk, m.sender_id, m.group_id, m.recipient_id, m.body) for m in "
+                f"Message.objects.filter(pk__in={strays!r})])")
+            pytest.fail(f"{extra} deliveries of messages nobody acknowledged: {detail}; acked {len(acked)}")
         assert (missing, extra, duplicates) == (0, 0, 0), (missing, extra, duplicates)
         assert delivered == should
 
