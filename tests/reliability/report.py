@@ -72,11 +72,34 @@ SECTIONS = [
      "docs/performance.md has the benchmark figure."),
     ("slow_consumer", "A client that never reads",
      "A socket that stops reading while events keep coming is closed with 4008 once its server-side send "
-     "buffer passes `RELAY_MAX_SEND_BUFFER` (here `limit_kb`), under daphne and uvicorn alike; the server's "
-     "memory stays bounded. Relayed events are never dropped silently: the hub writes each event to every "
+     "buffer passes `RELAY_MAX_SEND_BUFFER` (here `limit_kb`; tested under daphne, and uvicorn applies the "
+     "same limit); the server's memory stays bounded. Relayed events are never dropped silently: the hub writes each event to every "
      "local socket or closes it with 4008, and a `resync` frame follows a channel-layer outage. Either "
      "way the client knows to reconnect with `since=`, which replays every stored message it missed."),
 ]
+
+
+ALSO = """## Also broken on purpose, with no figure to report
+
+- A Redis subscriber connection killed by Redis (`CLIENT KILL TYPE pubsub`, what Redis does to a
+  subscriber over its output-buffer limit): the hub notices the layer's reconnect and sends `resync`.
+- A process stopped with SIGTERM (a deploy): its users go offline at once, not after the TTL.
+- Schemathesis against `/api/schema/` as a signed-in user, on a real server: no 500, every response
+  matches the document (`tests/reliability/test_schemathesis.py`).
+- Spoofed `from`/`userid`/`by` fields are ignored, and ids of things the caller may not see answer
+  exactly like missing ones, over the socket and REST (`test_spoofing.py`).
+- Abuse limits on a real server: a flood gets `rate_limited` frame by frame without harming other
+  sockets, the per-user socket cap closes the extra socket with 4429, an oversize frame closes with
+  1009 (`test_limits.py`); login throttling is in `tests/api`.
+- Auth edges on real processes: one ticket raced on two processes opens exactly one socket, an
+  expired access token at the handshake closes 4401, a refresh token reused after rotation is
+  refused everywhere, a user deactivated from another process loses every open socket with 4403
+  (`test_auth_edges.py`).
+
+Residual risk, by design: on `RELAY_LAYER=core`, channels-redis drops a group message to a
+process channel that already holds `RELAY_LAYER_CAPACITY` (10000) messages, with only a log line; a
+process that far behind is overloaded. The default `pubsub` layer has no such queue.
+"""
 
 
 def write():
@@ -90,5 +113,6 @@ def write():
     ]
     for kind, title, text in SECTIONS:
         parts.append(f"## {title}\n\n{text}\n\n{_table(records(kind))}")
+    parts.append(ALSO)
     parts.append("<!-- raw: " + json.dumps(_records) + " -->\n")
     DOC.write_text("\n".join(parts))
