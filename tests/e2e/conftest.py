@@ -71,12 +71,21 @@ def browser():
     playwright.stop()
 
 
+_screenshots = []
+
+
 @pytest.fixture(scope="session")
 def screenshot_dir(tmp_path_factory):
     path = os.environ.get("KIRIMIN_E2E_SCREENSHOTS")
     directory = Path(path) if path else tmp_path_factory.getbasetemp() / "screenshots"
     directory.mkdir(parents=True, exist_ok=True)
+    _screenshots.append(directory)
     return directory
+
+
+def pytest_terminal_summary(terminalreporter):
+    for directory in _screenshots:
+        terminalreporter.write_line(f"e2e screenshots: {directory}")
 
 
 # --- the servers --------------------------------------------------------------------------------------
