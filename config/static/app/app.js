@@ -30,6 +30,7 @@ const state = {
   notifications: [],
   connected: false,
   creatingGroup: false,
+  discoverOpen: false,
 };
 
 // --- small helpers ------------------------------------------------------------------------------------
@@ -209,7 +210,8 @@ function renderSidebar() {
       groups.length ? groups.map((g) => h("li", null, navButton(g.name, {kind: "group", id: g.id},
         state.chats.get(`g${g.id}`)?.unread, h("span", {class: "icon", title: g.is_private ? "private" : "public"}, g.is_private ? "◈" : "#"))))
         : h("li", {class: "empty"}, "No groups yet")),
-    state.discover.length ? h("details", {class: "discover"},
+    state.discover.length ? h("details", {class: "discover", open: state.discoverOpen,
+      ontoggle: (event) => { state.discoverOpen = event.currentTarget.open; }},
       h("summary", null, `Discover ${state.discover.length} public group${state.discover.length > 1 ? "s" : ""}`),
       h("ul", null, state.discover.map((g) => h("li", null,
         h("span", null, `# ${g.name}`), h("span", {class: "muted"}, `${g.members_count} members`),
@@ -435,13 +437,22 @@ function newGroup() {
   $(".new-group input")?.focus();
 }
 
+// One form for the session: the sidebar redraws often (live events), and a new form
+// each time would wipe what is being typed.
+let groupForm = null;
 function newGroupForm() {
+  groupForm ??= buildNewGroupForm();
+  return groupForm;
+}
+
+function buildNewGroupForm() {
   const input = h("input", {name: "name", required: true, maxlength: 100, placeholder: "Group name",
     "aria-label": "Group name"});
   const secret = h("input", {type: "checkbox", name: "private"});
   const form = h("form", {class: "new-group", onsubmit: async (event) => {
     event.preventDefault();
     const group = await api("POST", "/api/groups/", {name: input.value.trim(), is_private: secret.checked});
+    form.reset();
     state.creatingGroup = false;
     state.groups.set(group.id, group);
     open({kind: "group", id: group.id});
@@ -838,7 +849,9 @@ function stop() {
   clearInterval(presenceTimer);
   Object.assign(state, {me: null, view: {kind: "feed"}, groups: new Map(), discover: [], removed: new Map(),
     chats: new Map(), dms: new Set(), online: new Set(), friends: new Set(), members: new Map(),
-    posts: new Map(), feed: [], notifications: [], connected: false, creatingGroup: false});
+    posts: new Map(), feed: [], notifications: [], connected: false, creatingGroup: false,
+    discoverOpen: false});
+  groupForm = null;
 }
 
 async function signOut() {
