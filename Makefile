@@ -7,9 +7,11 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SERVER ?= daphne
+# The browser the end-to-end tests (tests/e2e) drive: Debian's chromium, never a downloaded one.
+CHROMIUM ?= /usr/bin/chromium
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +38,21 @@ else
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 endif
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Installs Debian's chromium once when it is missing and we can (root with apt-get); otherwise
+# the browser tests skip, saying why (CI sets KIRIMIN_E2E_REQUIRED=1 so that they fail instead).
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing Debian's chromium for the browser tests (tests/e2e)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	      || echo "make: could not install chromium: the browser tests will not run" >&2; \
+	  else \
+	    echo "make: no $(CHROMIUM), so the browser tests skip (as root make installs it; or apt-get install chromium)" >&2; \
+	  fi; \
+	fi
 
 # The WebSocket benchmark (needs node and the local PostgreSQL and Redis); see docs/performance.md.
 bench: $(VENV)/.installed-bench

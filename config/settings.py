@@ -264,6 +264,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The demo SPA (config/static/app/, served at / by config.views.spa) and its reusable client.
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
 # Only collectstatic needs a STATIC_ROOT; WhiteNoise serves from the finders otherwise.
 STATIC_ROOT = env.str("STATIC_ROOT", default=None)
 # Serve app static files (admin, the offline API docs) straight from the packages.

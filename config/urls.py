@@ -1,11 +1,11 @@
-"""Top-level URLs: the API under /api/, the admin, health and the API docs."""
+"""Top-level URLs: the API under /api/, the admin, health, the API docs and the demo SPA at /."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
-from config.views import api_not_found
+from config.views import api_not_found, spa
 from relay.views import asyncapi
 
 api_patterns = [
@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
+    path("", spa, name="spa"),
 ]
 
 handler400 = "config.envelope.handler400"

@@ -33,15 +33,18 @@ IDENTIFIER = "kirimin"
 _STACK_VARS = ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH", "RELAY_LAYER")
 
 
-def listening_socket():
-    """A bound, listening socket on a free port, to hand to daphne (`--fd`).
+def listening_socket(port=0):
+    """A bound, listening socket on a free port (or on `port`), to hand to daphne (`--fd`).
 
     Picking a free port and letting daphne bind it later races with every other
     process starting a server meanwhile (two servers of ours included); a socket
     we already hold cannot be taken.
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    # So that a server can start again on the port of one that died (`Server.start_again`): its
+    # connections linger in TIME_WAIT, and Linux lets the port be reused only if both sockets say so.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     sock.listen(4096)  # a connection storm must not overflow the accept queue
     sock.set_inheritable(True)
     return sock
@@ -92,9 +95,9 @@ class Stack:
         env.update({k: str(v) for k, v in extra.items()})
         return env
 
-    def manage(self, *args, timeout=120):
-        """Run manage.py on this stack; its stdout."""
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=self.env(),
+    def manage(self, *args, timeout=120, env=None):
+        """Run manage.py on this stack (`env` adds settings); its stdout."""
+        result = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=self.env(**(env or {})),
                                 capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -138,21 +141,23 @@ class Server:
 
     started = []  # every server of the session, for logs on failure
 
-    def __init__(self, stack, port, process, log_path):
+    def __init__(self, stack, port, process, log_path, env=None):
         self.stack = stack
         self.port = port
         self.process = process
         self.log_path = log_path
+        self.env = env or {}
         self.base_url = f"http://127.0.0.1:{port}"
 
     @classmethod
-    def start(cls, stack, *, wait=True, **env):
-        """Start a server on `stack`; `env` adds settings (RELAY_LAYER, RELAY_PRESENCE_TTL, ...)."""
-        listener = listening_socket()
+    def start(cls, stack, *, wait=True, port=0, **env):
+        """Start a server on `stack` (on `port`, or a free one); `env` adds settings
+        (RELAY_LAYER, RELAY_PRESENCE_TTL, ...)."""
+        listener = listening_socket(port)
         port = listener.getsockname()[1]
         log_path = stack.workdir / f"daphne-{port}.log"
         try:
-            with open(log_path, "wb") as log:
+            with open(log_path, "ab") as log:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), "config.asgi:application"],
                     cwd=REPO, env=stack.env(**env), stdout=log, stderr=subprocess.STDOUT,
@@ -160,11 +165,16 @@ class Server:
                 )
         finally:
             listener.close()  # the server holds its own copy
-        server = cls(stack, port, process, log_path)
+        server = cls(stack, port, process, log_path, env)
         cls.started.append(server)
         if wait:
             server.wait_ready()
         return server
+
+    def start_again(self, **kwargs):
+        """A new process on this server's port and settings (after stop() or kill())."""
+        assert self.process.poll() is not None, "the server is still running"
+        return type(self).start(self.stack, port=self.port, **{**self.env, **kwargs})
 
     def wait_ready(self, timeout=30):
         deadline = time.monotonic() + timeout

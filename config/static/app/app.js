@@ -1,0 +1,864 @@
+// The Kirimin demo: groups and group chat, direct messages, a feed with live likes,
+// notifications and who is online, for one signed-in user. Plain DOM, no framework:
+// `state` holds what the server told us, and small render functions redraw one region each.
+// All talk with the server goes through kirimin.js, the reusable client.
+
+import {Kirimin} from "./kirimin.js";
+
+// window.KIRIMIN_OPTIONS, when a page sets it before this module runs, configures the client:
+// {baseUrl} for an API on another origin, {backoff}, {heartbeat} (the e2e tests shorten it).
+const client = new Kirimin({storage: sessionStorage, ...window.KIRIMIN_OPTIONS});
+window.kirimin = client; // for the console
+
+const TYPING_MS = 3500;
+const PRESENCE_POLL_MS = 15000;
+
+const state = {
+  me: null,
+  view: {kind: "feed"},         // feed | notifications | group {id} | dm {id}
+  groups: new Map(),            // my groups, id -> group
+  discover: [],                 // public groups I am not in
+  removed: new Map(),           // group id -> {name, text}: groups I was removed from while here
+  chats: new Map(),             // "g7" / "u3" -> {items, ids, loaded, unread, typing}
+  people: new Map(),            // user id -> user, everyone seen
+  dms: new Set(),               // user ids in the sidebar's direct messages
+  online: new Set(),            // user ids shown online (members of my groups, friends)
+  friends: new Set(),
+  members: new Map(),           // group id -> [{user, role, online}]
+  posts: new Map(),
+  feed: [],                     // post ids, newest first
+  notifications: [],
+  connected: false,
+  creatingGroup: false,
+  discoverOpen: false,
+};
+
+// --- small helpers ------------------------------------------------------------------------------------
+function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else if (key === "value" || key === "checked" || key === "disabled") el[key] = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const name = (user) => user?.display_name || user?.username || "someone";
+const chatKey = (view) => (view.kind === "group" ? `g${view.id}` : `u${view.id}`);
+const isMe = (user) => user && state.me && user.id === state.me.id;
+
+function clock(iso) {
+  const date = iso ? new Date(iso) : new Date();
+  return date.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+}
+
+function ago(iso) {
+  const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+  return new Date(iso).toLocaleDateString();
+}
+
+function avatar(user, size = "") {
+  const hue = ((user?.id || 0) * 137) % 360;
+  return h("span", {class: `avatar ${size}`, style: `--hue:${hue}`, "aria-hidden": "true"},
+    name(user).slice(0, 1).toUpperCase());
+}
+
+function toast(text, kind = "info") {
+  const box = $("#toasts");
+  const item = h("div", {class: `toast ${kind}`}, text);
+  box.append(item);
+  setTimeout(() => item.classList.add("leaving"), 4500);
+  setTimeout(() => item.remove(), 5000);
+}
+
+function remember(user) {
+  if (user?.id) state.people.set(user.id, {...state.people.get(user.id), ...user});
+  return user;
+}
+
+async function api(method, path, body) {
+  try {
+    return await client.api(method, path, body);
+  } catch (error) {
+    if (client.state !== "signedout") toast(error.message, "error");
+    throw error;
+  }
+}
+
+// --- sign in ------------------------------------------------------------------------------------------------
+function renderLogin(message = "") {
+  let creating = false;
+  const error = h("p", {class: "form-error", role: "alert"}, message);
+  const displayRow = h("label", {class: "field", hidden: true}, "Display name",
+    h("input", {name: "display_name", autocomplete: "nickname", placeholder: "How others see you"}));
+  const submit = h("button", {class: "primary wide", type: "submit"}, "Sign in");
+  const toggle = h("button", {class: "link", type: "button", onclick: () => {
+    creating = !creating;
+    displayRow.hidden = !creating;
+    submit.textContent = creating ? "Create account" : "Sign in";
+    toggle.textContent = creating ? "I already have an account" : "Create an account";
+    $(".login h2").textContent = creating ? "Create your account" : "Sign in";
+  }}, "Create an account");
+  const form = h("form", {class: "card login", onsubmit: async (event) => {
+    event.preventDefault();
+    const data = Object.fromEntries(new FormData(form));
+    submit.disabled = true;
+    error.textContent = "";
+    try {
+      if (creating) await client.register(data);
+      else await client.login(data.username, data.password);
+      start();
+    } catch (failure) {
+      const details = failure.details ? Object.values(failure.details).flat().join(" ") : "";
+      error.textContent = details || failure.message;
+    } finally {
+      submit.disabled = false;
+    }
+  }},
+  h("h2", null, "Sign in"),
+  h("label", {class: "field"}, "Username",
+    h("input", {name: "username", autocomplete: "username", required: true, autofocus: true})),
+  h("label", {class: "field"}, "Password",
+    h("input", {name: "password", type: "password", autocomplete: "current-password", required: true})),
+  displayRow, error, submit, toggle);
+
+  $("#app").replaceChildren(h("div", {class: "welcome"},
+    h("div", {class: "pitch"},
+      h("h1", {class: "brand big"}, "Kirimin"),
+      h("p", {class: "lead"}, "A social backend with a live relay. This demo is its browser client."),
+      h("ul", {class: "features"},
+        h("li", null, "Group chat with typing indicators and join, leave and kick notices"),
+        h("li", null, "Direct messages"),
+        h("li", null, "A feed whose like counts move live"),
+        h("li", null, "Notifications, and who is online")),
+      h("p", {class: "hint"}, "Tip: open a second tab and sign in there as someone else ",
+        "(each tab keeps its own session): what one of you does shows up at once for the other.")),
+    form));
+}
+
+// --- the shell -----------------------------------------------------------------------------------------------
+function renderShell() {
+  $("#app").replaceChildren(
+    h("header", {class: "topbar"},
+      h("div", {class: "brand"}, "Kirimin"),
+      h("div", {id: "status", class: "status", "data-state": "connecting", role: "status"}, "Connecting…"),
+      h("div", {class: "me"}, avatar(state.me, "small"),
+        h("span", {class: "me-name"}, name(state.me)), h("span", {class: "muted"}, `@${state.me.username}`),
+        h("button", {class: "ghost", onclick: signOut}, "Sign out"))),
+    h("div", {class: "layout"},
+      h("nav", {id: "sidebar", class: "sidebar", "aria-label": "Navigation"}),
+      h("main", {id: "main", class: "main"}),
+      h("aside", {id: "aside", class: "aside", "aria-label": "People"})));
+  renderSidebar();
+  renderMain();
+  renderAside();
+}
+
+function renderStatus(event = {state: client.state}) {
+  const el = $("#status");
+  if (!el) return;
+  clearInterval(renderStatus.timer);
+  el.dataset.state = event.state;
+  const labels = {idle: "Offline", connecting: "Connecting…", open: "Live", closed: "Offline", signedout: "Signed out"};
+  if (event.state !== "reconnecting") {
+    el.textContent = labels[event.state] || event.state;
+    el.title = event.state === "open" ? "Connected: events arrive as they happen" : "";
+    return;
+  }
+  const tick = () => {
+    const left = Math.ceil(((event.at || 0) - Date.now()) / 1000);
+    el.textContent = left > 0 ? `Reconnecting in ${left} s…` : "Reconnecting…";
+  };
+  el.title = "The connection dropped; missed messages are fetched when it is back";
+  tick();
+  renderStatus.timer = setInterval(tick, 500);
+}
+
+function navButton(label, view, badge = 0, extra = null) {
+  const active = state.view.kind === view.kind && state.view.id === view.id;
+  return h("button", {class: `nav-item${active ? " active" : ""}`, "aria-current": active ? "page" : null,
+    onclick: () => open(view)}, extra, h("span", {class: "nav-label"}, label),
+  badge ? h("span", {class: "badge", "aria-label": `${badge} unread`}, badge) : null);
+}
+
+function renderSidebar() {
+  const bar = $("#sidebar");
+  if (!bar) return;
+  const unreadNotes = state.notifications.filter((n) => !n.read).length;
+  const groups = [...state.groups.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const dms = [...state.dms].map((id) => state.people.get(id)).filter(Boolean)
+    .sort((a, b) => name(a).localeCompare(name(b)));
+  bar.replaceChildren(...[
+    navButton("Feed", {kind: "feed"}, 0, h("span", {class: "icon"}, "▤")),
+    navButton("Notifications", {kind: "notifications"}, unreadNotes, h("span", {class: "icon"}, "⚑")),
+    h("div", {class: "section-head"}, h("h3", null, "Groups"),
+      h("button", {class: "ghost small", onclick: newGroup, title: "Create a group"},
+        state.creatingGroup ? "Cancel" : "+ New")),
+    state.creatingGroup ? newGroupForm() : null,
+    h("ul", {class: "nav-list", "aria-label": "Your groups"},
+      groups.length ? groups.map((g) => h("li", null, navButton(g.name, {kind: "group", id: g.id},
+        state.chats.get(`g${g.id}`)?.unread, h("span", {class: "icon", title: g.is_private ? "private" : "public"}, g.is_private ? "◈" : "#"))))
+        : h("li", {class: "empty"}, "No groups yet")),
+    state.discover.length ? h("details", {class: "discover", open: state.discoverOpen,
+      ontoggle: (event) => { state.discoverOpen = event.currentTarget.open; }},
+      h("summary", null, `Discover ${state.discover.length} public group${state.discover.length > 1 ? "s" : ""}`),
+      h("ul", null, state.discover.map((g) => h("li", null,
+        h("span", null, `# ${g.name}`), h("span", {class: "muted"}, `${g.members_count} members`),
+        h("button", {class: "small", onclick: () => joinGroup(g)}, "Join"))))) : null,
+    h("div", {class: "section-head"}, h("h3", null, "Direct messages")),
+    h("ul", {class: "nav-list", "aria-label": "Direct messages"},
+      dms.length ? dms.map((u) => h("li", null, navButton(name(u), {kind: "dm", id: u.id},
+        state.chats.get(`u${u.id}`)?.unread, presenceDot(u.id))))
+        : h("li", {class: "empty"}, "Pick someone in a group to write to them")),
+  ].filter(Boolean));
+}
+
+function presenceDot(userId) {
+  const online = state.online.has(userId) || (state.me && userId === state.me.id && state.connected);
+  return h("span", {class: `dot${online ? " online" : ""}`, title: online ? "online" : "offline"});
+}
+
+// --- navigation -----------------------------------------------------------------------------------------------
+function open(view) {
+  state.view = view;
+  if (view.kind === "group" || view.kind === "dm") {
+    const chat = getChat(chatKey(view));
+    chat.unread = 0;
+    if (!chat.loaded) loadHistory(view);
+    if (view.kind === "group") refreshMembers(view.id);
+  }
+  if (view.kind === "notifications") markNotificationsSeen();
+  renderSidebar();
+  renderMain();
+  renderAside();
+}
+
+function renderMain() {
+  const main = $("#main");
+  if (!main) return;
+  const view = state.view;
+  if (view.kind === "feed") {
+    main.replaceChildren(feedView());
+    renderFeedList();
+  }
+  else if (view.kind === "notifications") main.replaceChildren(notificationsView());
+  else main.replaceChildren(chatView(view));
+  if (view.kind === "group" || view.kind === "dm") {
+    renderTimeline();
+    $(".composer input")?.focus();
+  }
+}
+
+// --- chats ------------------------------------------------------------------------------------------------------
+function getChat(key) {
+  if (!state.chats.has(key)) {
+    state.chats.set(key, {items: [], ids: new Set(), loaded: false, unread: 0, typing: new Map()});
+  }
+  return state.chats.get(key);
+}
+
+function messageKey(frame) {
+  if (frame.groupid !== undefined && frame.groupid !== null) return `g${frame.groupid}`;
+  const other = frame.from.id === state.me.id ? frame.to : frame.from.id;
+  return `u${other}`;
+}
+
+/** Insert a message once, in id order; returns whether it was new. */
+function addMessage(frame) {
+  const key = messageKey(frame);
+  const chat = getChat(key);
+  if (chat.ids.has(frame.id)) return false;
+  chat.ids.add(frame.id);
+  remember(frame.from);
+  const item = {kind: "message", ...frame};
+  const later = chat.items.findIndex((i) => i.kind === "message" && i.id > frame.id);
+  if (later === -1) chat.items.push(item);
+  else chat.items.splice(later, 0, item);
+  chat.typing.delete(frame.from.id);
+  if (key.startsWith("u")) state.dms.add(Number(key.slice(1)));
+  return true;
+}
+
+function addNotice(groupId, text) {
+  getChat(`g${groupId}`).items.push({kind: "notice", text, at: new Date().toISOString()});
+}
+
+function viewing(key) {
+  return (state.view.kind === "group" || state.view.kind === "dm") && chatKey(state.view) === key;
+}
+
+async function loadHistory(view) {
+  const chat = getChat(chatKey(view));
+  chat.loaded = true;
+  const path = view.kind === "group" ? `/api/groups/${view.id}/messages/?limit=50`
+    : `/api/messages/?with=${view.id}&limit=50`;
+  try {
+    const page = await api("GET", path);
+    for (const message of page.results.reverse()) {
+      addMessage(message);
+      client.noteMessageId(message.id);
+    }
+  } catch {
+    chat.loaded = false;
+  }
+  if (viewing(chatKey(view))) renderTimeline();
+}
+
+function chatTitle(view) {
+  if (view.kind === "group") {
+    const group = state.groups.get(view.id) || state.removed.get(view.id);
+    return group ? group.name : "Group";
+  }
+  return name(state.people.get(view.id));
+}
+
+function chatView(view) {
+  const key = chatKey(view);
+  const group = view.kind === "group" ? state.groups.get(view.id) : null;
+  const removed = view.kind === "group" && !group ? state.removed.get(view.id) : null;
+  const title = chatTitle(view);
+  const head = h("header", {class: "view-head"},
+    h("div", null,
+      h("h2", null, view.kind === "group" ? h("span", {class: "hash"}, group?.is_private ? "◈ " : "# ") : presenceDot(view.id),
+        title),
+      h("p", {class: "muted"}, group ? (group.description || `${group.members_count} members`)
+        : view.kind === "dm" ? "Direct message" : "")),
+    group && group.my_role !== "owner"
+      ? h("button", {class: "ghost", onclick: () => leaveGroup(group)}, "Leave group") : null);
+  let input;
+  let lastTyping = 0;
+  const error = h("p", {class: "form-error", role: "alert"});
+  const composer = h("form", {class: "composer", onsubmit: async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    error.textContent = "";
+    const target = view.kind === "group" ? {groupid: view.id} : {to: view.id};
+    try {
+      await client.request("sendmessage", {...target, message: text});
+    } catch (failure) {
+      error.textContent = `Not sent: ${failure.message}`;
+      input.value = input.value || text;
+    }
+  }},
+  input = h("input", {name: "message", autocomplete: "off", maxlength: 4000,
+    "aria-label": "Message", placeholder: `Message ${view.kind === "group" ? "#" : ""}${title}`,
+    oninput: () => {
+      if (Date.now() - lastTyping > 2000 && input.value.trim()) {
+        lastTyping = Date.now();
+        client.send("typing", view.kind === "group" ? {groupid: view.id} : {to: view.id});
+      }
+    }}),
+  h("button", {class: "primary", type: "submit"}, "Send"));
+  return h("section", {class: "chat", "data-chat": key},
+    head,
+    h("ol", {class: "timeline", "aria-label": "Messages", "aria-live": "polite"}),
+    h("div", {class: "typing", "aria-live": "polite"}),
+    removed ? h("div", {class: "banner warning", role: "alert"}, removed.text) : h("div", null, composer, error));
+}
+
+function renderTimeline() {
+  const list = $(".timeline");
+  if (!list) return;
+  const chat = getChat(chatKey(state.view));
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  let previous = null;
+  const rows = chat.items.map((item) => {
+    if (item.kind === "notice") {
+      previous = null;
+      return h("li", {class: "notice"}, h("span", null, item.text), h("time", null, clock(item.at)));
+    }
+    const grouped = previous && previous.from.id === item.from.id;
+    previous = item;
+    return h("li", {class: `message${grouped ? " grouped" : ""}${isMe(item.from) ? " mine" : ""}`,
+      "data-id": item.id},
+    grouped ? h("span", {class: "avatar-space"}) : avatar(item.from),
+    h("div", {class: "bubble"},
+      grouped ? null : h("div", {class: "meta"}, h("b", {class: "author"}, name(item.from)),
+        h("time", {datetime: item.created_at}, clock(item.created_at))),
+      h("p", {class: "text"}, item.message)));
+  });
+  if (!rows.length) {
+    rows.push(h("li", {class: "empty-chat"}, chat.loaded ? "No messages yet. Say hello!" : "Loading…"));
+  }
+  list.replaceChildren(...rows);
+  if (atBottom || list.dataset.scrolled !== "1") {
+    list.scrollTop = list.scrollHeight;
+    list.dataset.scrolled = "1";
+  }
+  renderTyping();
+}
+
+function renderTyping() {
+  const box = $(".typing");
+  if (!box) return;
+  const chat = getChat(chatKey(state.view));
+  const now = Date.now();
+  const names = [...chat.typing.values()].filter((t) => t.until > now).map((t) => name(t.user));
+  box.textContent = names.length === 0 ? ""
+    : names.length === 1 ? `${names[0]} is typing…` : `${names.join(" and ")} are typing…`;
+}
+
+// --- groups ---------------------------------------------------------------------------------------------------
+async function loadGroups() {
+  const [mine, all] = await Promise.all([
+    api("GET", "/api/groups/?mine=1&limit=100"), api("GET", "/api/groups/?limit=50")]);
+  const before = state.groups;
+  state.groups = new Map(mine.results.map((g) => [g.id, g]));
+  for (const id of state.groups.keys()) state.removed.delete(id);
+  state.discover = all.results.filter((g) => !g.my_role && !g.is_private);
+  renderSidebar();
+  renderFeedList();
+  const view = state.view;
+  if (view.kind === "group" && !state.groups.has(view.id) && !state.removed.has(view.id)) {
+    // Gone while we were not looking (e.g. removed while the connection was down).
+    const group = before.get(view.id);
+    state.removed.set(view.id, {name: group?.name, text: `You are no longer a member of ${group?.name || "this group"}.`});
+    renderMain();
+    renderAside();
+  }
+}
+
+function newGroup() {
+  state.creatingGroup = !state.creatingGroup;
+  renderSidebar();
+  $(".new-group input")?.focus();
+}
+
+// One form for the session: the sidebar redraws often (live events), and a new form
+// each time would wipe what is being typed.
+let groupForm = null;
+function newGroupForm() {
+  groupForm ??= buildNewGroupForm();
+  return groupForm;
+}
+
+function buildNewGroupForm() {
+  const input = h("input", {name: "name", required: true, maxlength: 100, placeholder: "Group name",
+    "aria-label": "Group name"});
+  const secret = h("input", {type: "checkbox", name: "private"});
+  const form = h("form", {class: "new-group", onsubmit: async (event) => {
+    event.preventDefault();
+    const group = await api("POST", "/api/groups/", {name: input.value.trim(), is_private: secret.checked});
+    form.reset();
+    state.creatingGroup = false;
+    state.groups.set(group.id, group);
+    open({kind: "group", id: group.id});
+  }}, input, h("label", {class: "check"}, secret, " private"), h("button", {class: "small primary"}, "Create"));
+  return form;
+}
+
+async function joinGroup(group) {
+  await api("POST", `/api/groups/${group.id}/join/`);
+  await loadGroups();
+  open({kind: "group", id: group.id});
+}
+
+async function leaveGroup(group) {
+  await api("POST", `/api/groups/${group.id}/leave/`);
+}
+
+async function kick(groupId, user, button) {
+  if (button.dataset.armed !== "1") {  // a second click confirms
+    button.dataset.armed = "1";
+    button.textContent = `Remove ${name(user)}?`;
+    setTimeout(() => {
+      button.dataset.armed = "";
+      button.textContent = "Remove";
+    }, 4000);
+    return;
+  }
+  button.disabled = true;
+  try {
+    await client.request("kick", {groupid: groupId, userid: user.id});
+  } catch (failure) {
+    toast(failure.message, "error");
+    button.disabled = false;
+  }
+}
+
+async function refreshMembers(groupId) {
+  if (!state.groups.has(groupId)) return;
+  try {
+    const page = await client.api("GET", `/api/groups/${groupId}/members/?limit=100`);
+    state.members.set(groupId, page.results);
+    for (const member of page.results) {
+      remember(member.user);
+      if (member.online) state.online.add(member.user.id);
+      else state.online.delete(member.user.id);
+    }
+  } catch {
+    return;  // removed meanwhile: the kick event tells the rest
+  }
+  renderAside();
+  renderSidebar();
+}
+
+async function refreshPresence() {
+  if (!state.connected) return;
+  try {
+    const friends = await client.api("GET", "/api/friends/?limit=100");
+    state.friends = new Set(friends.results.map((f) => f.user.id));
+    for (const friend of friends.results) {
+      remember(friend.user);
+      state.dms.add(friend.user.id);
+      if (friend.online) state.online.add(friend.user.id);
+      else state.online.delete(friend.user.id);
+    }
+  } catch {
+    // shown as it was
+  }
+  await Promise.all([...state.groups.keys()].slice(0, 10).map(refreshMembers));
+  renderSidebar();
+  renderAside();
+}
+
+// --- the aside: members and who is online ------------------------------------------------------------------
+function personRow(user, extra = []) {
+  return h("li", {class: "person", "data-user": user.id},
+    h("span", {class: "who"}, avatar(user, "small"), presenceDot(user.id),
+      h("span", {class: "person-name"}, name(user)), isMe(user) ? h("span", {class: "muted"}, "(you)") : null),
+    h("span", {class: "person-actions"}, extra));
+}
+
+function renderAside() {
+  const aside = $("#aside");
+  if (!aside) return;
+  const view = state.view;
+  if (view.kind === "group" && state.groups.has(view.id)) {
+    const group = state.groups.get(view.id);
+    const members = state.members.get(view.id) || [];
+    const canKick = group.my_role === "owner" || group.my_role === "admin";
+    const online = members.filter((m) => state.online.has(m.user.id) || isMe(m.user)).length;
+    aside.replaceChildren(
+      h("h3", null, "Members ", h("span", {class: "muted"}, `${online} of ${members.length} online`)),
+      h("ul", {class: "people", "aria-label": "Members"}, members.map((m) => personRow(m.user, [
+        m.role !== "member" ? h("span", {class: `role ${m.role}`}, m.role) : null,
+        isMe(m.user) ? null : h("button", {class: "ghost small", title: `Message ${name(m.user)}`,
+          onclick: () => {
+            state.dms.add(m.user.id);
+            open({kind: "dm", id: m.user.id});
+          }}, "Message"),
+        canKick && !isMe(m.user) && m.role !== "owner"
+          ? h("button", {class: "danger small", onclick: (e) => kick(view.id, m.user, e.currentTarget)}, "Remove")
+          : null]))));
+    return;
+  }
+  const known = new Set([...state.friends, ...[...state.members.values()].flat().map((m) => m.user.id)]);
+  known.delete(state.me.id);
+  const people = [...known].map((id) => state.people.get(id)).filter(Boolean)
+    .sort((a, b) => Number(state.online.has(b.id)) - Number(state.online.has(a.id)) || name(a).localeCompare(name(b)));
+  const onlineCount = people.filter((u) => state.online.has(u.id)).length;
+  aside.replaceChildren(
+    h("h3", null, "Who is online ", h("span", {class: "muted"}, `${onlineCount} of ${people.length}`)),
+    people.length ? h("ul", {class: "people", "aria-label": "People"}, people.map((u) => personRow(u, [
+      h("button", {class: "ghost small", onclick: () => {
+        state.dms.add(u.id);
+        open({kind: "dm", id: u.id});
+      }}, "Message")])))
+      : h("p", {class: "muted"}, "People from your groups and your friends show up here."));
+}
+
+// --- the feed -------------------------------------------------------------------------------------------------
+async function loadFeed() {
+  const page = await api("GET", "/api/posts/?limit=30");
+  for (const post of page.results) {
+    remember(post.author);
+    state.posts.set(post.id, post);
+    // Likes of public posts reach those who subscribe; the author and group members get them anyway.
+    if (post.group_id === null && !isMe(post.author)) client.subscribe(`post:${post.id}`);
+  }
+  state.feed = page.results.map((p) => p.id);
+  renderFeedList();
+}
+
+function feedView() {
+  const text = h("textarea", {name: "content", rows: 2, maxlength: 10000, required: true,
+    placeholder: `What's new, ${name(state.me)}?`, "aria-label": "New post"});
+  const where = h("select", {name: "group", "aria-label": "Audience"});
+  const form = h("form", {class: "card post-composer", onsubmit: async (event) => {
+    event.preventDefault();
+    const content = text.value.trim();
+    if (!content) return;
+    const post = await api("POST", "/api/posts/", {content, group_id: where.value ? Number(where.value) : null});
+    text.value = "";
+    state.posts.set(post.id, post);
+    state.feed.unshift(post.id);
+    renderFeedList();
+  }}, text, h("div", {class: "row"}, where, h("button", {class: "primary", type: "submit"}, "Post")));
+  return h("section", {class: "feed"},
+    h("header", {class: "view-head"}, h("div", null, h("h2", null, "Feed"),
+      h("p", {class: "muted"}, "Public posts and posts of your groups. Like counts update live.")),
+    h("button", {class: "ghost", onclick: loadFeed}, "Refresh")),
+    form,
+    h("ul", {class: "posts", "aria-label": "Posts"}));
+}
+
+/** The posts and the audience choices; the composer keeps what is being typed. */
+function renderFeedList() {
+  const list = $(".posts");
+  if (!list) return;
+  const where = $(".post-composer select");
+  const chosen = where.value;
+  where.replaceChildren(h("option", {value: ""}, "Everyone"),
+    ...[...state.groups.values()].map((g) => h("option", {value: g.id}, `# ${g.name}`)));
+  where.value = state.groups.has(Number(chosen)) ? chosen : "";
+  const posts = state.feed.map((id) => state.posts.get(id)).filter(Boolean);
+  list.replaceChildren(...(posts.length ? posts.map(postCard)
+    : [h("li", {class: "empty"}, "Nothing here yet: write the first post.")]));
+}
+
+function postCard(post) {
+  const group = post.group_id ? state.groups.get(post.group_id) : null;
+  return h("li", {class: "card post", "data-post": post.id},
+    h("header", null, avatar(post.author),
+      h("div", null, h("b", {class: "author"}, name(post.author)),
+        h("div", {class: "muted"}, ago(post.created_at),
+          post.group_id ? ` · in # ${group ? group.name : "a group"}` : " · public"))),
+    h("p", {class: "content"}, post.content),
+    h("footer", null, likeButton(post)));
+}
+
+function likeButton(post) {
+  const count = `${post.likes_count} ${post.likes_count === 1 ? "like" : "likes"}`;
+  return h("button", {class: `like${post.liked_by_me ? " liked" : ""}`, "aria-pressed": String(post.liked_by_me),
+    "aria-label": `${post.liked_by_me ? "Unlike" : "Like"} (${count})`, onclick: () => like(post)},
+  h("span", {class: "heart"}, post.liked_by_me ? "♥" : "♡"), " ",
+  h("span", {class: "like-count"}, post.likes_count), " ",
+  h("span", {class: "like-word"}, post.likes_count === 1 ? "like" : "likes"));
+}
+
+function renderPost(id) {
+  const card = document.querySelector(`[data-post="${id}"]`);
+  const post = state.posts.get(id);
+  if (card && post) card.replaceWith(postCard(post));
+}
+
+async function like(post) {
+  try {
+    const ack = await client.request("postlike", {postid: post.id, liked: !post.liked_by_me});
+    Object.assign(post, {liked_by_me: ack.liked, likes_count: ack.likes_count});
+    renderPost(post.id);
+  } catch (failure) {
+    toast(failure.message, "error");
+  }
+}
+
+// --- notifications ------------------------------------------------------------------------------------------
+async function loadNotifications() {
+  const page = await api("GET", "/api/notifications/?limit=50");
+  state.notifications = page.results;
+  renderSidebar();
+  if (state.view.kind === "notifications") renderMain();
+}
+
+async function markNotificationsSeen() {
+  if (!state.notifications.some((n) => !n.read)) return;
+  try {
+    await client.api("POST", "/api/notifications/read/", {all: true});
+  } catch {
+    return;
+  }
+  // Shown as new on this visit, counted as read from now on.
+  for (const note of state.notifications) note.seen = note.seen ?? !note.read;
+  for (const note of state.notifications) note.read = true;
+  renderSidebar();
+}
+
+function notificationsView() {
+  const icons = {like: "♥", kick: "⊘", friendrequest: "☺", friendaccept: "✓"};
+  return h("section", {class: "notifications"},
+    h("header", {class: "view-head"}, h("div", null, h("h2", null, "Notifications"),
+      h("p", {class: "muted"}, "Likes of your posts, friend requests, and removals from groups."))),
+    h("ul", {class: "notes", "aria-label": "Notifications"},
+      state.notifications.length ? state.notifications.map((note) => h("li",
+        {class: `card note${note.seen === false || (!note.read && note.seen === undefined) ? " unread" : ""}`},
+        h("span", {class: "note-icon"}, icons[note.kind] || "•"),
+        h("div", null, h("p", null, note.message), h("span", {class: "muted"}, ago(note.created_at))),
+        note.kind === "friendrequest" && note.data?.requestid ? h("span", {class: "person-actions"},
+          h("button", {class: "small primary", onclick: () => answerFriend(note, true)}, "Accept"),
+          h("button", {class: "small ghost", onclick: () => answerFriend(note, false)}, "Decline")) : null))
+        : h("li", {class: "empty"}, "You are all caught up.")));
+}
+
+async function answerFriend(note, accept) {
+  await api("POST", `/api/friends/requests/${note.data.requestid}/${accept ? "accept" : "decline"}/`);
+  note.data = {...note.data, requestid: null};
+  toast(accept ? "Friend request accepted" : "Friend request declined");
+  renderMain();
+  refreshPresence();
+}
+
+// --- live events ------------------------------------------------------------------------------------------------
+client.on("state", (event) => {
+  state.connected = event.state === "open";
+  renderStatus(event);
+});
+
+client.on("connection", () => {
+  // Load after the socket is live, so nothing falls between what we read and the live stream.
+  // After a reconnect the relay replays missed messages (since=); groups, likes and
+  // notifications are simply read again.
+  Promise.allSettled([loadGroups(), loadNotifications(), loadFeed()]).then(refreshPresence);
+});
+
+// Presence is read from the API (polled); someone shown offline who just acted is read again.
+let presenceSoon = null;
+function seen(user) {
+  if (!user || isMe(user) || state.online.has(user.id) || presenceSoon) return;
+  presenceSoon = setTimeout(() => {
+    presenceSoon = null;
+    refreshPresence();
+  }, 300);
+}
+
+client.on("sendmessage", (frame) => {
+  seen(frame.from);
+  const key = messageKey(frame);
+  if (frame.groupid && !state.groups.has(frame.groupid)) loadGroups();
+  if (!addMessage(frame)) return;
+  if (viewing(key)) renderTimeline();
+  else if (!isMe(frame.from)) getChat(key).unread += 1;
+  renderSidebar();
+});
+
+client.on("typing", (frame) => {
+  seen(frame.from);
+  const key = frame.groupid ? `g${frame.groupid}` : `u${frame.from.id}`;
+  getChat(key).typing.set(frame.from.id, {user: remember(frame.from), until: Date.now() + TYPING_MS});
+  if (viewing(key)) {
+    renderTyping();
+    setTimeout(renderTyping, TYPING_MS + 50);
+  }
+});
+
+client.on("join", ({groupid, user}) => {
+  remember(user);
+  seen(user);
+  if (isMe(user) && !state.groups.has(groupid)) loadGroups();
+  addNotice(groupid, isMe(user) ? "You joined the group" : `${name(user)} joined the group`);
+  membershipChanged(groupid);
+});
+
+client.on("leave", ({groupid, user}) => {
+  if (isMe(user)) {
+    const group = state.groups.get(groupid);
+    state.groups.delete(groupid);
+    toast(`You left ${group ? group.name : "the group"}`);
+    if (state.view.kind === "group" && state.view.id === groupid) open({kind: "feed"});
+    loadGroups();
+    return;
+  }
+  addNotice(groupid, `${name(user)} left the group`);
+  membershipChanged(groupid);
+});
+
+client.on("kick", ({groupid, user, by, ban}) => {
+  const verb = ban ? "removed and banned" : "removed";
+  if (isMe(user)) {
+    const group = state.groups.get(groupid) || {name: "a group"};
+    const text = `You were ${verb} from ${group.name} by ${name(by)}.`;
+    state.groups.delete(groupid);
+    state.members.delete(groupid);
+    state.removed.set(groupid, {name: group.name, text});
+    toast(text, "warning");
+    renderSidebar();
+    if (state.view.kind === "group" && state.view.id === groupid) {
+      renderMain();
+      renderAside();
+    }
+    return;
+  }
+  addNotice(groupid, `${isMe(by) ? "You" : name(by)} ${verb} ${name(user)}`);
+  membershipChanged(groupid);
+});
+
+function membershipChanged(groupId) {
+  if (viewing(`g${groupId}`)) renderTimeline();
+  refreshMembers(groupId);
+  const group = state.groups.get(groupId);
+  if (group) api("GET", `/api/groups/${groupId}/`).then((fresh) => {
+    state.groups.set(groupId, fresh);
+  }).catch(() => {});
+}
+
+client.on("postlike", ({postid, userid, liked, likes_count}) => {
+  const post = state.posts.get(postid);
+  if (!post) return;
+  post.likes_count = likes_count;
+  if (userid === state.me.id) post.liked_by_me = liked;
+  renderPost(postid);
+});
+
+client.on("postdelete", ({postid}) => {
+  state.posts.delete(postid);
+  state.feed = state.feed.filter((id) => id !== postid);
+  document.querySelector(`[data-post="${postid}"]`)?.remove();
+});
+
+client.on("deletemessage", (frame) => {
+  for (const [key, chat] of state.chats) {
+    if (!chat.ids.has(frame.id)) continue;
+    chat.items = chat.items.filter((i) => i.kind !== "message" || i.id !== frame.id);
+    chat.ids.delete(frame.id);
+    if (viewing(key)) renderTimeline();
+  }
+});
+
+client.on("notification", (frame) => {
+  state.notifications.unshift({...frame, read: false, created_at: new Date().toISOString()});
+  toast(frame.message);
+  if (state.view.kind === "notifications") {
+    renderMain();
+    markNotificationsSeen();
+  }
+  renderSidebar();
+});
+
+client.on("signedout", ({reason}) => {
+  stop();
+  renderLogin(reason === "deactivated" ? "This account was deactivated." : "Your session ended: sign in again.");
+});
+
+// --- start and stop ---------------------------------------------------------------------------------------------
+let presenceTimer = null;
+
+function start() {
+  state.me = remember(client.user);
+  state.view = {kind: "feed"};
+  renderShell();
+  renderStatus();
+  client.connect();
+  clearInterval(presenceTimer);
+  presenceTimer = setInterval(refreshPresence, PRESENCE_POLL_MS);
+}
+
+function stop() {
+  clearInterval(presenceTimer);
+  Object.assign(state, {me: null, view: {kind: "feed"}, groups: new Map(), discover: [], removed: new Map(),
+    chats: new Map(), dms: new Set(), online: new Set(), friends: new Set(), members: new Map(),
+    posts: new Map(), feed: [], notifications: [], connected: false, creatingGroup: false,
+    discoverOpen: false});
+  groupForm = null;
+}
+
+async function signOut() {
+  stop();
+  await client.logout();
+  renderLogin();
+}
+
+if (client.signedIn) start();
+else renderLogin();

@@ -1,0 +1,442 @@
+/**
+ * kirimin.js: a small, dependency-free browser client for the Kirimin API and relay.
+ *
+ * Copy this one file into your frontend (it is an ES module, no build step).
+ *
+ *   import {Kirimin} from "./kirimin.js";
+ *   const kirimin = new Kirimin({storage: sessionStorage});  // baseUrl: "https://api.example.com"
+ *   await kirimin.login("alice", "secret");                  // or kirimin.register({...})
+ *   kirimin.on("sendmessage", (frame) => show(frame));       // any server frame type, or "*"
+ *   kirimin.on("state", ({state}) => banner(state));         // connecting, open, reconnecting...
+ *   await kirimin.connect();                                 // resolves with the `connection` frame
+ *   kirimin.send("typing", {groupid: 7});                    // adds identifier: "kirimin"
+ *   const ack = await kirimin.request("sendmessage", {groupid: 7, message: "hi"});  // ack or throws
+ *   const posts = await kirimin.api("GET", "/api/posts/");   // the envelope's `data`, or throws
+ *
+ * What it does for you (SPEC §2 and §6, README "The relay protocol"):
+ * - keeps the tokens (in `storage` if given) and refreshes the access token once on a 401;
+ * - connects with the one-time ticket (`socket` of login or is-user) as
+ *   `ws(s)://<socket.host>?id=<socket.id>`;
+ * - when the socket closes unexpectedly, reconnects with exponential backoff and jitter,
+ *   each time with a fresh ticket from `is-user` and `&since=<newest message id seen>`, so the
+ *   server replays the messages sent meanwhile; a `resync` frame or a missed heartbeat does
+ *   the same; the browser's `online` event skips the wait;
+ * - answers the server's `ping` with `pong`, restores `subscribe`d channels after a reconnect,
+ *   and queues frames sent while disconnected (except `typing`) until the socket is back.
+ * - stops on 4403 (the account was deactivated) or when the session cannot be refreshed,
+ *   emitting "signedout".
+ */
+
+export const IDENTIFIER = "kirimin";
+
+/** An API or relay error: `status` (HTTP, 0 for the network or the socket), `code`, `message`, `details`. */
+export class KiriminError extends Error {
+  constructor(status, code, message, details = null) {
+    super(message || code);
+    this.name = "KiriminError";
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** The wait before reconnect attempt `attempt` (0-based): exponential, capped, with jitter below the cap. */
+export function backoffDelay(attempt, {initial = 500, max = 15000, factor = 2, jitter = 0.3} = {}, random = Math.random) {
+  const base = Math.min(max, initial * factor ** Math.min(attempt, 30));
+  return Math.round(base * (1 - jitter * random()));
+}
+
+/** The WebSocket URL for a `socket` config, as SPEC §2 says, with `since=` when a message id is known. */
+export function socketUrl(socket, {since = 0, secure = globalThis.location?.protocol === "https:"} = {}) {
+  const url = `${secure ? "wss" : "ws"}://${socket.host}?id=${encodeURIComponent(socket.id)}`;
+  return since > 0 ? `${url}&since=${since}` : url;
+}
+
+const CLOSE_DEACTIVATED = 4403;
+const UNQUEUED = new Set(["typing", "ping", "pong", "connection", "auth", "subscribe", "unsubscribe"]);
+
+export class Kirimin {
+  /**
+   * @param {object} options
+   * @param {string} [options.baseUrl]  where the API lives ("" for the page's own origin)
+   * @param {Storage} [options.storage] keeps the session across reloads (e.g. sessionStorage)
+   * @param {object} [options.backoff]  {initial, max, factor, jitter} in ms, see backoffDelay
+   * @param {number} [options.heartbeat] ms between `ping`s while idle (0: none)
+   * @param {number} [options.heartbeatTimeout] ms without any frame after a `ping` before reconnecting
+   */
+  constructor(options = {}) {
+    this.options = {
+      baseUrl: "",
+      storage: null,
+      storageKey: "kirimin.session",
+      heartbeat: 25000,
+      heartbeatTimeout: 10000,
+      WebSocket: globalThis.WebSocket,
+      fetch: (...args) => globalThis.fetch(...args),
+      ...options,
+    };
+    this.options.backoff = {initial: 500, max: 15000, factor: 2, jitter: 0.3, ...options.backoff};
+    this.user = null;
+    this.access = null;
+    this.refreshToken = null;
+    this.state = "idle";        // idle, connecting, open, reconnecting, closed, signedout
+    this.connection = null;     // the last `connection` frame
+    this.lastMessageId = 0;     // newest `sendmessage` id seen: the `since=` of the next connect
+    this.attempt = 0;           // reconnect attempts since the last successful connect
+    this.ws = null;
+    this._ticket = null;        // the `socket` of login, used once
+    this._wanted = false;       // connect() called and not disconnect()
+    this._timer = null;
+    this._heartbeat = null;
+    this._handlers = new Map();
+    this._requests = new Map(); // ref -> {resolve, reject, timer}
+    this._outbox = [];
+    this._channels = new Set();
+    this._seq = 0;
+    this._refreshing = null;
+    this._restore();
+    globalThis.addEventListener?.("online", () => this._wakeUp());
+  }
+
+  get signedIn() {
+    return Boolean(this.access);
+  }
+
+  // --- events ------------------------------------------------------------------------------------
+  /** Call `handler(frame)` for every server frame of `type` ("*": all frames). Also "state"
+   * ({state, attempt, delay, code}) and "signedout" ({reason}). Returns a function that unsubscribes. */
+  on(type, handler) {
+    if (!this._handlers.has(type)) this._handlers.set(type, new Set());
+    this._handlers.get(type).add(handler);
+    return () => this._handlers.get(type).delete(handler);
+  }
+
+  _emit(type, payload) {
+    for (const handler of [...(this._handlers.get(type) || [])]) {
+      try {
+        handler(payload);
+      } catch (error) {
+        console.error(`kirimin: a "${type}" handler failed`, error);
+      }
+    }
+  }
+
+  _setState(state, extra = {}) {
+    this.state = state;
+    this._emit("state", {state, attempt: this.attempt, ...extra});
+  }
+
+  // --- REST ----------------------------------------------------------------------------------------
+  /** Call the API; resolves with the envelope's `data`, throws KiriminError with its code. */
+  async api(method, path, body, {auth = true, retry = true} = {}) {
+    const headers = {Accept: "application/json"};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (auth && this.access) headers.Authorization = `Bearer ${this.access}`;
+    let response;
+    try {
+      response = await this.options.fetch(this.options.baseUrl + path, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new KiriminError(0, "network_error", "The server cannot be reached.", {cause: String(error)});
+    }
+    let envelope = null;
+    try {
+      envelope = await response.json();
+    } catch {
+      // not JSON: a proxy error page, for instance
+    }
+    if (response.status === 401 && auth && retry && this.refreshToken) {
+      await this.refreshAccess();
+      return this.api(method, path, body, {auth, retry: false});
+    }
+    if (!response.ok) {
+      throw new KiriminError(response.status, envelope?.error || "http_error",
+        envelope?.message || `HTTP ${response.status}`, envelope?.details ?? null);
+    }
+    return envelope ? envelope.data : null;
+  }
+
+  /** Sign in; keeps the tokens and the socket ticket for connect(). Resolves with the user. */
+  async login(username, password) {
+    const data = await this.api("POST", "/api/auth/login/", {username, password}, {auth: false});
+    this.user = data.user;
+    this.access = data.access;
+    this.refreshToken = data.refresh;
+    this._ticket = data.socket;
+    this._save();
+    return data.user;
+  }
+
+  /** Create an account and sign in with it. */
+  async register({username, password, display_name = "", email = ""}) {
+    await this.api("POST", "/api/auth/register/", {username, password, display_name, email}, {auth: false});
+    return this.login(username, password);
+  }
+
+  /** Close the socket, blacklist the refresh token and forget the session. */
+  async logout() {
+    this.disconnect();
+    const refresh = this.refreshToken;
+    if (refresh) {
+      try {
+        await this.api("POST", "/api/auth/logout/", {refresh});
+      } catch {
+        // the session is forgotten here anyway
+      }
+    }
+    this._forget();
+    this._setState("idle");
+  }
+
+  /** A new access token from the refresh token (one request even when many callers ask at once). */
+  refreshAccess() {
+    if (!this._refreshing) {
+      this._refreshing = (async () => {
+        try {
+          const data = await this.api("POST", "/api/auth/refresh/", {refresh: this.refreshToken}, {auth: false});
+          this.access = data.access;
+          this.refreshToken = data.refresh;
+          this._save();
+        } catch (error) {
+          if (error.status === 400 || error.status === 401) this._signedOut("session_expired");
+          throw error;
+        } finally {
+          this._refreshing = null;
+        }
+      })();
+    }
+    return this._refreshing;
+  }
+
+  _save() {
+    this.options.storage?.setItem(this.options.storageKey,
+      JSON.stringify({user: this.user, access: this.access, refresh: this.refreshToken}));
+  }
+
+  _restore() {
+    try {
+      const saved = JSON.parse(this.options.storage?.getItem(this.options.storageKey) || "null");
+      if (saved?.access) Object.assign(this, {user: saved.user, access: saved.access, refreshToken: saved.refresh});
+    } catch {
+      // a corrupt entry is a signed-out session
+    }
+  }
+
+  _forget() {
+    this.user = this.access = this.refreshToken = this._ticket = null;
+    this.lastMessageId = 0;
+    this._channels.clear();
+    this._outbox = [];
+    this.options.storage?.removeItem(this.options.storageKey);
+  }
+
+  _signedOut(reason) {
+    this.disconnect();
+    this._forget();
+    this._setState("signedout", {reason});
+    this._emit("signedout", {reason});
+  }
+
+  // --- the socket ------------------------------------------------------------------------------------
+  /** Open the socket (and keep it open); resolves with the first `connection` frame. */
+  connect() {
+    this._wanted = true;
+    if (this.state === "open") return Promise.resolve(this.connection);
+    const connected = new Promise((resolve) => {
+      const off = this.on("connection", (frame) => {
+        off();
+        resolve(frame);
+      });
+    });
+    if (!this.ws && !this._timer && this.state !== "connecting") this._open();
+    return connected;
+  }
+
+  /** Close the socket for good (no reconnect). */
+  disconnect() {
+    this._wanted = false;
+    clearTimeout(this._timer);
+    this._timer = null;
+    const ws = this.ws;
+    if (ws) {
+      this._detach(ws);
+      ws.close(1000);
+      this._closed({code: 1000});
+    }
+  }
+
+  /** Count a message id as seen (e.g. from REST history), so a reconnect does not replay it. */
+  noteMessageId(id) {
+    if (Number.isInteger(id) && id > this.lastMessageId) this.lastMessageId = id;
+  }
+
+  /** Send a frame: `{identifier: "kirimin", type, ...fields}`. While disconnected it waits in a
+   * queue (typing indicators are dropped). Returns the frame. */
+  send(type, fields = {}) {
+    const frame = {...fields, identifier: IDENTIFIER, type};
+    if (this.state === "open" && this.ws) {
+      this.ws.send(JSON.stringify(frame));
+    } else if (!UNQUEUED.has(type) && this._outbox.length < 100) {
+      this._outbox.push(frame);
+    }
+    return frame;
+  }
+
+  /** Send a frame and wait for its answer: resolves with the `ack`, rejects with a KiriminError. */
+  request(type, fields = {}, {timeout = 10000} = {}) {
+    const ref = fields.ref || `r${++this._seq}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this._requests.delete(ref);
+        this._outbox = this._outbox.filter((queued) => queued !== frame);  // never sent late
+        reject(new KiriminError(0, "timeout", `No answer to "${type}".`));
+      }, timeout);
+      const frame = this.send(type, {...fields, ref});
+      this._requests.set(ref, {resolve, reject, timer, frame});
+    });
+  }
+
+  /** Live events of a public post ("post:42") or a visible group ("group:7"), kept across reconnects. */
+  subscribe(channel) {
+    if (this._channels.has(channel)) return;
+    this._channels.add(channel);
+    if (this.state === "open") this.send("subscribe", {channel});
+  }
+
+  unsubscribe(channel) {
+    if (this._channels.delete(channel) && this.state === "open") this.send("unsubscribe", {channel});
+  }
+
+  async _open() {
+    clearTimeout(this._timer);
+    this._timer = null;
+    this._setState(this.attempt ? "reconnecting" : "connecting");
+    let socket = this._ticket;
+    this._ticket = null;
+    if (!socket) {
+      try {
+        socket = (await this.api("GET", "/api/auth/is-user/")).socket;
+      } catch (error) {
+        if (this._wanted && this.state !== "signedout") this._retry(error.status === 0 ? "network" : error.code);
+        return;
+      }
+    }
+    if (!this._wanted || this.ws) return;
+    const ws = new this.options.WebSocket(socketUrl(socket, {since: this.lastMessageId}));
+    this.ws = ws;
+    ws.onmessage = (event) => this._receive(ws, event.data);
+    ws.onclose = (event) => {
+      if (ws === this.ws) this._closed(event);
+    };
+  }
+
+  _detach(ws) {
+    ws.onmessage = ws.onclose = null;
+  }
+
+  _closed(event) {
+    this.ws = null;
+    this.connection = null;
+    this._stopHeartbeat();
+    for (const [ref, request] of this._requests) {
+      if (this._outbox.includes(request.frame)) continue;  // not sent yet: it goes out after the reconnect
+      clearTimeout(request.timer);
+      request.reject(new KiriminError(0, "disconnected", "The connection closed before an answer."));
+      this._requests.delete(ref);
+    }
+    if (!this._wanted) {
+      this._setState("closed", {code: event.code});
+    } else if (event.code === CLOSE_DEACTIVATED) {
+      this._signedOut("deactivated");
+    } else {
+      this._retry(event.code);
+    }
+  }
+
+  /** Drop the current socket (a resync, a missed heartbeat) and reconnect with `since=`. */
+  _drop(code) {
+    const ws = this.ws;
+    if (!ws) return;
+    this._detach(ws);
+    try {
+      ws.close(4000);
+    } catch {
+      // already closing
+    }
+    this._closed({code});
+  }
+
+  _retry(code) {
+    const delay = backoffDelay(this.attempt, this.options.backoff);
+    this.attempt += 1;
+    this._setState("reconnecting", {delay, code, at: Date.now() + delay});
+    clearTimeout(this._timer);
+    this._timer = setTimeout(() => this._open(), delay);
+  }
+
+  /** Back online: do not wait out the backoff. */
+  _wakeUp() {
+    if (this._wanted && this._timer && this.state === "reconnecting") this._open();
+  }
+
+  _receive(ws, text) {
+    let frame;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!frame || frame.identifier !== IDENTIFIER) return;
+    this._beat();
+    switch (frame.type) {
+      case "connection":
+        this.connection = frame;
+        if (frame.user) this.user = frame.user;
+        this.attempt = 0;
+        this._setState("open");
+        for (const channel of this._channels) this.send("subscribe", {channel});
+        for (const queued of this._outbox.splice(0)) ws.send(JSON.stringify(queued));
+        break;
+      case "ping":
+        ws.send(JSON.stringify({identifier: IDENTIFIER, type: "pong", ...(frame.ref ? {ref: frame.ref} : {})}));
+        break;
+      case "sendmessage":
+        this.noteMessageId(frame.id);
+        break;
+      case "ack":
+      case "error": {
+        const request = frame.ref && this._requests.get(frame.ref);
+        if (request) {
+          this._requests.delete(frame.ref);
+          clearTimeout(request.timer);
+          if (frame.type === "ack") request.resolve(frame);
+          else request.reject(new KiriminError(0, frame.code, frame.message, frame.details ?? null));
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    this._emit(frame.type, frame);
+    this._emit("*", frame);
+    if (frame.type === "resync") this._drop(4000);
+  }
+
+  // Any frame proves the socket alive; after `heartbeat` ms of silence send a `ping`, and
+  // after `heartbeatTimeout` more without a frame, reconnect.
+  _beat() {
+    if (!this.options.heartbeat) return;
+    this._stopHeartbeat();
+    this._heartbeat = setTimeout(() => {
+      if (this.state !== "open" || !this.ws) return;
+      this.ws.send(JSON.stringify({identifier: IDENTIFIER, type: "ping"}));
+      this._heartbeat = setTimeout(() => this._drop(4000), this.options.heartbeatTimeout);
+    }, this.options.heartbeat);
+  }
+
+  _stopHeartbeat() {
+    clearTimeout(this._heartbeat);
+    this._heartbeat = null;
+  }
+}

@@ -1,0 +1,59 @@
+"""Someone new: create an account in the form, start a group, come back later."""
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import servers
+from tests.e2e.ui import messages, say, status
+
+pytestmark = [pytest.mark.e2e, pytest.mark.processes]
+
+
+def test_someone_new_signs_up_starts_a_group_and_finds_it_again(browser, spa_server, screenshot_dir):
+    username = f"dana_{uuid.uuid4().hex[:6]}"
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(spa_server.base_url + "/")
+        page.get_by_role("button", name="Create an account").click()
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill("short")
+        page.get_by_label("Display name").fill("Dana")
+        page.get_by_role("button", name="Create account").click()
+        expect(page.get_by_role("alert")).to_contain_text("too short")  # the server's own words
+        page.get_by_label("Password").fill(servers.PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        expect(status(page)).to_have_text("Live")
+        expect(page.locator(".me-name")).to_have_text("Dana")
+        expect(page.get_by_role("list", name="Your groups")).to_contain_text("No groups yet")
+
+        page.get_by_role("button", name="+ New").click()
+        page.get_by_role("textbox", name="Group name").fill("Dana's garden")
+        page.get_by_role("button", name="Create", exact=True).click()
+        expect(page.locator(".chat h2")).to_contain_text("Dana's garden")
+        say(page, "First tomatoes of the year")
+        expect(messages(page)).to_have_text(["First tomatoes of the year"])
+
+        # A reload keeps the session (this tab's sessionStorage) and shows the history.
+        page.reload()
+        expect(status(page)).to_have_text("Live")
+        page.get_by_role("list", name="Your groups").get_by_role("button", name="Dana's garden").click()
+        expect(messages(page)).to_have_text(["First tomatoes of the year"])
+
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill("wrong password")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).not_to_be_empty()
+        page.get_by_label("Password").fill(servers.PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("list", name="Your groups")).to_contain_text("Dana's garden")
+    finally:
+        page.screenshot(path=str(screenshot_dir / "test_someone_new-dana.png"))
+        context.close()
+    assert not errors, errors
