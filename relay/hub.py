@@ -213,6 +213,8 @@ class Hub:
                 if prepared is None:
                     prepared = fastpath.frame(text)
                 if consumer.raw_send(prepared, text) == fastpath.SLOW:
+                    log.warning("relay: closing socket %s of user %s with %d: it stopped reading",
+                                consumer.client_id, consumer.user_id, CLOSE_SLOW_CONSUMER)
                     await consumer.close_with(CLOSE_SLOW_CONSUMER)
             else:
                 await consumer.push(text, mid)
