@@ -12,6 +12,7 @@ against it and waits for /healthz/.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -214,6 +215,19 @@ class Server:
 
     def client(self):
         return Client(self.base_url)
+
+
+@contextlib.contextmanager
+def running(stack, count=2, **env):
+    """`count` servers on `stack`, started together, ready, and stopped (SIGTERM) afterwards."""
+    started = [Server.start(stack, wait=False, **env) for _ in range(count)]
+    try:
+        for server in started:
+            server.wait_ready()
+        yield started
+    finally:
+        for server in started:
+            server.stop()
 
 
 class Client:

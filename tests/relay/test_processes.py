@@ -33,15 +33,8 @@ def embedded_server(embedded_stack):
 @pytest.fixture(scope="module")
 def pair(e2e_stack):
     """Two processes on one database and one Redis."""
-    first = servers.Server.start(e2e_stack, wait=False)
-    second = servers.Server.start(e2e_stack, wait=False)
-    try:
-        first.wait_ready()
-        second.wait_ready()
-        yield first, second
-    finally:
-        first.stop()
-        second.stop()
+    with servers.running(e2e_stack) as both:
+        yield both
 
 
 @pytest.fixture(scope="module")

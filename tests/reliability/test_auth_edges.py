@@ -19,15 +19,8 @@ pytestmark = [pytest.mark.processes, pytest.mark.usefixtures("server_logs_on_fai
 
 @pytest.fixture(scope="module")
 def pair(e2e_stack):
-    first = servers.Server.start(e2e_stack, wait=False, JWT_ACCESS_LIFETIME=2)
-    second = servers.Server.start(e2e_stack, wait=False, JWT_ACCESS_LIFETIME=2)
-    try:
-        first.wait_ready()
-        second.wait_ready()
-        yield first, second
-    finally:
-        first.stop()
-        second.stop()
+    with servers.running(e2e_stack, JWT_ACCESS_LIFETIME=2) as both:
+        yield both
 
 
 async def first_frame_or_close(url, headers=None):
