@@ -45,16 +45,38 @@ class IdField(serializers.IntegerField):
 
 
 class StrictStringMixin:
-    """Refuse numbers, lists and objects instead of turning them into strings."""
+    """Refuse numbers, lists and objects instead of turning them into strings.
+
+    `max_length` holds for the string as sent, as the OpenAPI document says (DRF alone
+    checks it after stripping, so a padded string passed).
+    """
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        max_length = getattr(self, "max_length", None)
+        if max_length is not None and len(data) > max_length:
+            self.fail("max_length", max_length=max_length)
         return super().to_internal_value(data)
 
 
 class StrictCharField(StrictStringMixin, serializers.CharField):
     """A CharField that accepts only JSON strings."""
+
+
+@extend_schema_field({"type": "string", "minLength": 1,
+                      "description": "1..4000 characters after stripping surrounding whitespace"})
+class MessageTextField(StrictCharField):
+    """A message body: SPEC §5 counts 1..4000 characters after stripping, so the raw string has no
+    length limit of its own (the request size limit bounds it) and the schema states none."""
+
+    MAX = 4000
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if len(value) > self.MAX:
+            self.fail("max_length", max_length=self.MAX)
+        return value
 
 
 class StrictEmailField(StrictStringMixin, serializers.EmailField):

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer, user_dict
-from config.fields import IdField, StrictBooleanField, StrictCharField
+from config.fields import IdField, MessageTextField, StrictBooleanField, StrictCharField
 from groups.models import Group, Role
 from relay.events import iso
 
@@ -82,7 +82,7 @@ class RoleSerializer(serializers.Serializer):
 
 
 class SendMessageSerializer(serializers.Serializer):
-    message = StrictCharField(max_length=4000, help_text="1..4000 characters after stripping")
+    message = MessageTextField()
 
 
 class DirectMessageSerializer(SendMessageSerializer):

@@ -7,7 +7,7 @@ protocol catalogue cannot drift from what the server accepts and sends.
 
 from rest_framework import serializers
 
-from config.fields import MAX_ID, IdField, StrictBooleanField, StrictCharField
+from config.fields import MAX_ID, IdField, MessageTextField, StrictBooleanField, StrictCharField
 
 __all__ = ["MAX_ID", "IdField"]  # re-exported: REST serializers import ids from here too
 
@@ -38,7 +38,7 @@ class PostLikeFrame(ClientFrame):
 
 
 class MessageFrame(ClientFrame):
-    message = StrictCharField(max_length=4000, help_text="1..4000 characters after stripping")
+    message = MessageTextField()
     to = IdField(required=False, help_text="a user id (direct message)")
     groupid = IdField(required=False, help_text="a group id (group message)")
 

@@ -144,3 +144,29 @@ def test_ids_are_documented_as_integers_or_digit_strings(schema):
     assert [branch["type"] for branch in to["oneOf"]] == ["integer", "string"]
     before = next(p for p in schema["paths"]["/api/messages/"]["get"]["parameters"] if p["name"] == "before")
     assert before["schema"]["minimum"] == 1
+
+
+# --- string lengths: as the document states them ----------------------------------------------------------
+def test_a_padded_name_longer_than_max_length_is_refused_as_sent(api, alice):
+    from groups.models import Group
+
+    response = err(api(alice).post("/api/groups/", {"name": "x" + " " * 100}, format="json"), 400,
+                   "validation_error")
+    assert "name" in response["details"]
+    assert not Group.objects.exists()
+
+
+def test_a_message_counts_its_4000_characters_after_stripping(api, alice, bob):
+    from groups.models import Message
+
+    padded = " " * 50 + "m" * 4000 + "\u00a0" * 50
+    data = ok(api(alice).post("/api/messages/", {"to": bob.pk, "message": padded}, format="json"), 201)
+    assert Message.objects.get(pk=data["id"]).body == "m" * 4000
+    err(api(alice).post("/api/messages/", {"to": bob.pk, "message": "m" * 4001}, format="json"), 400,
+        "validation_error")
+
+
+def test_the_document_states_no_raw_length_for_message_bodies(api, alice):
+    schema = api(alice).get("/api/schema/?format=json").json()
+    body = schema["components"]["schemas"]["DirectMessageRequest"]["properties"]["message"]
+    assert "maxLength" not in body and "after stripping" in body["description"]
