@@ -8,8 +8,9 @@ unreachable they let requests through (and log it) rather than fail them with a
 import hashlib
 import logging
 
-from redis import RedisError
 from rest_framework.throttling import SimpleRateThrottle
+
+from config.redis_clients import REDIS_DOWN
 
 log = logging.getLogger("kirimin.api")
 
@@ -20,7 +21,7 @@ class FailOpen:
     def allow_request(self, request, view):
         try:
             return super().allow_request(request, view)
-        except (RedisError, OSError) as exc:
+        except REDIS_DOWN as exc:
             log.warning("throttle %s: the cache is unreachable, allowing the request: %r", self.scope, exc)
             self.key = None
             return True
@@ -66,7 +67,7 @@ class FailedLoginThrottle(FailOpen, SimpleRateThrottle):
         self.history.insert(0, self.now)
         try:
             self.cache.set(self.key, self.history, self.duration)
-        except (RedisError, OSError) as exc:
+        except REDIS_DOWN as exc:
             log.warning("throttle %s: could not record a failed login: %r", self.scope, exc)
 
 

@@ -18,10 +18,9 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from redis import ConnectionError as RedisConnectionError
-from redis import RedisError
 
 from config.errors import ServiceUnavailable
-from config.redis_clients import async_redis
+from config.redis_clients import REDIS_DOWN, async_redis
 
 _PREFIX = "socket-ticket:"
 _SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -39,7 +38,7 @@ def issue_ticket(user) -> Ticket:
     ticket = secrets.token_urlsafe(32)
     try:
         cache.set(_PREFIX + ticket, user.pk, timeout=ttl)
-    except (RedisError, OSError) as exc:  # Redis is down: say so, don't fail with a 500
+    except REDIS_DOWN as exc:  # Redis is down: say so, don't fail with a 500
         raise ServiceUnavailable("Live connections are unavailable for a moment. Try again in a few seconds.",
                                  details={"retry_after": 5}) from exc
     return Ticket(id=ticket, expires_in=ttl)

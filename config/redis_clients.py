@@ -6,9 +6,12 @@ extra callers wait for a free connection instead, as the channel layer's does.
 """
 
 from django.conf import settings
+from redis import RedisError
 from redis import asyncio as aioredis
 
 POOL_TIMEOUT = 20  # seconds a caller may wait for a free connection
+# What an unreachable Redis raises: callers that degrade instead of failing catch these.
+REDIS_DOWN = (RedisError, OSError)
 
 
 def async_redis(max_connections=100):

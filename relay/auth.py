@@ -2,12 +2,12 @@
 
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
-from redis import RedisError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tickets import aconsume_ticket
+from config.redis_clients import REDIS_DOWN
 
 
 class SocketAuthError(Exception):
@@ -36,7 +36,7 @@ def _load_user(user_id):
 async def user_from_ticket(ticket):
     try:
         user_id = await aconsume_ticket(ticket)
-    except (RedisError, OSError) as exc:  # the ticket is still good: the client may retry it
+    except REDIS_DOWN as exc:  # the ticket is still good: the client may retry it
         raise SocketAuthError(TRY_AGAIN_LATER) from exc
     if user_id is None:
         raise SocketAuthError(INVALID)

@@ -15,10 +15,10 @@ from channels.consumer import AsyncConsumer
 from channels.exceptions import StopConsumer
 from channels.utils import await_many_dispatch
 from django.conf import settings
-from redis import RedisError
 
 from accounts.serializers import user_dict
 from config.errors import KiriminError
+from config.redis_clients import REDIS_DOWN
 from relay import auth, events, fastpath
 from relay.hub import get_hub, group_topic, user_topic
 from relay.notify import RelayOutcome, relay_outcome
@@ -116,7 +116,7 @@ class RelayConsumer(AsyncConsumer):
         except auth.SocketAuthError as exc:
             await self.close_with(exc.code)
             return
-        except (RedisError, OSError) as exc:  # the channel layer is down: come back shortly
+        except REDIS_DOWN as exc:  # the channel layer is down: come back shortly
             log.warning("relay: connect refused while the channel layer is down: %r", exc)
             await self.close_with(auth.TRY_AGAIN_LATER)
             return

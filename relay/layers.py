@@ -17,13 +17,15 @@ import logging
 from channels_redis import core, pubsub
 from redis import asyncio as aioredis
 
+from config.redis_clients import POOL_TIMEOUT
+
 logger = logging.getLogger("kirimin.relay")
 
 
 class RedisChannelLayer(core.RedisChannelLayer):
     """RedisChannelLayer whose pools wait for a connection rather than fail."""
 
-    pool_timeout = 20  # seconds a caller may wait for a free connection
+    pool_timeout = POOL_TIMEOUT
 
     def create_pool(self, index):
         host = dict(self.hosts[index])

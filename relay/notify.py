@@ -79,10 +79,9 @@ class RelayOutcome:
     pass for a delivery. REST marks the response and the socket marks the `ack` with
     `"relayed": false` when any of them could not be sent."""
 
-    __slots__ = ("sent", "failed")
+    __slots__ = ("failed",)
 
     def __init__(self):
-        self.sent = 0
         self.failed = 0
 
 
@@ -90,12 +89,16 @@ class RelayOutcome:
 relay_outcome = contextvars.ContextVar("relay_outcome", default=None)
 
 
-def _record(ok):
-    outcome = relay_outcome.get()
-    if outcome is not None:
-        if ok:
-            outcome.sent += 1
-        else:
+async def _send_recorded(coroutine_function, args, kwargs):
+    """Send after commit. The action has committed, so a relay outage must not turn its answer
+    into an error: it is logged and counted (the answer says `relayed: false`), each hub sends
+    its sockets `resync` once the layer is back, and clients recover stored messages with since=."""
+    try:
+        await coroutine_function(*args, **kwargs)
+    except Exception:
+        log.warning("relay: an event could not be sent after commit", exc_info=True)
+        outcome = relay_outcome.get()
+        if outcome is not None:
             outcome.failed += 1
 
 
@@ -110,17 +113,8 @@ def _after_commit(coroutine_function, *args, **kwargs):
         collected = deferred_sends.get()
         if collected is not None:
             collected.append((coroutine_function, args, kwargs))
-            return
-        try:
-            async_to_sync(coroutine_function)(*args, **kwargs)
-        except Exception:
-            # The action has committed, so a relay outage must not turn its answer into a
-            # 500: the answer says `relayed: false`, each hub sends its sockets `resync` once
-            # the channel layer is back, and clients recover stored messages with since=.
-            log.warning("relay: an event could not be sent after commit", exc_info=True)
-            _record(False)
         else:
-            _record(True)
+            async_to_sync(_send_recorded)(coroutine_function, args, kwargs)
 
     transaction.on_commit(run, robust=True)
 
@@ -128,13 +122,7 @@ def _after_commit(coroutine_function, *args, **kwargs):
 async def run_deferred(collected):
     """Send what an action scheduled (called by the relay handler once the action returned)."""
     for coroutine_function, args, kwargs in collected:
-        try:
-            await coroutine_function(*args, **kwargs)
-        except Exception:  # as in `_after_commit`: committed work is answered, the outage is logged
-            log.warning("relay: an event could not be sent after commit", exc_info=True)
-            _record(False)
-        else:
-            _record(True)
+        await _send_recorded(coroutine_function, args, kwargs)
 
 
 def send_event_on_commit(**kwargs):

@@ -61,10 +61,8 @@ class RedisPresence:
 
     def _forget_sync(self):
         try:
-            client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-            client.delete(self.key)
-            client.zrem(_PROCS, self.proc_id)
-            client.close()
+            _client().delete(self.key)
+            _client().zrem(_PROCS, self.proc_id)
         except redis.RedisError:
             pass
 
