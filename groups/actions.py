@@ -8,7 +8,7 @@ these; none repeats their rules. An action that changes nothing relays nothing.
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
-from config.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from config.errors import Conflict, Forbidden, KiriminError, NotFound, ValidationFailed
 from groups.models import Ban, Group, Membership, Message, Role
 from groups.selectors import access_group, membership
 from relay import events, notify
@@ -203,6 +203,52 @@ def send_message(*, actor, body, group_id=None, to_id=None) -> Message:
             msg = Message.objects.create(sender=actor, recipient=recipient, body=body)
             notify.notify_users({actor.pk, recipient.pk}, events.message(msg), message_id=msg.pk)
     return msg
+
+
+def send_messages(requests) -> list:
+    """Store many messages at once: the same rules as `send_message`, one transaction, one INSERT.
+
+    `requests` are (actor, body, group_id, to_id) tuples, in the order they were sent.
+    Returns, in the same order, the stored `Message` or the `KiriminError` that refused
+    it; a refused message does not stop the others. Ids follow the order of `requests`.
+    The relay sends busy sockets' `sendmessage` frames through here.
+    """
+    results = [None] * len(requests)
+    group_ids = {r[2] for r in requests if r[2] is not None}
+    to_ids = {r[3] for r in requests if r[2] is None}
+    actor_ids = {r[0].pk for r in requests}
+    pending = []
+    with transaction.atomic():
+        groups = Group.objects.in_bulk(group_ids) if group_ids else {}
+        members = set(Membership.objects.filter(group_id__in=group_ids, user_id__in=actor_ids)
+                      .values_list("group_id", "user_id")) if group_ids else set()
+        recipients = (get_user_model().objects.filter(is_active=True).in_bulk(to_ids)) if to_ids else {}
+        for i, (actor, body, group_id, to_id) in enumerate(requests):
+            try:
+                body = _clean_body(body)
+                if group_id is not None:
+                    group = groups.get(group_id)
+                    member = (group_id, actor.pk) in members
+                    if group is None or (group.is_private and not member):
+                        raise NotFound("No such group.")
+                    if not member:
+                        raise Forbidden("Join the group to send messages.")
+                    pending.append((i, Message(sender=actor, group=group, body=body)))
+                else:
+                    recipient = recipients.get(to_id)
+                    if recipient is None:
+                        raise NotFound("No such user.")
+                    pending.append((i, Message(sender=actor, recipient=recipient, body=body)))
+            except KiriminError as exc:
+                results[i] = exc
+        Message.objects.bulk_create([msg for _, msg in pending])
+        for i, msg in pending:
+            if msg.group_id is not None:
+                notify.notify_groups([msg.group_id], events.message(msg), message_id=msg.pk)
+            else:
+                notify.notify_users({msg.sender_id, msg.recipient_id}, events.message(msg), message_id=msg.pk)
+            results[i] = msg
+    return results
 
 
 def delete_message(*, actor, message) -> bool:

@@ -6,6 +6,8 @@ action. Events reach the socket through the process hub (`relay.hub`), already
 encoded, and are written as they are.
 """
 
+import asyncio
+import collections
 import logging
 import time
 from urllib.parse import parse_qs
@@ -19,7 +21,7 @@ from django.conf import settings
 from accounts.serializers import user_dict
 from config.errors import KiriminError
 from config.redis_clients import REDIS_DOWN
-from relay import auth, events, fastpath
+from relay import auth, events, fastpath, frames
 from relay.hub import get_hub, group_topic, user_topic
 from relay.notify import RelayOutcome, relay_outcome
 
@@ -27,6 +29,8 @@ log = logging.getLogger("kirimin.relay")
 
 CLOSE_TOO_BIG = 1009
 CLOSE_TOO_MANY_SOCKETS = 4429
+# Pipelined frames (sendmessage) a socket may have waiting for their ack before it stops reading.
+MAX_PIPELINED = 256
 # How long after a `since=` replay live copies of replayed messages are still dropped.
 REPLAY_DEDUPE_SECONDS = 60
 
@@ -77,6 +81,8 @@ class RelayConsumer(AsyncConsumer):
         self.tokens = float(self.burst)
         self.last_refill = time.monotonic()
         self.last_typing = 0.0
+        self.acks = collections.deque()  # (future, ref) of pipelined frames, in order
+        self.ack_task = None
 
     async def __call__(self, scope, receive, send):
         # No per-socket layer channel: the hub receives for the whole process.
@@ -294,6 +300,30 @@ class RelayConsumer(AsyncConsumer):
             return
         await self._dispatch_frame(payload, ref)
 
+    async def _send_acks(self):
+        """Answer pipelined frames in the order they came, as each one completes."""
+        try:
+            while self.acks:
+                pending, ref = self.acks[0]
+                try:
+                    result = await pending
+                except KiriminError as exc:
+                    result = socket_error(exc, ref)
+                except Exception:
+                    log.exception("relay: a pipelined frame failed")
+                    result = events.error("server_error", "Something went wrong on our side.", ref=ref)
+                finally:
+                    self.acks.popleft()
+                if ref is not None and "ref" not in result:
+                    result["ref"] = ref
+                await self.reply(result)
+        finally:
+            self.ack_task = None
+
+    async def _drain_acks(self):
+        if self.ack_task is not None:
+            await asyncio.shield(self.ack_task)
+
     async def _dispatch_frame(self, payload, ref):
         from relay.handlers import DISPATCH
 
@@ -308,15 +338,24 @@ class RelayConsumer(AsyncConsumer):
         if route.signed_in and self.user is None:
             await self.reply(events.error("unauthorized", "Sign in first (an `auth` frame).", ref=ref))
             return
-        serializer = route.serializer(data=payload)
-        if not serializer.is_valid():
-            await self.reply(events.error("invalid_frame", "Some fields are invalid.", ref=ref,
-                                          details=serializer.errors))
+        data, errors = frames.validate(route.serializer, payload)
+        if errors is not None:
+            await self.reply(events.error("invalid_frame", "Some fields are invalid.", ref=ref, details=errors))
             return
+        if route.pipelined:
+            if len(self.acks) >= MAX_PIPELINED:
+                await self._drain_acks()
+            self.acks.append((asyncio.ensure_future(route.handler(self, data)), ref))
+            if self.ack_task is None:
+                self.ack_task = asyncio.create_task(self._send_acks())
+            return
+        # Frames with other effects wait for the pipelined ones before them (a `leave`
+        # after a `sendmessage` must not overtake it).
+        await self._drain_acks()
         outcome = RelayOutcome()
         token = relay_outcome.set(outcome)
         try:
-            result = await route.handler(self, serializer.validated_data)
+            result = await route.handler(self, data)
         except auth.SocketAuthError as exc:
             await self.close_with(exc.code)
             return

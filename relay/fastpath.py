@@ -59,15 +59,16 @@ def _twisted_buffered(transport):
 def _daphne_writer(protocol):
     limit = settings.RELAY_MAX_SEND_BUFFER
 
-    def write(data, text):
+    def write(data, frames):
         if protocol.state != protocol.STATE_OPEN:
             return CLOSED
         if _twisted_buffered(protocol.transport) > limit:
             return SLOW  # the client stopped reading: don't let its buffer grow without bound
         if protocol._perMessageCompress is None:
             protocol.sendData(data)
-        else:  # compression negotiated: let autobahn frame (and compress) it
-            protocol.sendMessage(text.encode(), False)
+        else:  # compression negotiated: let autobahn frame (and compress) each message
+            for _frame, text in frames:
+                protocol.sendMessage(text.encode(), False)
         return WRITTEN
 
     return write
@@ -76,10 +77,9 @@ def _daphne_writer(protocol):
 def _uvicorn_writer(protocol):
     limit = settings.RELAY_MAX_SEND_BUFFER
 
-    def write(data, text):
+    def write(data, frames):
         transport = protocol.transport
-        if (protocol.close_sent or protocol.conn.state is not State.OPEN or transport.is_closing()
-                or protocol.conn.extensions):
+        if protocol.close_sent or protocol.conn.state is not State.OPEN or transport.is_closing():
             return CLOSED
         if transport.get_write_buffer_size() > limit:
             return SLOW  # the client stopped reading: don't let its buffer grow without bound
@@ -116,12 +116,18 @@ def close_directly(send, code):
 
 
 def raw_sender(send):
-    """A `write(frame_bytes, text)` for the socket behind the ASGI `send`, or None."""
+    """A `write(data, frames)` for the socket behind the ASGI `send`, or None.
+
+    `data` is one or more frames built by `frame`, joined; `frames` the (frame, text)
+    pairs it holds, for a server that must frame each message itself. It returns
+    WRITTEN, CLOSED (nothing written) or SLOW (the client stopped reading)."""
     protocol = _daphne_protocol(send)
     if protocol is not None:
         return _daphne_writer(protocol)
     if WebSocketsSansIOProtocol is not None:
         protocol = getattr(send, "__self__", None)
-        if isinstance(protocol, WebSocketsSansIOProtocol):
+        # An extension (permessage-deflate) is negotiated before the app runs; it needs
+        # each message framed (and compressed) by the protocol: the ASGI path does that.
+        if isinstance(protocol, WebSocketsSansIOProtocol) and not protocol.conn.extensions:
             return _uvicorn_writer(protocol)
     return None

@@ -15,6 +15,7 @@ from groups import selectors as group_selectors
 from relay import auth, events
 from relay import frames as f
 from relay.notify import channel_topic, deferred_sends, run_deferred
+from relay.writer import get_writer
 
 
 def action(fn):
@@ -40,6 +41,9 @@ class Route(NamedTuple):
     serializer: type
     handler: object
     signed_in: bool = True
+    # Stored by the process's message writer: the socket reads its next frame at once
+    # and the `ack` follows when the batch is stored (acks keep the frames' order).
+    pipelined: bool = False
 
 
 # --- what the consumer needs from the domain -----------------------------------------------
@@ -122,15 +126,15 @@ async def unsubscribe(consumer, data):
 
 
 # --- domain frames: the same actions as REST -------------------------------------------------------
-@action
-def _send_message(user, data):
-    msg = group_actions.send_message(actor=user, body=data["message"], group_id=data.get("groupid"),
-                                     to_id=data.get("to"))
-    return msg.pk
+def message_ack(stored):
+    frame = events.ack(id=stored.id)
+    if not stored.relayed:
+        frame["relayed"] = False  # stored, but not relayed: a relay outage
+    return frame
 
 
 async def sendmessage(consumer, data):
-    return events.ack(id=await _send_message(consumer.user, data))
+    return message_ack(await get_writer().submit(consumer.user, data))
 
 
 @action
@@ -193,7 +197,7 @@ DISPATCH = {
     "auth": Route(f.AuthFrame, authenticate, signed_in=False),
     "subscribe": Route(f.ChannelFrame, subscribe, signed_in=False),
     "unsubscribe": Route(f.ChannelFrame, unsubscribe, signed_in=False),
-    "sendmessage": Route(f.MessageFrame, sendmessage),
+    "sendmessage": Route(f.MessageFrame, sendmessage, pipelined=True),
     "join": Route(f.GroupFrame, join),
     "leave": Route(f.GroupFrame, leave),
     "kick": Route(f.KickFrame, kick),

@@ -7,6 +7,12 @@ layer group (a *topic*: `user.5`, `group.7`, `post.42`) once while at least one
 local socket needs it, receives each event once, and writes the same
 pre-encoded text to every local socket of that topic.
 
+When events arrive faster than the sockets can be written (a busy group), the
+hub does not fall further behind one write per socket per event: it takes
+every event that has arrived since its last pass and writes each socket's
+share in one `transport.write`, so a backlog shrinks the number of system
+calls instead of growing the latency.
+
 Membership stays exact on every process because every change of a user's
 groups goes to that user's topic as a control message ("relay.member"), which
 each process applies to its own sockets of that user, in order.
@@ -60,6 +66,10 @@ class Hub:
         self._seen = collections.OrderedDict()
         self._ids = itertools.count(1)
         self._tasks = []
+        self._inbox = []  # layer messages received and not yet handled, in order
+        self._mail = asyncio.Event()
+        self._out = {}  # fast socket -> [(frame bytes, text)] to write at the end of this pass
+        self._pushes = {}  # other socket -> [(text, message id)] to send through ASGI
         self._lost = False
         self._disconnects = 0  # the layer's count of subscriber breaks already handled
         self.presence = presence.for_hub()
@@ -69,6 +79,7 @@ class Hub:
         self.channel = await self.layer.new_channel()
         self._tasks = [
             asyncio.create_task(self._receive_loop(), name="relay-hub-receive"),
+            asyncio.create_task(self._deliver_loop(), name="relay-hub-deliver"),
             asyncio.create_task(self._maintenance_loop(), name="relay-hub-maintenance"),
         ]
         log.info("relay hub started on %s", self.channel)
@@ -163,21 +174,43 @@ class Hub:
                 delay = min(delay * 2, 2.0)
                 continue
             delay = 0.1
-            try:
-                await self.handle(message)
-            except Exception:
-                log.exception("relay hub failed to handle %s", message.get("type"))
+            self._inbox.append(message)
+            self._mail.set()
+
+    async def _deliver_loop(self):
+        # Runs whenever mail arrived; while a pass writes, the receive loop keeps queueing,
+        # so the next pass takes everything that came meanwhile in one go.
+        while True:
+            await self._mail.wait()
+            self._mail.clear()
+            batch, self._inbox = self._inbox, []
+            await self.handle_many(batch)
 
     async def handle(self, message):
+        await self.handle_many([message])
+
+    async def handle_many(self, messages):
+        """Handle layer messages in order; each socket's frames go out in one write at the end."""
+        try:
+            for message in messages:
+                try:
+                    await self._handle(message)
+                except Exception:
+                    log.exception("relay hub failed to handle %s", message.get("type"))
+        finally:
+            await self._flush()
+
+    async def _handle(self, message):
         kind = message.get("type")
         if kind == "relay.event":
-            await self._deliver(self.topics.get(message["t"], ()), message)
+            self._deliver(self.topics.get(message["t"], ()), message)
         elif kind == "relay.client":
-            targets = [self.clients[c] for c in message["c"] if c in self.clients]
-            await self._deliver(targets, message)
+            self._deliver([self.clients[c] for c in message["c"] if c in self.clients], message)
         elif kind == "relay.member":
+            await self._flush()  # events before the change go out before it
             await self._apply_membership(message)
         elif kind == "relay.close":
+            await self._flush()
             for consumer in list(self.topics.get(message["t"], ())):
                 await consumer.close_with(message["code"])
         elif kind == "healthz.ping":
@@ -185,7 +218,8 @@ class Hub:
         else:
             log.warning("relay hub ignored a %r message", kind)
 
-    async def _deliver(self, consumers, message):
+    def _deliver(self, consumers, message):
+        """Queue `message` for each consumer, to be written by `_flush`."""
         if not consumers:
             return
         text = message["text"]
@@ -201,6 +235,7 @@ class Hub:
                 if len(self._seen) > _DEDUPE_WINDOW:
                     self._seen.popitem(last=False)
         prepared = None
+        out, pushes = self._out, self._pushes
         for consumer in list(consumers):
             if consumer.user_id in excluded_users or consumer.client_id in excluded_clients:
                 continue
@@ -211,13 +246,45 @@ class Hub:
             if consumer.raw_send is not None and consumer.ready and not consumer.closed:
                 # The same frame bytes for every local socket: framed once per event.
                 if prepared is None:
-                    prepared = fastpath.frame(text)
-                if consumer.raw_send(prepared, text) == fastpath.SLOW:
-                    log.warning("relay: closing socket %s of user %s with %d: it stopped reading",
-                                consumer.client_id, consumer.user_id, CLOSE_SLOW_CONSUMER)
-                    await consumer.close_with(CLOSE_SLOW_CONSUMER)
+                    prepared = (fastpath.frame(text), text)
+                frames = out.get(consumer)
+                if frames is None:
+                    out[consumer] = [prepared]
+                else:
+                    frames.append(prepared)
             else:
-                await consumer.push(text, mid)
+                queued = pushes.get(consumer)
+                if queued is None:
+                    pushes[consumer] = [(text, mid)]
+                else:
+                    queued.append((text, mid))
+
+    async def _flush(self):
+        """Write what this pass queued: one write per fast socket (sockets that got the same
+        events share one joined buffer), then the ASGI sends of the others, in order."""
+        if self._out:
+            out, self._out = self._out, {}
+            joined = {}
+            slow = []
+            for consumer, frames in out.items():
+                if len(frames) == 1:
+                    data = frames[0][0]
+                else:
+                    key = tuple(id(f) for f in frames)
+                    data = joined.get(key)
+                    if data is None:
+                        data = joined[key] = b"".join(f[0] for f in frames)
+                if consumer.raw_send(data, frames) == fastpath.SLOW:
+                    slow.append(consumer)
+            for consumer in slow:
+                log.warning("relay: closing socket %s of user %s with %d: it stopped reading",
+                            consumer.client_id, consumer.user_id, CLOSE_SLOW_CONSUMER)
+                await consumer.close_with(CLOSE_SLOW_CONSUMER)
+        while self._pushes:
+            pushes, self._pushes = self._pushes, {}
+            for consumer, queued in pushes.items():
+                for text, mid in queued:
+                    await consumer.push(text, mid)
 
     async def _apply_membership(self, message):
         sockets = list(self.topics.get(message["t"], ()))
@@ -231,7 +298,8 @@ class Hub:
                 consumer.subscriptions.discard(group)
                 await self.unsubscribe(consumer, group)
         if message.get("text"):
-            await self._deliver(sockets, message)
+            self._deliver(sockets, message)
+            await self._flush()
 
     # --- upkeep ------------------------------------------------------------------------
     async def _maintenance_loop(self):
@@ -252,7 +320,8 @@ class Hub:
                     self._lost = False
                     log.warning("relay hub reconnected to the channel layer; asking clients to resync")
                     text = events.encode(events.resync("relay_reconnected"))
-                    await self._deliver(list(self.clients.values()), {"text": text})
+                    self._deliver(list(self.clients.values()), {"text": text})
+                    await self._flush()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -26,6 +26,7 @@ from django.db import transaction
 
 from relay.events import encode
 from relay.hub import group_topic, user_topic
+from relay.layers import group_send_many
 
 log = logging.getLogger("kirimin.relay")
 
@@ -123,6 +124,41 @@ async def run_deferred(collected):
     """Send what an action scheduled (called by the relay handler once the action returned)."""
     for coroutine_function, args, kwargs in collected:
         await _send_recorded(coroutine_function, args, kwargs)
+
+
+async def run_deferred_many(batches):
+    """Send what several actions scheduled (one collected list each), in order, in as few
+    layer round trips as the layer allows; return how many sends failed, per list."""
+    failed = [0] * len(batches)
+    pairs, owners = [], []
+    for i, collected in enumerate(batches):
+        for coroutine_function, args, kwargs in collected:
+            if coroutine_function is not send_event_rollback_unsafe or args or kwargs.get("clients"):
+                # Not a plain topic event: keep it simple and send everything one by one.
+                return [await _count_failures(collected) for collected in batches]
+            for pair in _event_messages(**kwargs):
+                pairs.append(pair)
+                owners.append(i)
+    if not pairs:
+        return failed
+    results = await group_send_many(get_channel_layer(), pairs)
+    for owner, result in zip(owners, results, strict=True):
+        if result is not None:
+            failed[owner] += 1
+    if any(failed):
+        log.warning("relay: %d of %d events could not be sent after commit", sum(failed), len(pairs),
+                    exc_info=next(r for r in results if r is not None))
+    return failed
+
+
+async def _count_failures(collected):
+    outcome = RelayOutcome()
+    token = relay_outcome.set(outcome)
+    try:
+        await run_deferred(collected)
+    finally:
+        relay_outcome.reset(token)
+    return outcome.failed
 
 
 def send_event_on_commit(**kwargs):

@@ -226,10 +226,10 @@ async def test_direct_message_to_an_inactive_user_is_not_found(connect, alice, b
 
 
 async def test_error_frames_never_leak_internals(connect, alice, monkeypatch):
-    def explode(**kwargs):
+    def explode(*args, **kwargs):
         raise RuntimeError("secret internal detail /etc/passwd")
 
-    monkeypatch.setattr(group_actions, "send_message", explode)
+    monkeypatch.setattr(group_actions, "send_messages", explode)
     comm = await connect(alice)
     await send(comm, "sendmessage", to=alice.pk, message="boom", ref="500")
     frame_ = await error_of(comm, "server_error", ref="500")

@@ -5,20 +5,29 @@ points; tests/reliability/test_faults.py stops a real Redis under real servers.
 """
 
 import pytest
+from channels.layers import get_channel_layer
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from groups.models import Message
-from relay import notify
 from tests.conftest import ok
 from tests.sockets import recv_types, send
 
 
 @pytest.fixture
 def broken_relay(monkeypatch):
-    async def fail(**kwargs):
+    """Every send through the channel layer fails, as when Redis is gone."""
+    layer = get_channel_layer()
+
+    async def fail(*args, **kwargs):
         raise RedisConnectionError("Connection closed by server.")
 
-    monkeypatch.setattr(notify, "send_event_rollback_unsafe", fail)
+    async def fail_each(messages):
+        return [RedisConnectionError("Connection closed by server.") for _ in messages]
+
+    monkeypatch.setattr(layer, "group_send", fail)
+    monkeypatch.setattr(layer, "send", fail)
+    if hasattr(layer, "group_send_many"):
+        monkeypatch.setattr(layer, "group_send_many", fail_each)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,146 @@
+"""The relay's hot path, piece by piece: frame validation, the hub's coalesced writes,
+and the layer's batched publishes (on a real Redis)."""
+
+import asyncio
+import uuid
+
+import pytest
+from channels.layers import get_channel_layer
+
+from relay import events, fastpath, frames, hub
+from relay.handlers import DISPATCH
+from relay.layers import group_send_many
+from tests.conftest import needs_redis
+
+# --- frame validation ----------------------------------------------------------------------------
+PAYLOADS = [
+    {},
+    {"message": "hi", "to": 5},
+    {"message": "hi", "groupid": 5, "ref": "r1"},
+    {"message": "hi", "to": 5, "groupid": 6},
+    {"message": "   ", "to": 5},
+    {"message": "x" * 4001, "to": 5},
+    {"message": 5, "to": "5"},
+    {"message": "hi", "to": True},
+    {"message": "hi", "to": 0},
+    {"message": "hi", "to": 2**63},
+    {"ref": "x" * 65},
+    {"ref": 7},
+    {"postid": 3},
+    {"postid": 3, "liked": "yes"},
+    {"postid": 3, "liked": False, "extra": [1, 2]},
+    {"channel": "post:12"},
+    {"channel": "post:012"},
+    {"token": "t" * 5000},
+    {"groupid": 4, "userid": 9, "ban": True},
+    {"groupid": 4, "userid": None},
+]
+
+
+@pytest.mark.parametrize("type_", sorted(DISPATCH))
+def test_frame_validation_answers_exactly_as_a_fresh_serializer(type_):
+    serializer_class = DISPATCH[type_].serializer
+    for payload in PAYLOADS:
+        for _ in range(2):  # and the shared instance keeps nothing from one frame to the next
+            fresh = serializer_class(data=payload)
+            valid = fresh.is_valid()
+            data, errors = frames.validate(serializer_class, payload)
+            if valid:
+                assert errors is None and data == fresh.validated_data, payload
+            else:
+                assert data is None and errors == fresh.errors, payload
+
+
+# --- the hub: one write per socket per pass --------------------------------------------------------
+class FakeSocket:
+    """What the hub needs of a consumer, with a raw writer that records each write."""
+
+    def __init__(self, user_id, client_id, result=fastpath.WRITTEN):
+        self.user_id, self.client_id = user_id, client_id
+        self.ready, self.closed, self.topics = True, False, set()
+        self.writes, self.pushed, self.closed_with = [], [], None
+        self._result = result
+
+    def raw_send(self, data, frames_):
+        self.writes.append(data)
+        return self._result
+
+    async def push(self, text, mid=None):
+        self.pushed.append(text)
+
+    async def close_with(self, code):
+        self.closed, self.closed_with = True, code
+
+
+def event(topic, text):
+    return {"type": "relay.event", "t": topic, "text": text}
+
+
+def frames_in(data):
+    """Split a run of unmasked server text frames back into their texts."""
+    texts = []
+    while data:
+        n, at = data[1] & 0x7F, 2
+        if n == 126:
+            n, at = int.from_bytes(data[2:4], "big"), 4
+        elif n == 127:
+            n, at = int.from_bytes(data[2:10], "big"), 10
+        texts.append(data[at:at + n].decode())
+        data = data[at + n:]
+    return texts
+
+
+async def test_events_of_one_pass_go_out_in_one_write_per_socket_in_order():
+    h = hub.Hub(layer=None)
+    a, b = FakeSocket(1, "c#1"), FakeSocket(2, "c#2")
+    h.topics = {"group.1": {a, b}, "user.2": {b}}
+    texts = [events.encode({"n": i, "pad": "x" * 200 * i}) for i in range(3)]
+    await h.handle_many([event("group.1", texts[0]), event("user.2", texts[1]), event("group.1", texts[2])])
+    assert len(a.writes) == 1 and frames_in(a.writes[0]) == [texts[0], texts[2]]
+    assert len(b.writes) == 1 and frames_in(b.writes[0]) == texts
+
+
+async def test_sockets_that_get_the_same_events_share_one_buffer():
+    h = hub.Hub(layer=None)
+    members = [FakeSocket(i, f"c#{i}") for i in range(50)]
+    h.topics = {"group.1": set(members)}
+    await h.handle_many([event("group.1", f'"e{i}"') for i in range(4)])
+    assert len({id(s.writes[0]) for s in members}) == 1  # joined once, not 50 times
+    assert frames_in(members[0].writes[0]) == [f'"e{i}"' for i in range(4)]
+
+
+async def test_a_socket_that_stopped_reading_is_closed_and_the_others_still_get_the_pass():
+    h = hub.Hub(layer=None)
+    stuck, fine = FakeSocket(1, "c#1", result=fastpath.SLOW), FakeSocket(2, "c#2")
+    h.topics = {"group.1": {stuck, fine}}
+    await h.handle_many([event("group.1", '"a"'), event("group.1", '"b"')])
+    assert stuck.closed_with == hub.CLOSE_SLOW_CONSUMER
+    assert frames_in(fine.writes[0]) == ['"a"', '"b"']
+
+
+async def test_sockets_without_a_raw_writer_get_each_event_through_asgi_in_order():
+    h = hub.Hub(layer=None)
+    plain = FakeSocket(1, "c#1")
+    plain.raw_send = None
+    h.topics = {"group.1": {plain}}
+    await h.handle_many([event("group.1", '"a"'), event("group.1", '"b"')])
+    assert plain.pushed == ['"a"', '"b"']
+
+
+# --- the layer: batched publishes keep their order ---------------------------------------------------
+@needs_redis
+@pytest.mark.redis
+async def test_concurrent_publishes_arrive_in_the_order_they_were_made():
+    layer = get_channel_layer()
+    group = f"order-{uuid.uuid4().hex}"
+    channel = await layer.new_channel()
+    await layer.group_add(group, channel)
+    try:
+        # 300 senders at once: the pub/sub layer queues them into a few pipelines.
+        await asyncio.gather(*[layer.group_send(group, {"type": "t", "n": i}) for i in range(300)])
+        results = await group_send_many(layer, [(group, {"type": "t", "n": 300 + i}) for i in range(100)])
+        assert results == [None] * 100
+        got = [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(400)]
+        assert got == list(range(400))
+    finally:
+        await layer.group_discard(group, channel)
