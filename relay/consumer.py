@@ -7,7 +7,6 @@ encoded, and are written as they are.
 """
 
 import asyncio
-import collections
 import logging
 import time
 from urllib.parse import parse_qs
@@ -15,7 +14,6 @@ from urllib.parse import parse_qs
 import orjson
 from channels.consumer import AsyncConsumer
 from channels.exceptions import StopConsumer
-from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from accounts.serializers import user_dict
@@ -72,7 +70,7 @@ class RelayConsumer(AsyncConsumer):
         self.closed = False
         self.ready = False  # until `connection` (and any replay) is out, events wait in `pending`
         self.pending = []
-        self.replayed = set()  # ids a `since=` replay sent; their live copies may still be in flight
+        self.replayed = ()  # ids a `since=` replay sent; their live copies may still be in flight
         self.replayed_until = 0.0
         self.raw_send = None
         self.max_bytes = settings.RELAY_MAX_FRAME_BYTES
@@ -81,7 +79,7 @@ class RelayConsumer(AsyncConsumer):
         self.tokens = float(self.burst)
         self.last_refill = time.monotonic()
         self.last_typing = 0.0
-        self.acks = collections.deque()  # (future, ref) of pipelined frames, in order
+        self.acks = []  # (future, ref) of pipelined frames, in order (at most MAX_PIPELINED)
         self.ack_task = None
 
     async def __call__(self, scope, receive, send):
@@ -90,7 +88,10 @@ class RelayConsumer(AsyncConsumer):
         self.base_send = send
         self.raw_send = fastpath.raw_sender(send) if settings.RELAY_FAST_WRITES else None
         try:
-            await await_many_dispatch([receive], self.dispatch)
+            # One source, so no `await_many_dispatch`: it keeps a task per socket waiting
+            # on `receive` and makes a new one for every frame.
+            while True:
+                await self.dispatch(await receive())
         except StopConsumer:
             pass
 
@@ -111,9 +112,9 @@ class RelayConsumer(AsyncConsumer):
         try:
             self.hub = await get_hub()
             self.client_id = self.hub.new_client_id()
-            user = await self._handshake_user()
-            if user is not None:
-                if not await self.sign_in(user):
+            user_id = await self._handshake_user_id()
+            if user_id is not None:
+                if not await self.sign_in(user_id):
                     return
             else:
                 await self.hub.attach(self, ())
@@ -144,25 +145,25 @@ class RelayConsumer(AsyncConsumer):
             await self.hub.detach(self)
         raise StopConsumer()
 
-    async def _handshake_user(self):
+    async def _handshake_user_id(self):
         params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         ticket = params.get("id", [None])[0]
         if ticket is not None:
-            return await auth.user_from_ticket(ticket)
+            return await auth.user_id_from_ticket(ticket)
         token = auth.bearer_token(self.scope)
         if token is not None:
-            return await auth.user_from_access_token(token)
+            return auth.user_id_from_access_token(token)
         return None
 
-    async def sign_in(self, user):
-        """Attach the socket to the user's topics; False if it was closed instead."""
+    async def sign_in(self, user_id):
+        """Load the user and attach the socket to their topics; False if it was closed instead."""
+        user, group_ids = await auth.aload_member(user_id)
         if await self.hub.presence.sockets(user.pk) >= settings.RELAY_MAX_SOCKETS_PER_USER:
             await self.close_with(CLOSE_TOO_MANY_SOCKETS)
             return False
         from relay import handlers  # the domain layer sits above the transport
 
         self.user, self.user_id = user, user.pk
-        group_ids = await handlers.member_group_ids(user)
         self.member_topics = {group_topic(g) for g in group_ids}
         await self.hub.attach(self, [user_topic(user.pk), *self.member_topics])
         # A ban broadcast between loading the user and attaching would have missed
@@ -218,7 +219,7 @@ class RelayConsumer(AsyncConsumer):
             return
         if self.replayed:
             if time.monotonic() >= self.replayed_until:
-                self.replayed = set()
+                self.replayed = ()
             elif mid in self.replayed:
                 self.replayed.discard(mid)
                 return
@@ -313,7 +314,7 @@ class RelayConsumer(AsyncConsumer):
                     log.exception("relay: a pipelined frame failed")
                     result = events.error("server_error", "Something went wrong on our side.", ref=ref)
                 finally:
-                    self.acks.popleft()
+                    del self.acks[0]
                 if ref is not None and "ref" not in result:
                     result["ref"] = ref
                 await self.reply(result)

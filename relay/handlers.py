@@ -7,22 +7,23 @@ or None when the frame needs no answer.
 
 from typing import NamedTuple
 
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.db import database_sync_to_async
 
 from config.errors import NotFound
 from groups import actions as group_actions
 from groups import selectors as group_selectors
 from relay import auth, events
 from relay import frames as f
+from relay.db import pooled
 from relay.notify import channel_topic, deferred_sends, run_deferred
 from relay.writer import get_writer
 
 
 def action(fn):
-    """Run a domain action from a handler: in a pooled worker thread (actions of different
-    sockets run in parallel, each thread with its own DB connection), then send the
-    events it scheduled from here, on the event loop."""
-    in_thread = DatabaseSyncToAsync(fn, thread_sensitive=False)
+    """Run a domain action from a handler off the loop (`relay.db.pooled`: actions of
+    different sockets in parallel where the database allows), then send the events it
+    scheduled from here, on the event loop."""
+    in_thread = pooled(fn)
 
     async def run(*args, **kwargs):
         collected = []
@@ -47,11 +48,6 @@ class Route(NamedTuple):
 
 
 # --- what the consumer needs from the domain -----------------------------------------------
-@database_sync_to_async
-def member_group_ids(user):
-    return group_selectors.member_group_ids(user)
-
-
 @database_sync_to_async
 def is_active(user_id):
     from django.contrib.auth import get_user_model
@@ -98,8 +94,8 @@ async def connection(consumer, data):
 async def authenticate(consumer, data):
     if consumer.user is not None:
         return events.error("forbidden", "This socket is already signed in.")
-    user = await auth.user_from_credential(data["token"])
-    if not await consumer.sign_in(user):
+    user_id = await auth.user_id_from_credential(data["token"])
+    if not await consumer.sign_in(user_id):
         return None
     frame = await consumer.connection_frame()
     return events.ack(user=frame["user"], client_id=frame["client_id"], groups=frame["groups"])

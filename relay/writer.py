@@ -19,9 +19,8 @@ import collections
 import logging
 import weakref
 
-from channels.db import database_sync_to_async
-
 from groups import actions
+from relay.db import pooled
 from relay.notify import deferred_sends, run_deferred_many
 
 log = logging.getLogger("kirimin.relay")
@@ -71,7 +70,7 @@ class MessageWriter:
     async def _store(self, requests, futures):
         collected = []
         try:
-            results = await database_sync_to_async(_send_messages, thread_sensitive=False)(requests, collected)
+            results = await _store_in_thread(requests, collected)
         except Exception:
             # The batch rolled back as a whole (say, a group deleted under it): store each
             # message on its own, so only the ones that really fail are refused.
@@ -81,8 +80,7 @@ class MessageWriter:
             results = []
             for request in requests:
                 try:
-                    results.extend(await database_sync_to_async(_send_messages, thread_sensitive=False)(
-                        [request], collected))
+                    results.extend(await _store_in_thread([request], collected))
                 except Exception as exc:
                     results.append(exc)
         sends = collections.defaultdict(list)
@@ -108,6 +106,7 @@ def _send_messages(requests, collected):
         deferred_sends.reset(token)
 
 
+_store_in_thread = pooled(_send_messages)
 _writers = weakref.WeakKeyDictionary()
 
 
