@@ -243,13 +243,16 @@ class RelayConsumer(AsyncConsumer):
         if self.closed:
             return
         self.closed = True
+        # Off the hub (and presence) first: the close frame may wait behind a buffer the
+        # client is not reading (uvicorn waits for the transport to drain; its ping
+        # timeout ends such a connection), and this socket is gone for us already.
+        if self.hub is not None:
+            await self.hub.detach(self)
         try:
             if not fastpath.close_directly(self.base_send, code):
                 await self.base_send({"type": "websocket.close", "code": code})
         except Exception:
             log.warning("relay: could not close a socket with %s", code, exc_info=True)
-        if self.hub is not None:
-            await self.hub.detach(self)
 
     # --- incoming ---------------------------------------------------------------------------------
     def _take_token(self):

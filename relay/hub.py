@@ -70,6 +70,7 @@ class Hub:
         self._mail = asyncio.Event()
         self._out = {}  # fast socket -> [(frame bytes, text)] to write at the end of this pass
         self._pushes = {}  # other socket -> [(text, message id)] to send through ASGI
+        self._closing = set()  # close tasks of sockets that stopped reading
         self._lost = False
         self._disconnects = 0  # the layer's count of subscriber breaks already handled
         self.presence = presence.for_hub()
@@ -279,7 +280,12 @@ class Hub:
             for consumer in slow:
                 log.warning("relay: closing socket %s of user %s with %d: it stopped reading",
                             consumer.client_id, consumer.user_id, CLOSE_SLOW_CONSUMER)
-                await consumer.close_with(CLOSE_SLOW_CONSUMER)
+                # In a task of its own: the close may wait behind the very buffer the client
+                # is not reading (uvicorn waits until the transport is writable again), and
+                # the hub must not wait with it. The socket counts as closed at once.
+                task = asyncio.create_task(consumer.close_with(CLOSE_SLOW_CONSUMER))
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
         while self._pushes:
             pushes, self._pushes = self._pushes, {}
             for consumer, queued in pushes.items():

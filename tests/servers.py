@@ -137,8 +137,15 @@ class Stack:
             self.database_name = None
 
 
+SERVERS = {
+    "daphne": lambda fd: ["-m", "daphne", "--fd", str(fd), "config.asgi:application"],
+    "uvicorn": lambda fd: ["-m", "uvicorn", "config.asgi:application", "--fd", str(fd),
+                           "--ws", "websockets-sansio", "--no-access-log"],
+}
+
+
 class Server:
-    """One daphne process serving config.asgi:application."""
+    """One server process (daphne unless told otherwise) serving config.asgi:application."""
 
     started = []  # every server of the session, for logs on failure
 
@@ -151,31 +158,32 @@ class Server:
         self.base_url = f"http://127.0.0.1:{port}"
 
     @classmethod
-    def start(cls, stack, *, wait=True, port=0, **env):
+    def start(cls, stack, *, wait=True, port=0, server="daphne", **env):
         """Start a server on `stack` (on `port`, or a free one); `env` adds settings
         (RELAY_LAYER, RELAY_PRESENCE_TTL, ...)."""
         listener = listening_socket(port)
         port = listener.getsockname()[1]
-        log_path = stack.workdir / f"daphne-{port}.log"
+        log_path = stack.workdir / f"{server}-{port}.log"
         try:
             with open(log_path, "ab") as log:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), "config.asgi:application"],
+                    [sys.executable, *SERVERS[server](listener.fileno())],
                     cwd=REPO, env=stack.env(**env), stdout=log, stderr=subprocess.STDOUT,
                     pass_fds=[listener.fileno()], start_new_session=True,
                 )
         finally:
             listener.close()  # the server holds its own copy
-        server = cls(stack, port, process, log_path, env)
-        cls.started.append(server)
+        started = cls(stack, port, process, log_path, env)
+        started.server = server
+        cls.started.append(started)
         if wait:
-            server.wait_ready()
-        return server
+            started.wait_ready()
+        return started
 
     def start_again(self, **kwargs):
         """A new process on this server's port and settings (after stop() or kill())."""
         assert self.process.poll() is not None, "the server is still running"
-        return type(self).start(self.stack, port=self.port, **{**self.env, **kwargs})
+        return type(self).start(self.stack, port=self.port, server=self.server, **{**self.env, **kwargs})
 
     def wait_ready(self, timeout=30):
         deadline = time.monotonic() + timeout

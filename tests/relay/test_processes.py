@@ -185,3 +185,36 @@ async def test_presence_expires_after_an_abrupt_disconnect(e2e_stack, settings, 
         await ws.close()
     finally:
         server.kill()
+
+
+# --- (d) under uvicorn, the other supported server -------------------------------------------------
+@pytest.fixture(scope="module")
+def uvicorn_server(e2e_stack):
+    server = servers.Server.start(e2e_stack, server="uvicorn")
+    yield server
+    server.stop()
+
+
+async def test_uvicorn_relays_to_compressed_and_plain_sockets_alike(uvicorn_server):
+    """A browser negotiates permessage-deflate: its socket gets events framed (and compressed)
+    by the server, the others get the hub's prepared frames; both see every message, in order."""
+    http = uvicorn_server.client()
+    alice, bob = http.register(), http.register()
+    group = http.data("POST", "/api/groups/", {"name": "mixed", "description": "", "is_private": False},
+                      token=alice["access"], expect=201)
+    http.data("POST", f"/api/groups/{group['id']}/join/", token=bob["access"])
+    compressed, _ = await open_socket(http.socket(bob["access"]))  # the client offers deflate
+    plain, _ = await open_socket(http.socket(bob["access"]), compression=None)
+    sender, _ = await open_socket(alice["socket"], compression=None)
+    try:
+        assert compressed.protocol.extensions and not plain.protocol.extensions
+        for i in range(30):  # pipelined: sent before any answer is read
+            await send(sender, "sendmessage", groupid=group["id"], message=f"g{i}", ref=str(i))
+        await send(sender, "sendmessage", to=bob["user"]["id"], message="direct", ref="dm")
+        for ws in (compressed, plain):
+            got = [await receive(ws) for _ in range(31)]
+            assert [f["message"] for f in got] == [f"g{i}" for i in range(30)] + ["direct"]
+            assert [f["id"] for f in got] == sorted(f["id"] for f in got)
+    finally:
+        for ws in (compressed, plain, sender):
+            await ws.close()
