@@ -54,29 +54,23 @@ class MessageWriter:
         return future
 
     async def _run(self):
-        relaying = []  # tasks relaying stored batches, oldest first
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
             while self.queue:
                 batch = [self.queue.popleft() for _ in range(min(len(self.queue), MAX_BATCH))]
-                futures = [future for _, future in batch]
                 try:
-                    results, collected = await self._store([request for request, _ in batch])
+                    await self._store([request for request, _ in batch], [future for _, future in batch])
                 except Exception as exc:  # never leave a sender waiting
                     log.exception("relay: storing a batch of %d messages failed", len(batch))
-                    _fail(futures, exc)
-                    continue
-                # Relay this batch while the next one is being stored; relays stay in order.
-                previous = relaying[-1] if relaying else None
-                relaying.append(asyncio.create_task(self._relay(results, collected, futures, previous)))
-                while len(relaying) > 2 or (relaying and relaying[0].done()):
-                    await relaying.pop(0)
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
 
-    async def _store(self, requests):
+    async def _store(self, requests, futures):
         collected = []
         try:
-            return await _store_in_thread(requests, collected), collected
+            results = await _store_in_thread(requests, collected)
         except Exception:
             # The batch rolled back as a whole (say, a group deleted under it): store each
             # message on its own, so only the ones that really fail are refused.
@@ -89,34 +83,19 @@ class MessageWriter:
                     results.extend(await _store_in_thread([request], collected))
                 except Exception as exc:
                     results.append(exc)
-            return results, collected
-
-    async def _relay(self, results, collected, futures, previous):
-        try:
-            if previous is not None:
-                await asyncio.shield(previous)  # the batch before goes out first
-            sends = collections.defaultdict(list)
-            for entry in collected:
-                sends[entry[2].get("message_id")].append(entry)
-            stored = [(result, future) for result, future in zip(results, futures, strict=True)
-                      if not isinstance(result, BaseException)]
-            # Every stored message's event, in order, in one go (one pipeline on the pub/sub layer).
-            failed = await run_deferred_many([sends.pop(result.pk, []) for result, _ in stored])
-            for result, future in zip(results, futures, strict=True):
-                if isinstance(result, BaseException) and not future.done():
-                    future.set_exception(result)
-            for (result, future), failures in zip(stored, failed, strict=True):
-                if not future.done():
-                    future.set_result(Stored(result.pk, relayed=not failures))
-        except Exception as exc:  # never leave a sender waiting
-            log.exception("relay: relaying a batch of %d messages failed", len(futures))
-            _fail(futures, exc)
-
-
-def _fail(futures, exc):
-    for future in futures:
-        if not future.done():
-            future.set_exception(exc)
+        sends = collections.defaultdict(list)
+        for entry in collected:
+            sends[entry[2].get("message_id")].append(entry)
+        stored = [(result, future) for result, future in zip(results, futures, strict=True)
+                  if not isinstance(result, BaseException)]
+        # Every stored message's event, in order, in one go (one pipeline on the pub/sub layer).
+        failed = await run_deferred_many([sends.pop(result.pk, []) for result, _ in stored])
+        for result, future in zip(results, futures, strict=True):
+            if isinstance(result, BaseException) and not future.done():
+                future.set_exception(result)
+        for (result, future), failures in zip(stored, failed, strict=True):
+            if not future.done():
+                future.set_result(Stored(result.pk, relayed=not failures))
 
 
 def _send_messages(requests, collected):
