@@ -1,4 +1,5 @@
-# Kirimin production image: daphne serving HTTP and the WebSocket relay on :8000.
+# Kirimin production image: uvicorn serving HTTP and the WebSocket relay on :8000
+# (the faster of the two supported servers; docs/performance.md).
 #   docker build -t kirimin .
 #   docker run -e SECRET_KEY=... -e DATABASE_URL=... -e REDIS_URL=... -p 8000:8000 kirimin
 # Every setting comes from the environment; see README.md, "Configuration".
@@ -44,4 +45,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as r; h = os.environ.get('ALLOWED_HOSTS', 'localhost').split(',')[0].strip().lstrip('*.') or 'localhost'; r.urlopen(r.Request('http://127.0.0.1:8000/healthz/', headers={'Host': h}), timeout=4)"]
 
 ENTRYPOINT ["/app/config/docker-entrypoint.sh"]
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--ws", "websockets-sansio", "--no-access-log"]

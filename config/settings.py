@@ -249,7 +249,7 @@ RELAY_MAX_FRAME_BYTES = env.int("RELAY_MAX_FRAME_BYTES", default=65536)
 # Token bucket per socket: RELAY_RATE frames/s sustained, RELAY_BURST at once.
 RELAY_RATE = env.float("RELAY_RATE", default=20.0)
 RELAY_BURST = env.int("RELAY_BURST", default=40)
-# Under daphne, frame each relayed event once and write the same bytes to every local socket.
+# Frame each relayed event once and write the same bytes to every local socket (daphne, uvicorn).
 RELAY_FAST_WRITES = env.bool("RELAY_FAST_WRITES", default=True)
 # Bytes a socket may have waiting to be sent before it is closed with 4008 (uvicorn).
 RELAY_MAX_SEND_BUFFER = env.int("RELAY_MAX_SEND_BUFFER", default=4 * 1024 * 1024)
