@@ -59,15 +59,64 @@ def consume_ticket(ticket) -> int | None:
 
 
 _consume_in_thread = sync_to_async(consume_ticket, thread_sensitive=False)
-_redis_clients = weakref.WeakKeyDictionary()  # event loop -> its async Redis client
+_batches = weakref.WeakKeyDictionary()  # event loop -> its GETDEL batcher
+
+
+class _GetdelBatch:
+    """GETDELs of one event loop, sent together: everything asked while one pipeline is
+    out goes in the next, on one connection. A connect storm of 2000 sockets otherwise
+    queued on the pool's connections, one round trip each, and the last ones gave up."""
+
+    def __init__(self):
+        self.client = async_redis()
+        self.pending = []
+        self.task = None
+
+    async def getdel(self, key):
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((key, future))
+        if self.task is None:
+            self.task = asyncio.create_task(self._run(), name="ticket-getdel")
+        return await future
+
+    async def _run(self):
+        try:
+            while self.pending:
+                batch, self.pending = self.pending, []
+                try:
+                    values = await self._execute([key for key, _ in batch])
+                except Exception as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                else:
+                    for (_, future), value in zip(batch, values, strict=True):
+                        if not future.done():
+                            future.set_result(value)
+        finally:
+            self.task = None
+
+    async def _execute(self, keys):
+        try:
+            return await self._pipeline(keys)
+        except RedisConnectionError:
+            # A pooled connection that died with a Redis restart fails once; a fresh one works.
+            return await self._pipeline(keys)
+
+    async def _pipeline(self, keys):
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.getdel(key)
+            return await pipe.execute()
 
 
 async def aconsume_ticket(ticket) -> int | None:
     """`consume_ticket` for the event loop (the relay's handshake).
 
-    On Redis it is one atomic GETDEL on the cache's own key, from a client kept per
-    event loop: no thread hop and no new connection per handshake (in redis-py 8
-    every new connection also reads package metadata, which dominated connect time).
+    On Redis it is one atomic GETDEL on the cache's own key, batched with the other
+    handshakes of the moment (`_GetdelBatch`): no thread hop and no connection per
+    handshake (in redis-py 8 every new connection also read package metadata, which
+    dominated connect time).
     """
     backend = caches["default"]  # `cache` is a proxy: look at the backend it stands for
     if not isinstance(backend, RedisCache):
@@ -75,14 +124,9 @@ async def aconsume_ticket(ticket) -> int | None:
     if not isinstance(ticket, str) or not _SHAPE.fullmatch(ticket):
         return None
     loop = asyncio.get_running_loop()
-    client = _redis_clients.get(loop)
-    if client is None:
-        client = _redis_clients[loop] = async_redis()
-    key = backend.make_and_validate_key(_PREFIX + ticket)
-    try:
-        raw = await client.getdel(key)
-    except RedisConnectionError:
-        # A pooled connection that died with a Redis restart fails once; a fresh one works.
-        raw = await client.getdel(key)
+    batch = _batches.get(loop)
+    if batch is None:
+        batch = _batches[loop] = _GetdelBatch()
+    raw = await batch.getdel(backend.make_and_validate_key(_PREFIX + ticket))
     # RedisCache stores integers as plain numbers, so the user id reads back as digits.
     return int(raw) if raw is not None else None

@@ -163,3 +163,19 @@ async def test_racing_async_consumers_get_one_winner(alice):
     ticket = issue_ticket(alice)
     results = await asyncio.gather(*(aconsume_ticket(ticket.id) for _ in range(RACERS)))
     assert results.count(alice.id) == 1 and results.count(None) == RACERS - 1
+
+
+@pytest.fixture
+def crowd(make_user):
+    return [make_user() for _ in range(40)]
+
+
+async def test_a_burst_of_handshakes_gets_each_its_own_user(crowd):
+    """Consumed together (on Redis: one pipeline of GETDELs), every ticket still answers
+    its own user, once, and a reused or unknown one answers None."""
+    users = crowd
+    tickets = [issue_ticket(u) for u in users for _ in range(5)]
+    asked = [t.id for t in tickets] + [tickets[0].id, "x" * 40]
+    results = await asyncio.gather(*(aconsume_ticket(t) for t in asked))
+    assert results[:-2] == [u.pk for u in users for _ in range(5)]
+    assert results[-2:] == [None, None]
