@@ -19,6 +19,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from redis import ConnectionError as RedisConnectionError
 
+from config.batching import Batched
 from config.errors import ServiceUnavailable
 from config.redis_clients import REDIS_DOWN, async_redis
 
@@ -59,62 +60,40 @@ def consume_ticket(ticket) -> int | None:
 
 
 _consume_in_thread = sync_to_async(consume_ticket, thread_sensitive=False)
-_batches = weakref.WeakKeyDictionary()  # event loop -> its GETDEL batcher
+_getdels = weakref.WeakKeyDictionary()  # event loop -> its batched GETDELs
 
 
-class _GetdelBatch:
-    """GETDELs of one event loop, sent together: everything asked while one pipeline is
-    out goes in the next, on one connection. A connect storm of 2000 sockets otherwise
-    queued on the pool's connections, one round trip each, and the last ones gave up."""
+def _getdel_batches():
+    """GETDELs of this event loop, sent together: everything asked while one pipeline is out
+    goes in the next, on one connection. A connect storm of 2000 sockets otherwise queued
+    on the pool's connections, one round trip each, and the last ones gave up."""
+    loop = asyncio.get_running_loop()
+    batches = _getdels.get(loop)
+    if batches is None:
+        client = async_redis()
 
-    def __init__(self):
-        self.client = async_redis()
-        self.pending = []
-        self.task = None
+        async def getdel_all(keys):
+            async def pipeline():
+                async with client.pipeline(transaction=False) as pipe:
+                    for key in keys:
+                        pipe.getdel(key)
+                    return await pipe.execute()
 
-    async def getdel(self, key):
-        future = asyncio.get_running_loop().create_future()
-        self.pending.append((key, future))
-        if self.task is None:
-            self.task = asyncio.create_task(self._run(), name="ticket-getdel")
-        return await future
+            try:
+                return await pipeline()
+            except RedisConnectionError:
+                # A pooled connection that died with a Redis restart fails once; a fresh one works.
+                return await pipeline()
 
-    async def _run(self):
-        try:
-            while self.pending:
-                batch, self.pending = self.pending, []
-                try:
-                    values = await self._execute([key for key, _ in batch])
-                except Exception as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                else:
-                    for (_, future), value in zip(batch, values, strict=True):
-                        if not future.done():
-                            future.set_result(value)
-        finally:
-            self.task = None
-
-    async def _execute(self, keys):
-        try:
-            return await self._pipeline(keys)
-        except RedisConnectionError:
-            # A pooled connection that died with a Redis restart fails once; a fresh one works.
-            return await self._pipeline(keys)
-
-    async def _pipeline(self, keys):
-        async with self.client.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.getdel(key)
-            return await pipe.execute()
+        batches = _getdels[loop] = Batched(getdel_all, name="ticket-getdel")
+    return batches
 
 
 async def aconsume_ticket(ticket) -> int | None:
     """`consume_ticket` for the event loop (the relay's handshake).
 
     On Redis it is one atomic GETDEL on the cache's own key, batched with the other
-    handshakes of the moment (`_GetdelBatch`): no thread hop and no connection per
+    handshakes of the moment (`_getdel_batches`): no thread hop and no connection per
     handshake (in redis-py 8 every new connection also read package metadata, which
     dominated connect time).
     """
@@ -123,10 +102,6 @@ async def aconsume_ticket(ticket) -> int | None:
         return await _consume_in_thread(ticket)
     if not isinstance(ticket, str) or not _SHAPE.fullmatch(ticket):
         return None
-    loop = asyncio.get_running_loop()
-    batch = _batches.get(loop)
-    if batch is None:
-        batch = _batches[loop] = _GetdelBatch()
-    raw = await batch.getdel(backend.make_and_validate_key(_PREFIX + ticket))
+    raw = await _getdel_batches().submit(backend.make_and_validate_key(_PREFIX + ticket))
     # RedisCache stores integers as plain numbers, so the user id reads back as digits.
     return int(raw) if raw is not None else None

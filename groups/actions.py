@@ -187,26 +187,15 @@ def _clean_body(body):
 
 
 def send_message(*, actor, body, group_id=None, to_id=None) -> Message:
-    """Store a group or direct message, then relay it to its audience."""
-    body = _clean_body(body)
-    with transaction.atomic():
-        if group_id is not None:
-            group = access_group(actor, group_id)
-            if membership(actor, group) is None:
-                raise Forbidden("Join the group to send messages.")
-            msg = Message.objects.create(sender=actor, group=group, body=body)
-            notify.notify_groups([group.pk], events.message(msg), message_id=msg.pk)
-        else:
-            recipient = get_user_model().objects.filter(pk=to_id, is_active=True).first()
-            if recipient is None:
-                raise NotFound("No such user.")
-            msg = Message.objects.create(sender=actor, recipient=recipient, body=body)
-            notify.notify_users({actor.pk, recipient.pk}, events.message(msg), message_id=msg.pk)
-    return msg
+    """Store a group or direct message, then relay it to its audience (`send_messages` of one)."""
+    [result] = send_messages([(actor, body, group_id, to_id)])
+    if isinstance(result, KiriminError):
+        raise result
+    return result
 
 
 def send_messages(requests) -> list:
-    """Store many messages at once: the same rules as `send_message`, one transaction, one INSERT.
+    """Store many messages at once, each checked on its own: one transaction, one INSERT.
 
     `requests` are (actor, body, group_id, to_id) tuples, in the order they were sent.
     Returns, in the same order, the stored `Message` or the `KiriminError` that refused

@@ -79,7 +79,7 @@ class RelayConsumer(AsyncConsumer):
         self.tokens = float(self.burst)
         self.last_refill = time.monotonic()
         self.last_typing = 0.0
-        self.acks = []  # (future, ref) of pipelined frames, in order (at most MAX_PIPELINED)
+        self.acks = []  # (task, type, ref, outcome) of pipelined frames, in order (at most MAX_PIPELINED)
         self.ack_task = None
 
     async def __call__(self, scope, receive, send):
@@ -304,23 +304,37 @@ class RelayConsumer(AsyncConsumer):
             return
         await self._dispatch_frame(payload, ref)
 
+    async def _answer(self, pending, type_, ref, outcome):
+        """The answer to a frame once its handler is done: the result (an `ack` marked
+        `relayed: false` if an event could not be sent) or the error, with `ref`; None
+        when there is nothing to send."""
+        try:
+            result = await pending
+        except auth.SocketAuthError as exc:
+            await self.close_with(exc.code)
+            return None
+        except KiriminError as exc:
+            return socket_error(exc, ref)
+        except Exception:
+            log.exception("relay: %s handler failed", type_)
+            return events.error("server_error", "Something went wrong on our side.", ref=ref)
+        if result is not None:
+            if outcome.failed and result.get("type") == "ack":
+                result["relayed"] = False  # stored, but not relayed: a relay outage
+            if ref is not None and "ref" not in result:
+                result["ref"] = ref
+        return result
+
     async def _send_acks(self):
         """Answer pipelined frames in the order they came, as each one completes."""
         try:
             while self.acks:
-                pending, ref = self.acks[0]
                 try:
-                    result = await pending
-                except KiriminError as exc:
-                    result = socket_error(exc, ref)
-                except Exception:
-                    log.exception("relay: a pipelined frame failed")
-                    result = events.error("server_error", "Something went wrong on our side.", ref=ref)
+                    answer = await self._answer(*self.acks[0])
                 finally:
                     del self.acks[0]
-                if ref is not None and "ref" not in result:
-                    result["ref"] = ref
-                await self.reply(result)
+                if answer is not None:
+                    await self.reply(answer)
         finally:
             self.ack_task = None
 
@@ -346,35 +360,21 @@ class RelayConsumer(AsyncConsumer):
         if errors is not None:
             await self.reply(events.error("invalid_frame", "Some fields are invalid.", ref=ref, details=errors))
             return
-        if route.pipelined:
-            if len(self.acks) >= MAX_PIPELINED:
-                await self._drain_acks()
-            self.acks.append((asyncio.ensure_future(route.handler(self, data)), ref))
-            if self.ack_task is None:
-                self.ack_task = asyncio.create_task(self._send_acks())
-            return
-        # Frames with other effects wait for the pipelined ones before them (a `leave`
-        # after a `sendmessage` must not overtake it).
-        await self._drain_acks()
+        if not route.pipelined or len(self.acks) >= MAX_PIPELINED:
+            # Frames with other effects wait for the pipelined ones before them (a `leave`
+            # after a `sendmessage` must not overtake it), and so does a full pipeline.
+            await self._drain_acks()
         outcome = RelayOutcome()
         token = relay_outcome.set(outcome)
         try:
-            result = await route.handler(self, data)
-        except auth.SocketAuthError as exc:
-            await self.close_with(exc.code)
-            return
-        except KiriminError as exc:
-            await self.reply(socket_error(exc, ref))
-            return
-        except Exception:
-            log.exception("relay: %s handler failed", type_)
-            await self.reply(events.error("server_error", "Something went wrong on our side.", ref=ref))
-            return
+            if route.pipelined:  # answered in order by `_send_acks`; the socket reads on
+                # The task copies the context: the events its handler sends count in `outcome`.
+                self.acks.append((asyncio.ensure_future(route.handler(self, data)), type_, ref, outcome))
+                if self.ack_task is None:
+                    self.ack_task = asyncio.create_task(self._send_acks())
+                return
+            answer = await self._answer(route.handler(self, data), type_, ref, outcome)
         finally:
             relay_outcome.reset(token)
-        if result is not None:
-            if outcome.failed and result.get("type") == "ack":
-                result["relayed"] = False  # stored, but not relayed: a relay outage
-            if ref is not None and "ref" not in result:
-                result["ref"] = ref
-            await self.reply(result)
+        if answer is not None:
+            await self.reply(answer)

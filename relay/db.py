@@ -8,8 +8,8 @@ def pooled(fn):
     """An async callable running `fn` (ORM work) off the event loop.
 
     On PostgreSQL it runs in the shared worker pool, each thread with its own
-    connection, so handshakes and frames of different sockets do not queue behind
-    each other's round trips on Channels' single database thread. SQLite takes one
+    connection, so the actions and message batches of different sockets do not queue
+    behind each other's round trips on Channels' single database thread. SQLite takes one
     writer at a time (its shared in-memory test database even refuses a reader
     during a write), so there it stays on that single thread.
     """

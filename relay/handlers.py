@@ -122,15 +122,8 @@ async def unsubscribe(consumer, data):
 
 
 # --- domain frames: the same actions as REST -------------------------------------------------------
-def message_ack(stored):
-    frame = events.ack(id=stored.id)
-    if not stored.relayed:
-        frame["relayed"] = False  # stored, but not relayed: a relay outage
-    return frame
-
-
 async def sendmessage(consumer, data):
-    return message_ack(await get_writer().submit(consumer.user, data))
+    return events.ack(id=await get_writer().submit(consumer.user, data))
 
 
 @action

@@ -187,9 +187,6 @@ class Hub:
             batch, self._inbox = self._inbox, []
             await self.handle_many(batch)
 
-    async def handle(self, message):
-        await self.handle_many([message])
-
     async def handle_many(self, messages):
         """Handle layer messages in order; each socket's frames go out in one write at the end."""
         try:

@@ -24,6 +24,7 @@ import logging
 from channels_redis import core, pubsub
 from redis import asyncio as aioredis
 
+from config.batching import Batched
 from config.redis_clients import POOL_TIMEOUT
 
 logger = logging.getLogger("kirimin.relay")
@@ -69,41 +70,23 @@ class _Shard(pubsub.RedisSingleShardConnection):
     def __init__(self, host, channel_layer, on_break):
         super().__init__(host, channel_layer)
         self._on_break = on_break
-        self._outbox = []
-        self._sender = None
+        self._publishes = Batched(self._publish_all, name="relay-layer-publish")
 
     async def publish(self, channel, message):
         await self.queue_publish(channel, message)
 
     def queue_publish(self, channel, message) -> asyncio.Future:
         """Queue a PUBLISH for the next pipeline (queued publishes go out in order)."""
-        future = asyncio.get_running_loop().create_future()
-        self._outbox.append((channel, message, future))
-        if self._sender is None:
-            self._sender = asyncio.create_task(self._send_outbox(), name="relay-layer-publish")
-        return future
+        return self._publishes.submit((channel, message))
 
-    async def _send_outbox(self):
-        try:
-            while self._outbox:
-                batch, self._outbox = self._outbox, []
-                try:
-                    async with self._lock:
-                        self._ensure_redis()
-                        async with self._redis.pipeline(transaction=False) as pipe:
-                            for channel, message, _ in batch:
-                                pipe.publish(channel, message)
-                            await pipe.execute()
-                except Exception as exc:
-                    for _, _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                else:
-                    for _, _, future in batch:
-                        if not future.done():
-                            future.set_result(None)
-        finally:
-            self._sender = None
+    async def _publish_all(self, publishes):
+        async with self._lock:
+            self._ensure_redis()
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel, message in publishes:
+                    pipe.publish(channel, message)
+                await pipe.execute()
+        return [None] * len(publishes)
 
     async def _do_receiving(self):
         while True:

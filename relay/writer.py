@@ -19,55 +19,30 @@ import collections
 import logging
 import weakref
 
+from config.batching import Batched
 from groups import actions
 from relay.db import pooled
-from relay.notify import deferred_sends, run_deferred_many
+from relay.notify import deferred_sends, relay_outcome, run_deferred_many
 
 log = logging.getLogger("kirimin.relay")
 
 MAX_BATCH = 500
 
 
-class Stored:
-    """What a sender learns about its message: the id, and whether its event reached the layer."""
-
-    __slots__ = ("id", "relayed")
-
-    def __init__(self, id, relayed):
-        self.id, self.relayed = id, relayed
-
-
 class MessageWriter:
     def __init__(self):
-        self.queue = collections.deque()
-        self._wakeup = asyncio.Event()
-        self._task = None
+        self._batches = Batched(self._store, name="relay-message-writer", limit=MAX_BATCH)
 
     def submit(self, user, data) -> asyncio.Future:
-        """Queue a validated `sendmessage` frame; the future resolves to `Stored`, or raises
-        the `KiriminError` that refused the message (or the error that broke its batch)."""
-        future = asyncio.get_running_loop().create_future()
-        self.queue.append(((user, data["message"], data.get("groupid"), data.get("to")), future))
-        self._wakeup.set()
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="relay-message-writer")
-        return future
+        """Queue a validated `sendmessage` frame; the future resolves to the new message's id,
+        or raises the `KiriminError` that refused it (or the error that broke its batch).
+        An event that could not be relayed counts in the caller's `RelayOutcome`, as any
+        after-commit send does."""
+        request = (user, data["message"], data.get("groupid"), data.get("to"))
+        return self._batches.submit((request, relay_outcome.get()))
 
-    async def _run(self):
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self.queue:
-                batch = [self.queue.popleft() for _ in range(min(len(self.queue), MAX_BATCH))]
-                try:
-                    await self._store([request for request, _ in batch], [future for _, future in batch])
-                except Exception as exc:  # never leave a sender waiting
-                    log.exception("relay: storing a batch of %d messages failed", len(batch))
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-
-    async def _store(self, requests, futures):
+    async def _store(self, items):
+        requests = [request for request, _ in items]
         collected = []
         try:
             results = await _store_in_thread(requests, collected)
@@ -86,16 +61,14 @@ class MessageWriter:
         sends = collections.defaultdict(list)
         for entry in collected:
             sends[entry[2].get("message_id")].append(entry)
-        stored = [(result, future) for result, future in zip(results, futures, strict=True)
+        stored = [(result, outcome) for result, (_, outcome) in zip(results, items, strict=True)
                   if not isinstance(result, BaseException)]
         # Every stored message's event, in order, in one go (one pipeline on the pub/sub layer).
         failed = await run_deferred_many([sends.pop(result.pk, []) for result, _ in stored])
-        for result, future in zip(results, futures, strict=True):
-            if isinstance(result, BaseException) and not future.done():
-                future.set_exception(result)
-        for (result, future), failures in zip(stored, failed, strict=True):
-            if not future.done():
-                future.set_result(Stored(result.pk, relayed=not failures))
+        for (_, outcome), failures in zip(stored, failed, strict=True):
+            if failures and outcome is not None:
+                outcome.failed += failures
+        return [result if isinstance(result, BaseException) else result.pk for result in results]
 
 
 def _send_messages(requests, collected):
@@ -117,4 +90,3 @@ def get_writer() -> MessageWriter:
     if writer is None:
         writer = _writers[loop] = MessageWriter()
     return writer
-

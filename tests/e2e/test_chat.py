@@ -3,17 +3,14 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.ui import messages, notices, open_group, say
+from tests.e2e.ui import both_in_chat, messages, notices, open_group, say
 
 pytestmark = [pytest.mark.e2e, pytest.mark.processes]
 
 
 def test_a_message_typed_by_one_appears_for_the_other(scene, person_page):
     alice, bob = scene.person("Alice"), scene.person("Bob")
-    scene.group(alice, "Design team", members=[bob], description="Where we ship the demo")
-    a, b = person_page(alice), person_page(bob)
-    open_group(a, "Design team")
-    open_group(b, "Design team")
+    a, b = both_in_chat(scene, person_page, alice, bob, description="Where we ship the demo")
     expect(b.locator(".chat h2")).to_contain_text("Design team")
 
     a.get_by_role("textbox", name="Message").fill("Hello Bob, the demo is live")

@@ -7,7 +7,7 @@ the messages after it cross Redis.
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.ui import messages, notices, open_group, say
+from tests.e2e.ui import both_in_chat, messages, notices, open_group, say
 
 pytestmark = [pytest.mark.e2e, pytest.mark.processes]
 
@@ -20,10 +20,7 @@ def bob_server(spa_server, second_server):
 
 def test_a_kick_removes_the_other_from_the_group_live(scene, person_page, bob_server):
     alice, bob = scene.person("Alice"), scene.person("Bob", server=bob_server)
-    scene.group(alice, "Design team", members=[bob])
-    a, b = person_page(alice), person_page(bob)
-    open_group(a, "Design team")
-    open_group(b, "Design team")
+    a, b = both_in_chat(scene, person_page, alice, bob)
     say(a, "Welcome aboard")
     expect(messages(b)).to_have_text(["Welcome aboard"])
 

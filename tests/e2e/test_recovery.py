@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import servers
-from tests.e2e.ui import messages, open_group, say, status
+from tests.e2e.ui import both_in_chat, messages, say, status
 
 pytestmark = [pytest.mark.e2e, pytest.mark.processes]
 
@@ -20,10 +20,7 @@ MISSED = ["missed one", "missed two", "missed three"]
 
 def test_a_dropped_connection_recovers_the_messages_sent_meanwhile(scene, person_page):
     alice, bob = scene.person("Alice"), scene.person("Bob")
-    scene.group(alice, "Design team", members=[bob])
-    a, b = person_page(alice), person_page(bob)
-    open_group(a, "Design team")
-    open_group(b, "Design team")
+    a, b = both_in_chat(scene, person_page, alice, bob)
     say(a, "before the drop")
     expect(messages(b)).to_have_text(["before the drop"])
 
@@ -61,10 +58,7 @@ def doomed_server(spa_server):
 def test_a_server_crash_recovers_the_messages_sent_meanwhile(doomed_server, scene, person_page):
     bobs_server = doomed_server[0]
     alice, bob = scene.person("Alice"), scene.person("Bob", server=bobs_server)
-    scene.group(alice, "Design team", members=[bob])
-    a, b = person_page(alice), person_page(bob)
-    open_group(a, "Design team")
-    open_group(b, "Design team")
+    a, b = both_in_chat(scene, person_page, alice, bob)
     relayed = bool(bobs_server.stack.redis_url)  # processes relay to each other only through Redis
     say(b, "hello from the other process")
     expect(messages(b)).to_have_text(["hello from the other process"])

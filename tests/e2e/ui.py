@@ -25,3 +25,12 @@ def say(page, text):
     box = page.get_by_role("textbox", name="Message")
     box.fill(text)
     box.press("Enter")
+
+
+def both_in_chat(scene, person_page, owner, member, name="Design team", **group):
+    """`owner`'s group `name` with `member` in it, both signed in with its chat open: their pages."""
+    scene.group(owner, name, members=[member], **group)
+    pages = person_page(owner), person_page(member)
+    for page in pages:
+        open_group(page, name)
+    return pages
