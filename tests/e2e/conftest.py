@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests import servers
-from tests.e2e.ui import status
+from tests.e2e.ui import TIMEOUT_MS, status
 
 CHROMIUM = os.environ.get("KIRIMIN_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("KIRIMIN_E2E_REQUIRED", "").lower() in ("1", "true", "yes", "on")
@@ -29,7 +29,6 @@ REQUIRED = os.environ.get("KIRIMIN_E2E_REQUIRED", "").lower() in ("1", "true", "
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 800}
-TIMEOUT_MS = 15_000
 # Given to the page's client (window.KIRIMIN_OPTIONS): notice a dead socket within seconds and
 # retry often, so a test of a drop does not wait out the production heartbeat and backoff.
 CLIENT_OPTIONS = "{heartbeat: 1500, heartbeatTimeout: 1500, backoff: {initial: 200, max: 1500}}"

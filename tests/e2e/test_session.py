@@ -6,14 +6,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import servers
-from tests.e2e.ui import messages, say, status
+from tests.e2e.ui import TIMEOUT_MS, messages, say, status
 
 pytestmark = [pytest.mark.e2e, pytest.mark.processes]
 
 
-def test_someone_new_signs_up_starts_a_group_and_finds_it_again(browser, spa_server, screenshot_dir):
+def test_someone_new_signs_up_starts_a_group_and_finds_it_again(browser, spa_server, screenshot_dir,
+                                                               server_logs_on_failure):
     username = f"dana_{uuid.uuid4().hex[:6]}"
     context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -33,7 +35,12 @@ def test_someone_new_signs_up_starts_a_group_and_finds_it_again(browser, spa_ser
 
         page.get_by_role("button", name="+ New").click()
         page.get_by_role("textbox", name="Group name").fill("Dana's garden")
-        page.get_by_role("button", name="Create", exact=True).click()
+        # Wait for the server's answer first: a slow one under load is not a missing group, and a
+        # refused one fails here with what the server said.
+        with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/api/groups/"),
+                                  timeout=2 * TIMEOUT_MS) as created:
+            page.get_by_role("button", name="Create", exact=True).click()
+        assert created.value.status == 201, created.value.text()
         expect(page.locator(".chat h2")).to_contain_text("Dana's garden")
         say(page, "First tomatoes of the year")
         expect(messages(page)).to_have_text(["First tomatoes of the year"])

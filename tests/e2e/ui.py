@@ -1,5 +1,7 @@
 """What a person sees in the demo SPA: locators and actions the e2e tests share."""
 
+TIMEOUT_MS = 15_000  # how long a test waits for what a person would see
+
 
 def status(page):
     """The connection pill in the top bar: Connecting…, Live, Reconnecting in 2 s…"""
