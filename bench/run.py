@@ -217,8 +217,9 @@ def s1_fanout(target, members, rate, duration, *, processes=1, server="daphne"):
         flush_redis()
 
 
-def s2_throughput(target, pairs, duration, window=10, server="daphne"):
+def s2_throughput(target, pairs, duration, window=10, server="daphne", processes=1):
     port = 8411
+    ports = [port + i for i in range(processes)]
     procs = []
     try:
         if target == "kirimin":
@@ -226,8 +227,8 @@ def s2_throughput(target, pairs, duration, window=10, server="daphne"):
 
             users = seed_users(2 * pairs)
             before = Message.objects.count()
-            procs = [kirimin(port, server)]
-            config = {"target": "kirimin", "urls": ticket_urls(users, [port]), "user_ids": [u.pk for u in users]}
+            procs = [kirimin(p, server) for p in ports]
+            config = {"target": "kirimin", "urls": ticket_urls(users, ports), "user_ids": [u.pk for u in users]}
         elif target == "channels":
             procs = [channels_peer(port)]
             config = {"target": "channels", "base": f"ws://127.0.0.1:{port}"}

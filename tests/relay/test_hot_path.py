@@ -6,8 +6,11 @@ import uuid
 
 import pytest
 from channels.layers import get_channel_layer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relay import events, fastpath, frames, hub
+from relay.frames import MAX_ID
 from relay.handlers import DISPATCH
 from relay.layers import group_send_many
 from tests.conftest import needs_redis
@@ -34,7 +37,22 @@ PAYLOADS = [
     {"token": "t" * 5000},
     {"groupid": 4, "userid": 9, "ban": True},
     {"groupid": 4, "userid": None},
+    {"message": "a\x00b", "to": 5},
+    {"message": "\ud800", "to": 5},
+    {"message": "hi", "to": 5, "ref": "r\x00"},
+    {"message": " " + "m" * 4000 + " ", "groupid": 5},
 ]
+
+
+def assert_answers_as_a_fresh_serializer(serializer_class, payload):
+    fresh = serializer_class(data=payload)
+    valid = fresh.is_valid()
+    data, errors = frames.validate(serializer_class, payload)
+    if valid:
+        assert errors is None and data == fresh.validated_data, payload
+        assert list(data) == list(fresh.validated_data), payload  # same keys, same order
+    else:
+        assert data is None and errors == fresh.errors, payload
 
 
 @pytest.mark.parametrize("type_", sorted(DISPATCH))
@@ -42,13 +60,55 @@ def test_frame_validation_answers_exactly_as_a_fresh_serializer(type_):
     serializer_class = DISPATCH[type_].serializer
     for payload in PAYLOADS:
         for _ in range(2):  # and the shared instance keeps nothing from one frame to the next
-            fresh = serializer_class(data=payload)
-            valid = fresh.is_valid()
-            data, errors = frames.validate(serializer_class, payload)
-            if valid:
-                assert errors is None and data == fresh.validated_data, payload
-            else:
-                assert data is None and errors == fresh.errors, payload
+            assert_answers_as_a_fresh_serializer(serializer_class, payload)
+
+
+# Values near every rule's edge: types DRF would coerce, blanks, padding, NUL, lone surrogates,
+# lengths around 64 and 4000, ids around 1 and 2**63 - 1.
+_text = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(["", " ", " hi ", "\x00", "a\x00b", "\ud800", "é\udfff", "ok", "  \t\n", "42", "0", "١٢",
+                     "post:12", "group:0"]),
+    st.integers(60, 70).map(lambda n: "r" * n),
+    st.integers(3995, 4005).map(lambda n: "m" * n),
+    st.integers(3995, 4005).map(lambda n: " " + "m" * n + " "),
+)
+_value = st.one_of(
+    _text, st.booleans(), st.none(), st.floats(allow_nan=False), st.just(1.0),
+    st.integers(-2, 3), st.integers(MAX_ID - 1, MAX_ID + 1), st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+_keys = sorted({name for route in DISPATCH.values() for name in route.serializer().fields} | {"type", "extra"})
+
+
+# A valid frame of each type, so that one changed field is often the only thing wrong.
+_VALID = {"message": "hi", "to": 5, "groupid": 4, "userid": 9, "postid": 3, "channel": "post:12", "token": "t"}
+
+
+@settings(max_examples=400, deadline=None)
+@given(type_=st.sampled_from(sorted(DISPATCH)), start_valid=st.booleans(),
+       changes=st.dictionaries(st.sampled_from(_keys), _value, max_size=3), dropped=st.sets(st.sampled_from(_keys)))
+def test_frame_validation_matches_drf_on_any_frame(type_, start_valid, changes, dropped):
+    serializer_class = DISPATCH[type_].serializer
+    payload = {k: v for k, v in _VALID.items() if k in serializer_class().fields} if start_valid else {}
+    if start_valid and "to" in payload and "groupid" in payload:
+        del payload["groupid"]
+    payload.update(changes)
+    for key in dropped - set(changes):
+        payload.pop(key, None)
+    assert_answers_as_a_fresh_serializer(serializer_class, payload)
+
+
+@pytest.mark.parametrize("type_", ["sendmessage", "postlike", "typing", "join", "kick"])
+def test_the_busy_frames_are_accepted_without_running_drf(type_, monkeypatch):
+    """The compiled plan covers these frames' fields, so a well-formed one never reaches DRF."""
+    serializer_class = DISPATCH[type_].serializer
+    frames.validate(serializer_class, {})  # compiles the plan
+    monkeypatch.setattr(serializer_class, "run_validation", None)  # DRF's path would now fail
+    payload = {"sendmessage": {"message": " hi ", "to": 5, "ref": "r"}, "postlike": {"postid": 3},
+               "typing": {"groupid": 4}, "join": {"groupid": 4}, "kick": {"groupid": 4, "userid": 9}}[type_]
+    data, errors = frames.validate(serializer_class, payload)
+    assert errors is None and data, data
 
 
 # --- the hub: one write per socket per pass --------------------------------------------------------
