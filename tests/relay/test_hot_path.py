@@ -205,3 +205,40 @@ async def test_concurrent_publishes_arrive_in_the_order_they_were_made():
         assert got == list(range(400))
     finally:
         await layer.group_discard(group, channel)
+
+
+@needs_redis
+@pytest.mark.redis
+async def test_a_burst_is_read_from_the_subscriber_buffer_whole_and_in_order(monkeypatch):
+    """5000 events published at once: each arrives once, in order, and the subscriber takes
+    them from what each read brought rather than one `get_message` per event."""
+    from redis.asyncio.client import PubSub
+
+    layer = get_channel_layer()
+    if not hasattr(layer, "group_send_many"):
+        pytest.skip("the pub/sub layer's subscriber (RELAY_LAYER=core has none)")
+    calls = []
+    get_message = PubSub.get_message
+
+    async def counted(self, *args, **kwargs):
+        message = await get_message(self, *args, **kwargs)
+        if message is not None:
+            calls.append(1)
+        return message
+
+    monkeypatch.setattr(PubSub, "get_message", counted)
+    group = f"burst-{uuid.uuid4().hex}"
+    breaks = layer.disconnects
+    channel = await layer.new_channel()
+    await layer.group_add(group, channel)
+    try:
+        results = await group_send_many(layer, [(group, {"type": "t", "n": i, "pad": "x" * 100}) for i in range(5000)])
+        assert results == [None] * 5000
+        got = [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(5000)]
+        assert got == list(range(5000))
+        with pytest.raises(TimeoutError):  # and nothing twice
+            await asyncio.wait_for(layer.receive(channel), 0.3)
+        assert 0 < len(calls) < 500, len(calls)
+        assert layer.disconnects == breaks  # the subscriber never broke and reconnected
+    finally:
+        await layer.group_discard(group, channel)
