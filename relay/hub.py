@@ -319,7 +319,7 @@ class Hub:
                 if self._lost or time.monotonic() - last_refresh > _GROUP_REFRESH:
                     await self._rejoin_all()
                     last_refresh = time.monotonic()
-                if self._lost:
+                if self._lost and await _subscribers_ready(self.layer, timeout=interval):
                     self._lost = False
                     log.warning("relay hub reconnected to the channel layer; asking clients to resync")
                     text = events.encode(events.resync("relay_reconnected"))
@@ -340,6 +340,13 @@ class Hub:
         for topic in list(self.topics):
             await self.layer.group_add(topic, self.channel)
             self._joined.add(topic)
+
+
+async def _subscribers_ready(layer, timeout):
+    """Whether events published now reach this process: a resync sent earlier would let a
+    client re-read history and then miss what is published before the layer resubscribes."""
+    ready = getattr(layer, "subscribers_ready", None)
+    return True if ready is None else await ready(timeout)
 
 
 _hubs: dict = {}

@@ -61,6 +61,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
 
 
 _READ_AHEAD = 1000  # messages the subscriber takes in one go
+_RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0)  # seconds between reconnect attempts of a broken subscriber
 try:  # what redis-py's hiredis reader returns when its buffer holds no whole reply
     from redis._parsers.hiredis import NOT_ENOUGH_DATA as _NOT_ENOUGH_DATA
 except ImportError:
@@ -75,6 +76,9 @@ class _Shard(pubsub.RedisSingleShardConnection):
         super().__init__(host, channel_layer)
         self._on_break = on_break
         self._publishes = Batched(self._publish_all, name="relay-layer-publish")
+        # Clear from a break until the subscriber has reconnected and sent its SUBSCRIBEs again.
+        self.listening = asyncio.Event()
+        self.listening.set()
 
     async def publish(self, channel, message):
         await self.queue_publish(channel, message)
@@ -93,21 +97,32 @@ class _Shard(pubsub.RedisSingleShardConnection):
         return [None] * len(publishes)
 
     async def _do_receiving(self):
+        failures = 0
         while True:
             try:
                 if self._pubsub and self._pubsub.subscribed:
+                    # After a break this reconnects, and redis-py subscribes again on connect.
                     message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+                    if failures:
+                        failures = 0
+                        self.listening.set()
+                        logger.warning("channel layer subscriber reconnected and subscribed again")
                     self._receive_message(message)
                     if message is not None:
                         await self._receive_buffered()
                 else:
+                    failures = 0
+                    self.listening.set()  # nothing to subscribe to
                     await asyncio.sleep(0.1)
             except (TimeoutError, asyncio.CancelledError, GeneratorExit):
                 raise
             except Exception as exc:
-                self._on_break()
-                logger.warning("channel layer subscriber connection broke (messages may be lost): %r", exc)
-                await asyncio.sleep(1)
+                if not failures:  # once per outage: what was published meanwhile is gone
+                    self.listening.clear()
+                    self._on_break()
+                    logger.warning("channel layer subscriber connection broke (messages may be lost): %r", exc)
+                failures += 1
+                await asyncio.sleep(_RETRY_DELAYS[min(failures, len(_RETRY_DELAYS)) - 1])
 
     async def _receive_buffered(self):
         """Hand over what the last read already brought, up to `_READ_AHEAD` messages.
@@ -158,6 +173,19 @@ class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
             channel = layer._get_group_channel_name(group)
             futures.append(layer._get_shard(channel).queue_publish(channel, self.serialize(message)))
         return list(await asyncio.gather(*futures, return_exceptions=True))
+
+    async def subscribers_ready(self, timeout):
+        """Whether every subscriber connection of this event loop's layer is up and subscribed
+        again after its last break (waits up to `timeout` seconds). Events published from then
+        on reach this process; the hub asks its clients to resync only after that."""
+        layer = self._get_layer()
+        try:
+            async with asyncio.timeout(timeout):
+                for shard in layer._shards:
+                    await shard.listening.wait()
+        except TimeoutError:
+            return False
+        return True
 
     def _get_layer(self):
         fresh = asyncio.get_running_loop() not in self._layers
