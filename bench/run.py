@@ -411,6 +411,8 @@ def main():
         for label, server in kirimins:
             plan.append(("S2 throughput 50 pairs, window 10", label,
                          lambda sv=server: s2_throughput("kirimin", 50, 10, server=sv)))
+        plan.append(("S2 throughput 50 pairs, window 10", "kirimin (uvicorn) x2 processes",
+                     lambda: s2_throughput("kirimin", 50, 10, server="uvicorn", processes=2)))
         for target in ("socketio", "channels"):
             plan.append(("S2 throughput 50 pairs, window 10", target, lambda t=target: s2_throughput(t, 50, 10)))
         for label, server in kirimins:
