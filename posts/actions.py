@@ -1,7 +1,6 @@
 """Post actions: create, edit, delete, like. REST and the relay both call these."""
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 
 from config.errors import Forbidden, NotFound
 from groups.models import Membership, Role
@@ -71,34 +70,56 @@ def hide_post(*, actor, post, hidden=True) -> bool:
 
 
 def like_post(*, actor, post, liked=True) -> dict:
-    """Like or unlike; idempotent and exact under concurrency. Relays only on change."""
+    """Like or unlike; idempotent and exact under concurrency. Relays only on change.
+
+    The post's row lock serializes the changes of one post's count, so the count never
+    drifts. A popular post's likes queue on that lock, so a like takes it last, with the
+    counter's own UPDATE, and holds it only until the commit right after: the Like row and
+    the notification are written before, not while the others wait. An unlike takes it
+    first, as `delete_post` does: both then delete Like rows in the same lock order.
+    """
+    audience = _post_audience(post)
     with transaction.atomic():
-        # The row lock serializes likes of one post, so the counter never drifts. A post
-        # deleted meanwhile is gone: a Like of it would fail its foreign key at commit (a 500).
-        if Post.objects.select_for_update().filter(pk=post.pk).values_list("pk").first() is None:
-            raise NotFound("No such post.")
         if liked:
             try:
                 with transaction.atomic():
                     Like.objects.create(post=post, user=actor)
                 changed = True
-            except IntegrityError:
+            except IntegrityError:  # liked already (or, on SQLite, the post is gone)
                 changed = False
         else:
+            if Post.objects.select_for_update().filter(pk=post.pk).values_list("pk").first() is None:
+                raise NotFound("No such post.")
             changed = Like.objects.filter(post=post, user=actor).delete()[0] > 0
-        if changed:
-            Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") + (1 if liked else -1))
-        count = Post.objects.filter(pk=post.pk).values_list("likes_count", flat=True).first()
-        result = {"postid": post.pk, "liked": liked, "likes_count": count}
-        if changed:
-            event = events.postlike(postid=post.pk, userid=actor.pk, liked=liked, likes_count=count)
-            notify.send_event_on_commit(event=event, **_post_audience(post))
-            if liked and post.author_id != actor.pk:
-                from accounts.actions import notify_user
+        if not changed:
+            count = Post.objects.filter(pk=post.pk).values_list("likes_count", flat=True).first()
+            if count is None:
+                raise NotFound("No such post.")
+            return {"postid": post.pk, "liked": liked, "likes_count": count}
+        if liked and post.author_id != actor.pk:
+            from accounts.actions import notify_user
 
-                notify_user(user=post.author, kind="like", message=f"{actor.display_name} liked your post.",
-                            data={"postid": post.pk, "userid": actor.pk})
-    return result
+            notify_user(user=post.author, kind="like", message=f"{actor.display_name} liked your post.",
+                        data={"postid": post.pk, "userid": actor.pk})
+        # A post deleted meanwhile has no row to update: NotFound rolls the Like back (on
+        # PostgreSQL its foreign key is checked only at commit, which would be a 500).
+        count = _add_to_likes_count(post.pk, 1 if liked else -1)
+        if count is None:
+            raise NotFound("No such post.")
+        event = events.postlike(postid=post.pk, userid=actor.pk, liked=liked, likes_count=count)
+        notify.send_event_on_commit(event=event, **audience)
+    return {"postid": post.pk, "liked": liked, "likes_count": count}
+
+
+def _add_to_likes_count(post_id, delta):
+    """Add `delta` to a post's likes_count and return the new count (None: no such post).
+    One statement, which takes the row lock and reads the count under it."""
+    table = connection.ops.quote_name(Post._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET likes_count = likes_count + %s WHERE id = %s RETURNING likes_count",
+                       [delta, post_id])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def like_post_by_id(*, actor, post_id, liked=True) -> dict:

@@ -132,6 +132,24 @@ def test_likes_racing_a_delete_are_not_found_never_a_500(alice, make_user, make_
         assert not Like.objects.exists()
 
 
+
+@threaded
+def test_likes_and_unlikes_racing_a_delete_neither_deadlock_nor_fail(alice, make_user, make_post, sent_events):
+    """Likes take the post's lock after writing their Like row, unlikes and deletes before
+    deleting Like rows: with the three racing, none may deadlock (PostgreSQL would abort one
+    with an error, a 500) and every answer is a count or NotFound."""
+    for round_ in range(3):
+        post = make_post(alice)
+        likers, unlikers = [make_user() for _ in range(5)], [make_user() for _ in range(5)]
+        for user in unlikers:
+            like_post(actor=user, post=post, liked=True)
+        calls = [(user, True) for user in likers] + [(user, False) for user in unlikers]
+        results = race(post, calls,
+                       also=[lambda post=post: delete_post(actor=alice, post=Post.objects.get(pk=post.pk))])
+        assert all(isinstance(r, NotFound) or r["likes_count"] >= 0 for r in results), (round_, results)
+        assert not Post.objects.filter(pk=post.pk).exists()
+        assert not Like.objects.exists()
+
 # --- everywhere: a stale post ---------------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 def test_liking_a_post_deleted_meanwhile_is_not_found(alice, bob, make_post, sent_events):
