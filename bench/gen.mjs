@@ -16,10 +16,14 @@ const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // --- one client socket per target -----------------------------------------------------
+// WebSocket clients offer permessage-deflate, as every browser does (cfg.deflate false: they
+// don't); whether it is used is the server's choice, as it is with browsers.
+const offerDeflate = cfg.deflate !== false;
+
 function kiriminConn(url) {
   const c = { onPayload: null };
   c.open = () => new Promise((resolve, reject) => {
-    const ws = (c.ws = new WebSocket(url, { perMessageDeflate: false }));
+    const ws = (c.ws = new WebSocket(url, { perMessageDeflate: offerDeflate }));
     let first = true;
     ws.on("message", (data) => {
       const frame = JSON.parse(data);
@@ -41,7 +45,7 @@ function kiriminConn(url) {
 function channelsConn(url) {
   const c = { onPayload: null };
   c.open = () => new Promise((resolve, reject) => {
-    const ws = (c.ws = new WebSocket(url, { perMessageDeflate: false }));
+    const ws = (c.ws = new WebSocket(url, { perMessageDeflate: offerDeflate }));
     ws.on("open", resolve);
     ws.on("error", reject);
     ws.on("message", (data) => { if (c.onPayload) c.onPayload(JSON.parse(JSON.parse(data).message)); });

@@ -190,15 +190,46 @@ async def test_presence_expires_after_an_abrupt_disconnect(e2e_stack, settings, 
 # --- (d) under uvicorn, the other supported server -------------------------------------------------
 @pytest.fixture(scope="module")
 def uvicorn_server(e2e_stack):
+    """uvicorn as `make run SERVER=uvicorn` and the Docker image run it."""
     server = servers.Server.start(e2e_stack, server="uvicorn")
     yield server
     server.stop()
 
 
-async def test_uvicorn_relays_to_compressed_and_plain_sockets_alike(uvicorn_server):
-    """A browser negotiates permessage-deflate: its socket gets events framed (and compressed)
-    by the server, the others get the hub's prepared frames; both see every message, in order."""
+@pytest.fixture(scope="module")
+def uvicorn_deflate_server(e2e_stack):
+    """uvicorn with its own default, which accepts permessage-deflate."""
+    server = servers.Server.start(e2e_stack, server="uvicorn-deflate")
+    yield server
+    server.stop()
+
+
+async def test_uvicorn_as_shipped_declines_deflate_and_relays_to_browser_like_sockets(uvicorn_server):
+    """Browsers always offer permessage-deflate. The shipped command declines it (as socket.io
+    does by default), so their sockets take the hub's prepared frames: one frame per event
+    for every member instead of one compression per member; they get every message, in order."""
     http = uvicorn_server.client()
+    alice, bob = http.register(), http.register()
+    group = http.data("POST", "/api/groups/", {"name": "browsers", "description": "", "is_private": False},
+                      token=alice["access"], expect=201)
+    http.data("POST", f"/api/groups/{group['id']}/join/", token=bob["access"])
+    browser, _ = await open_socket(http.socket(bob["access"]))  # offers deflate, as browsers do
+    sender, _ = await open_socket(alice["socket"])
+    try:
+        assert not browser.protocol.extensions and not sender.protocol.extensions
+        for i in range(30):
+            await send(sender, "sendmessage", groupid=group["id"], message=f"g{i}", ref=str(i))
+        got = [await receive(browser) for _ in range(30)]
+        assert [f["message"] for f in got] == [f"g{i}" for i in range(30)]
+    finally:
+        for ws in (browser, sender):
+            await ws.close()
+
+
+async def test_uvicorn_relays_to_compressed_and_plain_sockets_alike(uvicorn_deflate_server):
+    """With deflate accepted, a socket that negotiated it gets events framed (and compressed)
+    by the server, the others get the hub's prepared frames; both see every message, in order."""
+    http = uvicorn_deflate_server.client()
     alice, bob = http.register(), http.register()
     group = http.data("POST", "/api/groups/", {"name": "mixed", "description": "", "is_private": False},
                       token=alice["access"], expect=201)
