@@ -11,6 +11,7 @@ was the bottleneck. PostgreSQL and Redis must be running locally (as in CI).
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -93,12 +94,30 @@ class Proc:
                 time.sleep(0.2)
         raise RuntimeError(f"{name} did not come up on {port}")
 
+    def _tree(self):  # granian serves from a child process
+        try:
+            return [self.ps, *self.ps.children(recursive=True)]
+        except psutil.Error:
+            return [self.ps]
+
     def cpu(self):
-        t = self.ps.cpu_times()
-        return t.user + t.system
+        total = 0.0
+        for p in self._tree():
+            try:
+                t = p.cpu_times()
+            except psutil.Error:
+                continue
+            total += t.user + t.system
+        return total
 
     def rss_mb(self):
-        return self.ps.memory_info().rss / 2**20
+        total = 0
+        for p in self._tree():
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                continue
+        return total / 2**20
 
     def stop(self):
         try:
@@ -109,9 +128,12 @@ class Proc:
 
 
 def kirimin(port, server="daphne", **env):
-    """`server`: daphne, uvicorn (as shipped: no permessage-deflate) or uvicorn-deflate
-    (uvicorn's own default, which accepts it)."""
-    if server.startswith("uvicorn"):
+    """`server`: daphne, uvicorn (as shipped: no permessage-deflate), uvicorn-deflate
+    (uvicorn's own default, which accepts it) or granian (not a dependency: `--granian`)."""
+    if server == "granian":
+        argv = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
+                "--loop", "uvloop", "--log-level", "warning", "config.asgi:application"]
+    elif server.startswith("uvicorn"):
         argv = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
                 "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning", "--no-access-log"]
         if server == "uvicorn":
@@ -382,11 +404,15 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a tiny smoke run: small sizes, Kirimin only")
     parser.add_argument("--out", default=None, help="output folder (default docs/, or bench/out/ with --quick)")
     parser.add_argument("--only", default="", help="comma-separated scenario prefixes, e.g. S1,S3")
+    parser.add_argument("--granian", action="store_true",
+                        help="also measure Kirimin under granian (pip install granian first; not a dependency)")
     args = parser.parse_args()
     out = Path(args.out or (BENCH / "out" if args.quick else ROOT / "docs"))
     out.mkdir(parents=True, exist_ok=True)
     if not shutil.which("node"):
         sys.exit("node is needed for the load generator and the socket.io peer")
+    if args.granian and importlib.util.find_spec("granian") is None:
+        sys.exit("--granian measures granian, which Kirimin does not depend on: pip install granian first")
     reset_database()
     flush_redis()
     import django
@@ -403,6 +429,8 @@ def main():
     else:
         plan = []
         kirimins = (("kirimin (daphne)", "daphne"), ("kirimin (uvicorn)", "uvicorn"))
+        if args.granian:
+            kirimins += (("kirimin (granian)", "granian"),)
         for members, rate in ((100, 20), (100, 100), (1000, 20), (1000, 100)):
             key = f"S1 fan-out {members} members @{rate}/s"
             for label, server in kirimins:
