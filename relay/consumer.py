@@ -229,10 +229,22 @@ class RelayConsumer(AsyncConsumer):
         await self._write(text)
 
     async def _write(self, text):
-        if self.closed:
+        await self._write_many((text,))
+
+    async def _write_many(self, texts):
+        """Write replies in order: in one write to the transport where the server allows
+        it (`fastpath`), else one ASGI send each (also when the client stopped reading:
+        the server's own flow control, as ever, decides what happens then)."""
+        if self.closed or not texts:
             return
+        if self.raw_send is not None:
+            frames = [(fastpath.frame(text), text) for text in texts]
+            data = frames[0][0] if len(frames) == 1 else b"".join(f for f, _ in frames)
+            if self.raw_send(data, frames) == fastpath.WRITTEN:
+                return
         try:
-            await self.base_send({"type": "websocket.send", "text": text})
+            for text in texts:
+                await self.base_send({"type": "websocket.send", "text": text})
         except Exception:  # the peer went away under us; disconnect follows
             self.closed = True
 
@@ -329,12 +341,17 @@ class RelayConsumer(AsyncConsumer):
         """Answer pipelined frames in the order they came, as each one completes."""
         try:
             while self.acks:
-                try:
-                    answer = await self._answer(*self.acks[0])
-                finally:
-                    del self.acks[0]
-                if answer is not None:
-                    await self.reply(answer)
+                texts = []
+                while True:  # this answer and every later one already done: one write for all
+                    try:
+                        answer = await self._answer(*self.acks[0])
+                    finally:
+                        del self.acks[0]
+                    if answer is not None:
+                        texts.append(events.encode(answer))
+                    if not (self.acks and self.acks[0][0].done()):
+                        break
+                await self._write_many(texts)
         finally:
             self.ack_task = None
 

@@ -6,6 +6,7 @@ local to the process that holds the socket), under daphne and under uvicorn.
 
 import asyncio
 import base64
+import json
 import os
 import socket
 import time
@@ -15,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests import servers
 from tests.reliability import report
-from tests.servers import IDENTIFIER, open_socket, receive, send
+from tests.servers import IDENTIFIER, nothing, open_socket, receive, send
 
 pytestmark = [pytest.mark.processes, pytest.mark.usefixtures("server_logs_on_failure")]
 
@@ -121,6 +122,40 @@ async def test_an_oversize_frame_closes_with_1009_on_a_real_server(server):
     finally:
         await big_ws.close()
         await other_ws.close()
+
+
+async def test_a_burst_of_messages_is_answered_once_each_in_order_and_all_stored(server):
+    """Pipelined `sendmessage` frames are answered in the order sent, each exactly once, even when
+    the server writes several answers in one go; one refused frame stops none of the others."""
+    http = server.client()
+    alice, bob = http.register(), http.register()
+    alice_ws, _ = await open_socket(alice["socket"])
+    bob_ws, _ = await open_socket(bob["socket"])
+    try:
+        n, refused = 300, 50
+        for i in range(n):
+            to = 999_999_999 if i == refused else bob["user"]["id"]
+            await alice_ws.send(json.dumps({"identifier": IDENTIFIER, "type": "sendmessage", "to": to,
+                                            "message": f"m{i}", "ref": f"r{i}"}))
+        answers = []
+        while len(answers) < n:
+            frame = await receive(alice_ws)
+            if frame["type"] != "sendmessage":  # her own copies of the messages (all devices)
+                answers.append(frame)
+        assert [a["ref"] for a in answers] == [f"r{i}" for i in range(n)]
+        assert answers[refused]["type"] == "error" and answers[refused]["code"] == "not_found"
+        ids = [a["id"] for i, a in enumerate(answers) if i != refused]
+        assert all(a["type"] == "ack" for i, a in enumerate(answers) if i != refused)
+        assert ids == sorted(set(ids)), "ids must be unique and follow the order sent"
+        got = [await receive(bob_ws) for _ in range(n - 1)]
+        assert [(f["id"], f["message"]) for f in got] == [(ids[k], f"m{i}") for k, i in
+                                                         enumerate(i for i in range(n) if i != refused)]
+        await nothing(alice_ws, 0.3)
+        stored = http.data("GET", f"/api/messages/?with={bob['user']['id']}", token=alice["access"])
+        assert stored["results"][0]["id"] == ids[-1], stored["results"][0]
+    finally:
+        await alice_ws.close()
+        await bob_ws.close()
 
 
 async def test_a_flood_is_refused_frame_by_frame_without_harming_others(e2e_stack):
