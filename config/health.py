@@ -18,11 +18,18 @@ def _check_database():
 async def _check_layer():
     layer = get_channel_layer()
     channel = await layer.new_channel()
-    token = str(time.monotonic_ns())
-    await layer.send(channel, {"type": "healthz.ping", "token": token})
-    message = await asyncio.wait_for(layer.receive(channel), timeout=3)
-    if message.get("token") != token:
-        raise RuntimeError("wrong message came back")
+    try:
+        token = str(time.monotonic_ns())
+        await layer.send(channel, {"type": "healthz.ping", "token": token})
+        message = await asyncio.wait_for(layer.receive(channel), timeout=3)
+        if message.get("token") != token:
+            raise RuntimeError("wrong message came back")
+    finally:
+        # The pub/sub layer keeps each channel subscribed until told otherwise: one Redis
+        # subscription per probe, for as long as the process lives.
+        discard = getattr(layer, "discard_channel", None)
+        if discard is not None:
+            await discard(channel)
 
 
 def healthz(request):

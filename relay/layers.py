@@ -10,6 +10,13 @@
   published meanwhile is gone and nobody is told. This one counts those breaks in
   `disconnects`, so the hub can tell its sockets to `resync`.
 
+  Only its receive loop reconnects that connection. In channels-redis a SUBSCRIBE
+  that met the broken connection reconnected it too, beside the receive loop, and
+  the two handshakes read at once: a socket that connected just as Redis came back
+  was closed with 1011. Here a new subscription asks the receive loop to try at once
+  and waits for that attempt (up to `_SUBSCRIBE_WAIT`): it goes out if the connection
+  came back, and fails at once if not.
+
   It also moves more per trip. channels-redis publishes one message per round
   trip, under a lock, so a process sends at most one event per turn of its event
   loop: with the loop busy writing to a thousand sockets, that capped a busy
@@ -23,6 +30,7 @@ import logging
 
 from channels_redis import core, pubsub
 from redis import asyncio as aioredis
+from redis.asyncio.client import PubSub
 
 from config.batching import Batched
 from config.redis_clients import POOL_TIMEOUT
@@ -62,15 +70,29 @@ class RedisChannelLayer(core.RedisChannelLayer):
 
 _READ_AHEAD = 1000  # messages the subscriber takes in one go
 _RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0)  # seconds between reconnect attempts of a broken subscriber
+_SUBSCRIBE_WAIT = 2.0  # seconds a new subscription waits for a broken subscriber to come back
 try:  # what redis-py's hiredis reader returns when its buffer holds no whole reply
     from redis._parsers.hiredis import NOT_ENOUGH_DATA as _NOT_ENOUGH_DATA
 except ImportError:
     _NOT_ENOUGH_DATA = None
 
 
+class _PubSub(PubSub):
+    """redis-py's PubSub, except that a failed command or read only disconnects and raises.
+
+    redis-py reconnects inside whichever call failed, so the receive loop and a concurrent
+    SUBSCRIBE could both be handshaking on the one connection ("read() called while another
+    coroutine is already waiting"), or one could send while the other was mid-handshake.
+    Here the shard's receive loop is the only place a broken subscriber connection is
+    connected again."""
+
+    async def _reconnect(self, conn, error=None, failure_count=None, *args, **kwargs):
+        await conn.disconnect(error=error, failure_count=failure_count)
+
+
 class _Shard(pubsub.RedisSingleShardConnection):
-    """channels-redis' shard connection: batched publishes, a receive loop that reads ahead
-    and counts the breaks it recovers from."""
+    """channels-redis' shard connection: batched publishes, a receive loop that reads ahead,
+    counts the breaks it recovers from and alone reconnects the subscriber connection."""
 
     def __init__(self, host, channel_layer, on_break):
         super().__init__(host, channel_layer)
@@ -79,6 +101,15 @@ class _Shard(pubsub.RedisSingleShardConnection):
         # Clear from a break until the subscriber has reconnected and sent its SUBSCRIBEs again.
         self.listening = asyncio.Event()
         self.listening.set()
+        self._connecting = False  # the receive loop is reconnecting (the handshake is under way)
+        self._attempts = 0  # reconnect attempts the receive loop has started
+        self._last_failed = 0  # the latest of them that failed
+        self._wake = asyncio.Event()  # cuts the receive loop's wait before its next attempt
+
+    def _ensure_redis(self):
+        if self._redis is None:
+            super()._ensure_redis()
+            self._pubsub = _PubSub(self._redis.connection_pool)
 
     async def publish(self, channel, message):
         await self.queue_publish(channel, message)
@@ -96,12 +127,87 @@ class _Shard(pubsub.RedisSingleShardConnection):
                 await pipe.execute()
         return [None] * len(publishes)
 
+    # --- the subscriber connection -------------------------------------------------------
+    def _usable(self):
+        """Whether a SUBSCRIBE may go out now: nothing is subscribed yet (so the receive loop
+        leaves the connection alone), or the connection is up, past its handshake, and not
+        being recovered."""
+        if not self._pubsub.subscribed:
+            return True
+        conn = self._pubsub.connection
+        return self.listening.is_set() and not self._connecting and conn is not None and conn.is_connected
+
+    async def _wait_usable(self, timeout):
+        """Return once a SUBSCRIBE may go out. If the connection is being recovered, have the
+        receive loop try now and wait for that attempt: raise ConnectionError if it fails (so
+        a socket of a burst during an outage is refused at once, not after every retry), or
+        if nothing comes of it within `timeout` seconds."""
+        if self._usable():
+            return
+        attempt = self._attempts
+        self._wake.set()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self._usable():
+            if self._last_failed > attempt or asyncio.get_running_loop().time() >= deadline:
+                raise ConnectionError("the channel layer's subscriber connection is down")
+            await asyncio.sleep(0.01)
+
+    async def subscribe(self, channel):
+        if channel in self._subscribed_to:
+            return
+        self._ensure_redis()
+        self._ensure_receiver()
+        # While the receive loop reconnects, wait for it (outside the lock, so a burst of
+        # sockets waits side by side), rather than connect a second time beside it.
+        await self._wait_usable(_SUBSCRIBE_WAIT)
+        async with self._lock:
+            if channel in self._subscribed_to:
+                return
+            if not self._usable():  # broke again meanwhile
+                raise ConnectionError("the channel layer's subscriber connection is down")
+            await self._pubsub.subscribe(channel)
+            self._subscribed_to.add(channel)
+
+    async def unsubscribe(self, channel):
+        async with self._lock:
+            if channel not in self._subscribed_to:
+                return
+            self._subscribed_to.discard(channel)
+            if self._usable():
+                await self._pubsub.unsubscribe(channel)
+            else:
+                # The connection is down: only make sure the reconnect does not subscribe
+                # to it again (redis-py resubscribes to everything in `channels`).
+                for key in self._pubsub._normalize_keys({channel: None}):
+                    self._pubsub.channels.pop(key, None)
+
+    def _broke(self, reason):
+        """Once per outage: what was published meanwhile is gone."""
+        self.listening.clear()
+        self._on_break()
+        logger.warning("channel layer subscriber connection broke (messages may be lost): %r", reason)
+
     async def _do_receiving(self):
         failures = 0
         while True:
             try:
                 if self._pubsub and self._pubsub.subscribed:
-                    # After a break this reconnects, and redis-py subscribes again on connect.
+                    if not self._pubsub.connection.is_connected:
+                        # Closed by a failed read here or a failed command elsewhere. On
+                        # connect, redis-py subscribes to every channel again.
+                        if not failures:
+                            failures = 1
+                            self._broke(ConnectionError("the subscriber connection was closed"))
+                        self._attempts += 1
+                        self._wake.clear()  # a subscription that comes from now on waits for the next one
+                        self._connecting = True
+                        try:
+                            await self._pubsub.connect()
+                        except Exception:
+                            self._last_failed = self._attempts
+                            raise
+                        finally:
+                            self._connecting = False
                     message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
                     if failures:
                         failures = 0
@@ -117,12 +223,13 @@ class _Shard(pubsub.RedisSingleShardConnection):
             except (TimeoutError, asyncio.CancelledError, GeneratorExit):
                 raise
             except Exception as exc:
-                if not failures:  # once per outage: what was published meanwhile is gone
-                    self.listening.clear()
-                    self._on_break()
-                    logger.warning("channel layer subscriber connection broke (messages may be lost): %r", exc)
+                if not failures:
+                    self._broke(exc)
                 failures += 1
-                await asyncio.sleep(_RETRY_DELAYS[min(failures, len(_RETRY_DELAYS)) - 1])
+                try:  # until the next attempt, or sooner if a new subscription is waiting
+                    await asyncio.wait_for(self._wake.wait(), _RETRY_DELAYS[min(failures, len(_RETRY_DELAYS)) - 1])
+                except TimeoutError:
+                    pass
 
     async def _receive_buffered(self):
         """Hand over what the last read already brought, up to `_READ_AHEAD` messages.
@@ -173,6 +280,15 @@ class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
             channel = layer._get_group_channel_name(group)
             futures.append(layer._get_shard(channel).queue_publish(channel, self.serialize(message)))
         return list(await asyncio.gather(*futures, return_exceptions=True))
+
+    async def discard_channel(self, channel):
+        """Forget a channel made by `new_channel` and unsubscribe from it. channels-redis keeps
+        every such channel subscribed until a `receive` on it is cancelled, so a caller that made
+        one for a single round trip (the health check) must drop it, or it leaks one Redis
+        subscription per call."""
+        layer = self._get_layer()
+        if layer.channels.pop(channel, None) is not None:
+            await layer._get_shard(channel).unsubscribe(channel)
 
     async def subscribers_ready(self, timeout):
         """Whether every subscriber connection of this event loop's layer is up and subscribed

@@ -281,3 +281,24 @@ async def test_a_process_stopped_with_sigterm_takes_its_users_offline_at_once(e2
     finally:
         a.kill()
         b.stop()
+
+
+def test_health_checks_leave_no_subscription_behind(outage_stack, own_redis):
+    """/healthz/ opens a layer channel for its round trip; on the pub/sub layer each one is a
+    Redis subscription that channels-redis keeps until told otherwise. A probe every few
+    seconds must not pile them up."""
+    import redis
+
+    admin = redis.Redis.from_url(own_redis.url)
+    server = servers.Server.start(outage_stack, RELAY_LAYER="pubsub")
+    try:
+        http = server.client()
+        before = len(admin.pubsub_channels("kirimin*"))
+        for _ in range(20):
+            status, body = http.request("GET", "/healthz/")
+            assert status == 200, body
+        after = len(admin.pubsub_channels("kirimin*"))
+        assert after <= before, f"{after - before} subscriptions left behind by 20 health checks"
+    finally:
+        server.stop()
+        admin.close()
