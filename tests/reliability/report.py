@@ -83,6 +83,10 @@ ALSO = """## Also broken on purpose, with no figure to report
 
 - A Redis subscriber connection killed by Redis (`CLIENT KILL TYPE pubsub`, what Redis does to a
   subscriber over its output-buffer limit): the hub notices the layer's reconnect and sends `resync`.
+- A socket that connects while Redis is away is closed with 1013 (try again later), and one that
+  connects as it comes back opens normally: new subscriptions wait for the layer's own reconnect
+  instead of racing it (`test_faults.py`, `tests/relay/test_layer_recovery.py`). `/healthz/` leaves
+  no Redis subscription behind.
 - A process stopped with SIGTERM (a deploy): its users go offline at once, not after the TTL.
 - Schemathesis against `/api/schema/` as a signed-in user, on a real server: no 500, every response
   matches the document (`tests/reliability/test_schemathesis.py`).
