@@ -77,6 +77,14 @@ except ImportError:
     _NOT_ENOUGH_DATA = None
 
 
+class SubscriberDown(ConnectionError):
+    """The layer's subscriber connection is down, or being recovered, so no new subscription
+    can go out: Redis is away (callers treat it as `REDIS_DOWN`)."""
+
+    def __init__(self):
+        super().__init__("the channel layer's subscriber connection is down")
+
+
 class _PubSub(PubSub):
     """redis-py's PubSub, except that a failed command or read only disconnects and raises.
 
@@ -135,7 +143,7 @@ class _Shard(pubsub.RedisSingleShardConnection):
         if not self._pubsub.subscribed:
             return True
         conn = self._pubsub.connection
-        return self.listening.is_set() and not self._connecting and conn is not None and conn.is_connected
+        return self.listening.is_set() and not self._connecting and conn.is_connected
 
     async def _wait_usable(self, timeout):
         """Return once a SUBSCRIBE may go out. If the connection is being recovered, have the
@@ -149,7 +157,7 @@ class _Shard(pubsub.RedisSingleShardConnection):
         deadline = asyncio.get_running_loop().time() + timeout
         while not self._usable():
             if self._last_failed > attempt or asyncio.get_running_loop().time() >= deadline:
-                raise ConnectionError("the channel layer's subscriber connection is down")
+                raise SubscriberDown()
             await asyncio.sleep(0.01)
 
     async def subscribe(self, channel):
@@ -164,7 +172,7 @@ class _Shard(pubsub.RedisSingleShardConnection):
             if channel in self._subscribed_to:
                 return
             if not self._usable():  # broke again meanwhile
-                raise ConnectionError("the channel layer's subscriber connection is down")
+                raise SubscriberDown()
             await self._pubsub.subscribe(channel)
             self._subscribed_to.add(channel)
 

@@ -89,60 +89,62 @@ async def test_the_hub_asks_for_resync_only_once_events_reach_it_again(pubsub_la
         await h.stop()
 
 
-async def test_channels_opened_while_redis_comes_back_all_work(tmp_path, monkeypatch):
+@pytest.fixture
+async def own_layer(tmp_path):
+    """A pub/sub layer on a redis-server of the test's own, which the test may kill and restart."""
+    own = RedisServer(tmp_path).start()
+    layer = layers.RedisPubSubChannelLayer(hosts=[{"address": own.url}], prefix="own")
+    try:
+        yield own, layer
+    finally:
+        await layer.flush()
+        own.kill()
+
+
+async def test_channels_opened_while_redis_comes_back_all_work(own_layer, monkeypatch):
     """Sockets that connect just as Redis comes back subscribe channels of their own on the
     connection the subscriber is reconnecting: they must take turns, never handshake or read
     at once (redis-py then raised "read() called while another coroutine is already waiting",
     and the socket was closed with 1011). One opened while Redis is away either waits for it
     or is told it is away; one opened once it is back works."""
     monkeypatch.setattr(layers, "_RETRY_DELAYS", (0.01,))  # the subscriber retries all the time
-    own = RedisServer(tmp_path).start()
-    layer = layers.RedisPubSubChannelLayer(hosts=[{"address": own.url}], prefix="comeback")
-    try:
-        channels = [await layer.new_channel()]
-        for restart in range(3):
-            own.kill()
-            await until(lambda n=restart: layer.disconnects > n, timeout=5)
-            back = asyncio.create_task(asyncio.to_thread(own.start))
-            during = []
-            while not back.done():  # a socket every few milliseconds while Redis restarts
-                during.append(asyncio.create_task(layer.new_channel()))
-                await asyncio.sleep(0.003)
-            await back
-            after = []
-            for _ in range(50):  # and while the subscriber reconnects
-                after.append(asyncio.create_task(layer.new_channel()))
-                await asyncio.sleep(0.003)
-            during = await asyncio.gather(*during, return_exceptions=True)
-            after = await asyncio.gather(*after, return_exceptions=True)
-            refused = [r for r in during if not isinstance(r, str)]
-            assert all(isinstance(r, REDIS_DOWN) and not isinstance(r, RuntimeError) for r in refused), refused
-            assert all(isinstance(r, str) for r in after), [r for r in after if not isinstance(r, str)]
-            channels += [r for r in during + after if isinstance(r, str)]
-        assert await layer.subscribers_ready(timeout=5)
-        for n, channel in enumerate(channels):  # every channel handed out receives
-            await layer.send(channel, {"type": "t", "n": n})
-            assert (await asyncio.wait_for(layer.receive(channel), 5))["n"] == n
-    finally:
-        await layer.flush()
+    own, layer = own_layer
+    channels = [await layer.new_channel()]
+    for restart in range(3):
         own.kill()
+        await until(lambda n=restart: layer.disconnects > n, timeout=5)
+        back = asyncio.create_task(asyncio.to_thread(own.start))
+        during = []
+        while not back.done():  # a socket every few milliseconds while Redis restarts
+            during.append(asyncio.create_task(layer.new_channel()))
+            await asyncio.sleep(0.003)
+        await back
+        after = []
+        for _ in range(50):  # and while the subscriber reconnects
+            after.append(asyncio.create_task(layer.new_channel()))
+            await asyncio.sleep(0.003)
+        during = await asyncio.gather(*during, return_exceptions=True)
+        after = await asyncio.gather(*after, return_exceptions=True)
+        refused = [r for r in during if not isinstance(r, str)]
+        assert all(isinstance(r, REDIS_DOWN) and not isinstance(r, RuntimeError) for r in refused), refused
+        assert all(isinstance(r, str) for r in after), [r for r in after if not isinstance(r, str)]
+        channels += [r for r in during + after if isinstance(r, str)]
+    assert await layer.subscribers_ready(timeout=5)
+    for n, channel in enumerate(channels):  # every channel handed out receives
+        await layer.send(channel, {"type": "t", "n": n})
+        assert (await asyncio.wait_for(layer.receive(channel), 5))["n"] == n
 
 
-async def test_while_redis_is_away_each_new_channel_is_refused_after_one_attempt(tmp_path):
+async def test_while_redis_is_away_each_new_channel_is_refused_after_one_attempt(own_layer):
     """During an outage a new subscription has the subscriber try once more, right away, and
     is refused when that fails: a socket joining several groups is not kept waiting a full
     `_SUBSCRIBE_WAIT` per group."""
-    own = RedisServer(tmp_path).start()
-    layer = layers.RedisPubSubChannelLayer(hosts=[{"address": own.url}], prefix="away")
-    try:
-        await layer.new_channel()
-        own.kill()
-        await until(lambda: layer.disconnects, timeout=5)
-        started = time.monotonic()
-        for _ in range(5):
-            with pytest.raises(REDIS_DOWN):
-                await layer.new_channel()
-        assert time.monotonic() - started < 2 * layers._SUBSCRIBE_WAIT
-    finally:
-        await layer.flush()
-        own.kill()
+    own, layer = own_layer
+    await layer.new_channel()
+    own.kill()
+    await until(lambda: layer.disconnects, timeout=5)
+    started = time.monotonic()
+    for _ in range(5):
+        with pytest.raises(REDIS_DOWN):
+            await layer.new_channel()
+    assert time.monotonic() - started < 2 * layers._SUBSCRIBE_WAIT
