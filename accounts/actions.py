@@ -6,14 +6,14 @@ from django.utils import timezone
 
 from accounts.models import FriendRequest, Notification
 from config.errors import Conflict, Forbidden, ValidationFailed
-from relay import events, notify
+from relay.stream import events, publish
 
 
 def notify_user(*, user, kind, message, data=None) -> Notification:
     """Store a notification and send it live to its owner after commit."""
     with transaction.atomic():
         note = Notification.objects.create(user=user, kind=kind, message=message[:500], data=data or {})
-        notify.notify_users([user.pk], events.notification(note))
+        publish.notify_users([user.pk], events.notification(note))
     return note
 
 
@@ -50,7 +50,7 @@ def send_friend_request(*, actor, target) -> tuple[FriendRequest, bool]:
         if not created:  # declined before: ask again
             request.status, request.responded_at = FriendRequest.Status.PENDING, None
             request.save(update_fields=["status", "responded_at"])
-        notify.notify_users([target.pk], events.friendrequest(request.pk, actor))
+        publish.notify_users([target.pk], events.friendrequest(request.pk, actor))
         notify_user(user=target, kind="friendrequest", message=f"{actor.display_name} sent you a friend request.",
                     data={"requestid": request.pk, "from": actor.pk})
         return request, True

@@ -20,7 +20,7 @@ from groups.selectors import visible_messages
 from posts import actions as post_actions
 from posts.models import Post
 from posts.selectors import visible_posts
-from relay import notify
+from relay.stream import publish
 
 Action = ModerationLog.Action
 Target = Report.TargetType
@@ -94,7 +94,7 @@ def deactivate_user(*, moderator, user, reason) -> bool:
         if not changed:
             return False
         _blacklist_refresh_tokens(user)
-        notify.close_user_sockets(user.pk, code=4403)
+        publish.close_user_sockets(user.pk, code=4403)
         reports = _close_reports(moderator, Target.USER, user.pk, reason)
         record(moderator=moderator, action=Action.DEACTIVATE_USER, target_type="user", target_id=user.pk,
                target_repr=user_repr(user), reason=reason, details={"reports": reports} if reports else None)

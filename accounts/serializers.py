@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from config.fields import StrictCharField, StrictEmailField
+from relay.stream.events import user_shape
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -18,9 +19,7 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def user_dict(user):
-    """The SPEC user shape without a serializer round trip (hot paths)."""
-    return {"id": user.pk, "username": user.username, "display_name": user.display_name or user.username}
+user_dict = user_shape  # the SPEC user shape without a serializer round trip (hot paths)
 
 
 class RegisterSerializer(serializers.Serializer):

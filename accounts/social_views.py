@@ -13,7 +13,7 @@ from accounts.serializers import UserSerializer, user_dict
 from config.errors import NotFound, ValidationFailed
 from config.fields import IdField, StrictBooleanField
 from config.params import flag_param
-from relay.presence import online_user_ids
+from relay.stream.presence import online_user_ids
 
 
 class ToSerializer(serializers.Serializer):

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "groups",
     "posts",
+    "relay.stream",
     "relay",
 ]
 
@@ -102,10 +103,12 @@ if env.str("DATABASE_URL", default=""):
     # No health check per request: on the relay every frame is a "request", and the
     # extra SELECT 1 cost a round trip per message. A dead connection fails once and is replaced.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "relay.stream.backends.postgresql"
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "relay.stream.backends.sqlite3",
             "NAME": env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
             "OPTIONS": {
                 # Writers queue instead of failing with "database is locked".
@@ -144,14 +147,14 @@ if REDIS_URL:
     if RELAY_LAYER == "pubsub":
         CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "relay.layers.RedisPubSubChannelLayer",
+                "BACKEND": "relay.stream.layers.RedisPubSubChannelLayer",
                 "CONFIG": {"hosts": [_redis_host], "prefix": "kirimin"},
             }
         }
     elif RELAY_LAYER == "core":
         CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "relay.layers.RedisChannelLayer",
+                "BACKEND": "relay.stream.layers.RedisChannelLayer",
                 "CONFIG": {
                     "hosts": [_redis_host],
                     "prefix": "kirimin",
@@ -259,6 +262,16 @@ RELAY_MAX_SEND_BUFFER = env.int("RELAY_MAX_SEND_BUFFER", default=4 * 1024 * 1024
 RELAY_MAX_SOCKETS_PER_USER = env.int("RELAY_MAX_SOCKETS_PER_USER", default=10)
 # How long a crashed process keeps its users "online" at most.
 RELAY_PRESENCE_TTL = env.int("RELAY_PRESENCE_TTL", default=30)
+
+# The numbered event stream (relay/stream): how long entries are kept for resuming clients
+# (seconds, default 7 days); how often each hub compares its position with the stream's head
+# (seconds: the longest an entry lost on the way, with nothing after it, waits to be read back);
+# how long a hub waits for a missing entry to arrive before reading it back (seconds); how
+# many applied entries each hub keeps in memory for sockets that are connecting.
+RELAY_STREAM_RETENTION = env.int("RELAY_STREAM_RETENTION", default=7 * 86400)
+RELAY_STREAM_POLL = env.float("RELAY_STREAM_POLL", default=1.0)
+RELAY_STREAM_GAP_WAIT = env.float("RELAY_STREAM_GAP_WAIT", default=0.05)
+RELAY_STREAM_RECENT = env.int("RELAY_STREAM_RECENT", default=10000)
 
 # --- I18N, static ----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

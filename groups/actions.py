@@ -11,7 +11,8 @@ from django.db import IntegrityError, transaction
 from config.errors import Conflict, Forbidden, KiriminError, NotFound, ValidationFailed
 from groups.models import Ban, Group, Membership, Message, Role
 from groups.selectors import access_group, membership
-from relay import events, notify
+from groups.serializers import message_dict
+from relay.stream import events, publish
 
 
 class OwnerCannotLeave(Conflict):
@@ -30,15 +31,19 @@ def create_group(*, actor, name, description="", is_private=False) -> Group:
     with transaction.atomic():
         group = Group.objects.create(name=name, description=description, is_private=is_private, owner=actor)
         Membership.objects.create(group=group, user=actor, role=Role.OWNER)
-        notify.add_member_sockets(actor.pk, group.pk)
+        publish.add_member(actor.pk, group.pk)
     return group
 
 
 def update_group(*, actor, group, **changes) -> Group:
     _require_role(actor, group, {Role.OWNER, Role.ADMIN}, "owner or admins")
-    for field, value in changes.items():
-        setattr(group, field, value)
-    group.save(update_fields=list(changes))
+    with transaction.atomic():
+        closing = changes.get("is_private") is True and not group.is_private
+        for field, value in changes.items():
+            setattr(group, field, value)
+        group.save(update_fields=list(changes))
+        if closing:  # subscribers who are not members stop getting its events, on every process
+            publish.group_closed(group.pk)
     return group
 
 
@@ -46,11 +51,11 @@ def delete_group(*, actor, group):
     if group.owner_id != actor.pk and not actor.is_staff:
         raise Forbidden("Only the owner can delete the group.")
     with transaction.atomic():
+        publish.lock()  # before the delete: messages written under the lock reference the group
         member_ids = list(group.memberships.values_list("user_id", flat=True))
         group_id = group.pk
         group.delete()
-        for user_id in member_ids:
-            notify.remove_member_sockets(user_id, group_id)
+        publish.remove_members(member_ids, group_id)
 
 
 def _add_member(group, user):
@@ -60,9 +65,7 @@ def _add_member(group, user):
             Membership.objects.create(group=group, user=user, role=Role.MEMBER)
     except IntegrityError:
         return False
-    event = events.join(group.pk, user)
-    notify.notify_groups([group.pk], event, exclude_users=[user.pk])
-    notify.add_member_sockets(user.pk, group.pk, event)
+    publish.add_member(user.pk, group.pk, events.join(group.pk, user))
     return True
 
 
@@ -100,9 +103,7 @@ def leave_group(*, actor, group) -> bool:
         deleted, _ = Membership.objects.filter(pk=member.pk).delete()
         if not deleted:  # a concurrent leave or kick got there first
             return False
-        event = events.leave(group.pk, actor)
-        notify.notify_groups([group.pk], event, exclude_users=[actor.pk])
-        notify.remove_member_sockets(actor.pk, group.pk, event)
+        publish.remove_member(actor.pk, group.pk, events.leave(group.pk, actor))
         return True
 
 
@@ -144,13 +145,13 @@ def _remove_member(group, target, theirs, *, by, ban, reason=""):
     if ban:
         _, banned = Ban.objects.get_or_create(group=group, user=target, defaults={"banned_by": by})
     if theirs is None:
+        if banned:  # a subscriber who is not a member: their sockets stop getting the group
+            publish.drop_subscriber(target.pk, group.pk)
         return banned
     deleted, _ = Membership.objects.filter(pk=theirs.pk).delete()
     if not deleted:  # a concurrent leave or kick got there first: it relayed
         return banned
-    event = events.kick(group.pk, target, by, ban)
-    notify.notify_groups([group.pk], event, exclude_users=[target.pk])
-    notify.remove_member_sockets(target.pk, group.pk, event)
+    publish.remove_member(target.pk, group.pk, events.kick(group.pk, target, by, ban))
     from accounts.actions import notify_user
 
     data = {"groupid": group.pk, "by": by.pk, "ban": ban}
@@ -208,6 +209,8 @@ def send_messages(requests) -> list:
     actor_ids = {r[0].pk for r in requests}
     pending = []
     with transaction.atomic():
+        # Ids are taken under the stream's lock, so they follow commit order (see publish.lock).
+        publish.lock()
         groups = Group.objects.in_bulk(group_ids) if group_ids else {}
         members = set(Membership.objects.filter(group_id__in=group_ids, user_id__in=actor_ids)
                       .values_list("group_id", "user_id")) if group_ids else set()
@@ -232,10 +235,11 @@ def send_messages(requests) -> list:
                 results[i] = exc
         Message.objects.bulk_create([msg for _, msg in pending])
         for i, msg in pending:
+            event = events.message(message_dict(msg))
             if msg.group_id is not None:
-                notify.notify_groups([msg.group_id], events.message(msg), message_id=msg.pk)
+                publish.notify_groups([msg.group_id], event, message_id=msg.pk)
             else:
-                notify.notify_users({msg.sender_id, msg.recipient_id}, events.message(msg), message_id=msg.pk)
+                publish.notify_users(sorted({msg.sender_id, msg.recipient_id}), event, message_id=msg.pk)
             results[i] = msg
     return results
 
@@ -250,9 +254,9 @@ def delete_message(*, actor, message) -> bool:
             return False
         event = events.deletemessage(message_id=message.pk, groupid=message.group_id)
         if message.group_id is not None:
-            notify.notify_groups([message.group_id], event)
+            publish.notify_groups([message.group_id], event)
         else:
-            notify.notify_users({message.sender_id, message.recipient_id}, event)
+            publish.notify_users(sorted({message.sender_id, message.recipient_id}), event)
     return True
 
 
@@ -262,9 +266,9 @@ def relay_typing(*, actor, group_id=None, to_id=None):
         group = access_group(actor, group_id)
         if membership(actor, group) is None:
             raise Forbidden("Join the group first.")
-        notify.notify_groups([group.pk], events.typing(actor, groupid=group.pk), exclude_users=[actor.pk])
+        publish.ephemeral(events.typing(actor, groupid=group.pk), groups=[group.pk], exclude_users=[actor.pk])
     else:
         if not get_user_model().objects.filter(pk=to_id, is_active=True).exists():
             raise NotFound("No such user.")
         if to_id != actor.pk:
-            notify.notify_users([to_id], events.typing(actor, to=to_id))
+            publish.ephemeral(events.typing(actor, to=to_id), users=[to_id])

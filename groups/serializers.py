@@ -5,7 +5,7 @@ from rest_framework import serializers
 from accounts.serializers import UserSerializer, user_dict
 from config.fields import IdField, MessageTextField, StrictBooleanField, StrictCharField
 from groups.models import Group, Role
-from relay.events import iso
+from relay.stream.events import iso
 
 
 def message_dict(msg):

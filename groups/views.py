@@ -15,7 +15,7 @@ from groups import actions
 from groups import serializers as s
 from groups.models import Message
 from groups.selectors import access_group, group_members, group_to_join, membership, visible_groups
-from relay.presence import online_user_ids
+from relay.stream.presence import online_user_ids
 
 
 def _input(serializer_class, request):

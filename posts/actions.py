@@ -6,7 +6,7 @@ from config.errors import Forbidden, NotFound
 from groups.models import Membership, Role
 from posts.models import Like, Post
 from posts.selectors import access_post
-from relay import events, notify
+from relay.stream import events, publish
 
 
 def _post_audience(post):
@@ -53,7 +53,7 @@ def delete_post(*, actor, post):
         audience = _post_audience(post)
         event = events.postdelete(postid=post.pk, groupid=post.group_id)
         post.delete()
-        notify.send_event_on_commit(event=event, **audience)
+        publish.emit(event, **audience)
 
 
 def hide_post(*, actor, post, hidden=True) -> bool:
@@ -65,7 +65,7 @@ def hide_post(*, actor, post, hidden=True) -> bool:
         post.is_hidden = hidden
         if changed and hidden:
             event = events.postdelete(postid=post.pk, groupid=post.group_id)
-            notify.send_event_on_commit(event=event, **_post_audience(post))
+            publish.emit(event, **_post_audience(post))
     return changed
 
 
@@ -107,7 +107,7 @@ def like_post(*, actor, post, liked=True) -> dict:
         if count is None:
             raise NotFound("No such post.")
         event = events.postlike(postid=post.pk, userid=actor.pk, liked=liked, likes_count=count)
-        notify.send_event_on_commit(event=event, **audience)
+        publish.emit(event, **audience)
     return {"postid": post.pk, "liked": liked, "likes_count": count}
 
 

@@ -13,15 +13,17 @@ from urllib.parse import parse_qs
 
 import orjson
 from channels.consumer import AsyncConsumer
+from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from django.conf import settings
 
-from accounts.serializers import user_dict
 from config.errors import KiriminError
 from config.redis_clients import REDIS_DOWN
-from relay import auth, events, fastpath, frames
-from relay.hub import get_hub, group_topic, user_topic
-from relay.notify import RelayOutcome, relay_outcome
+from relay import auth, fastpath, frames, handlers
+from relay.hub import get_hub
+from relay.stream import events, read
+from relay.stream.publish import RelayOutcome, relay_outcome
+from relay.stream.topics import group_topic, user_topic
 
 log = logging.getLogger("kirimin.relay")
 
@@ -29,8 +31,8 @@ CLOSE_TOO_BIG = 1009
 CLOSE_TOO_MANY_SOCKETS = 4429
 # Pipelined frames (sendmessage) a socket may have waiting for their ack before it stops reading.
 MAX_PIPELINED = 256
-# How long after a `since=` replay live copies of replayed messages are still dropped.
-REPLAY_DEDUPE_SECONDS = 60
+# How long a connecting socket waits for its process to reach the stream position it was read at.
+CATCH_UP_TIMEOUT = 10.0
 
 # Domain error code -> socket error code, where they differ (SPEC §6 rule 6).
 _SOCKET_CODES = {
@@ -68,10 +70,8 @@ class RelayConsumer(AsyncConsumer):
         self.member_topics = set()  # group topics from membership
         self.subscriptions = set()  # topics from `subscribe`
         self.closed = False
-        self.ready = False  # until `connection` (and any replay) is out, events wait in `pending`
-        self.pending = []
-        self.replayed = ()  # ids a `since=` replay sent; their live copies may still be in flight
-        self.replayed_until = 0.0
+        self.ready = False  # the hub writes to it only once it has caught up (`Hub.catch_up`)
+        self.position = 0  # the stream position its state was read at, until it is ready
         self.raw_send = None
         self.max_bytes = settings.RELAY_MAX_FRAME_BYTES
         self.rate = settings.RELAY_RATE
@@ -114,16 +114,20 @@ class RelayConsumer(AsyncConsumer):
             self.client_id = self.hub.new_client_id()
             user_id = await self._handshake_user_id()
             if user_id is not None:
-                if not await self.sign_in(user_id):
+                snapshot = await self.sign_in(user_id)
+                if snapshot is None:
                     return
             else:
+                self.position = self.hub.position
                 await self.hub.attach(self, ())
-            await self._write(events.encode(await self.connection_frame()))
-            await self._replay_since()
+                snapshot = (self.position, 0, None, {})
+            await self._write(events.encode(await self.connection_frame(seq=snapshot[0], streams=snapshot[3])))
+            await self._replay(*snapshot)
+            await self.hub.catch_up(self, CATCH_UP_TIMEOUT)
         except auth.SocketAuthError as exc:
             await self.close_with(exc.code)
             return
-        except REDIS_DOWN as exc:  # the channel layer is down: come back shortly
+        except (*REDIS_DOWN, TimeoutError) as exc:  # the channel layer is down: come back shortly
             log.warning("relay: connect refused while the channel layer is down: %r", exc)
             await self.close_with(auth.TRY_AGAIN_LATER)
             return
@@ -131,13 +135,6 @@ class RelayConsumer(AsyncConsumer):
             log.exception("relay: connect failed")
             await self.close_with(1011)
             return
-        # Flush what arrived meanwhile, in order; events keep queueing behind while a
-        # write may suspend, and the socket goes live only once the queue is empty.
-        while self.pending:
-            pending, self.pending = self.pending, []
-            for text, _mid in pending:
-                await self._write(text)
-        self.ready = True
 
     async def websocket_disconnect(self, message):
         self.closed = True
@@ -156,76 +153,83 @@ class RelayConsumer(AsyncConsumer):
         return None
 
     async def sign_in(self, user_id):
-        """Load the user and attach the socket to their topics; False if it was closed instead."""
-        user, group_ids = await auth.aload_member(user_id)
+        """Read the user, their groups and the stream's position in one snapshot, and attach the
+        socket to their topics (not live yet: `Hub.catch_up` takes it from that position).
+        Returns the snapshot (position, trimmed, (user, group ids), stream offsets), or None if
+        the socket was closed instead."""
+        snapshot = await _snapshot(user_id)
+        position, _, (user, group_ids), _ = snapshot
         if await self.hub.presence.sockets(user.pk) >= settings.RELAY_MAX_SOCKETS_PER_USER:
             await self.close_with(CLOSE_TOO_MANY_SOCKETS)
-            return False
-        from relay import handlers  # the domain layer sits above the transport
-
+            return None
         self.user, self.user_id = user, user.pk
+        self.ready, self.position = False, position
         self.member_topics = {group_topic(g) for g in group_ids}
-        await self.hub.attach(self, [user_topic(user.pk), *self.member_topics])
-        # A ban broadcast between loading the user and attaching would have missed
-        # this socket: now that it listens on the user's topic, look once more.
-        if not await handlers.is_active(user.pk):
-            await self.close_with(auth.INACTIVE)
-            return False
-        return True
+        await self.hub.attach(self, [user_topic(user.pk), *self.member_topics, *self.subscriptions])
+        return snapshot
 
     def group_ids(self):
-        """The user's groups, kept live by the membership control messages."""
+        """The user's groups, kept live by the stream's membership changes."""
         return sorted(int(topic.removeprefix("group.")) for topic in self.member_topics)
 
-    async def connection_frame(self, ref=None):
+    async def connection_frame(self, ref=None, *, seq=None, streams=None):
         groups = self.group_ids() if self.user else []
-        frame = events.connection(client_id=self.client_id, user=user_dict(self.user) if self.user else None,
+        frame = events.connection(client_id=self.client_id, user=events.user_shape(self.user) if self.user else None,
                                   groups=groups)
+        if seq is not None:  # where this socket starts in the stream, and its streams' offsets there
+            frame["seq"] = seq
+            frame["streams"] = streams
         if ref is not None:
             frame["ref"] = ref
         return frame
 
-    async def _replay_since(self):
-        raw = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("since", [None])[0]
-        if raw is None or self.user is None:
+    async def _replay(self, position, trimmed, member, streams):
+        """`resume=<position>` replays every entry the user was entitled to after it; the legacy
+        `since=<message id>` replays the messages with a larger id. Both up to `position`, where
+        `Hub.catch_up` takes over."""
+        params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        resume, since = params.get("resume", [None])[0], params.get("since", [None])[0]
+        if self.user is None or (resume is None and since is None):
             return
+        name, raw = ("resume", resume) if resume is not None else ("since", since)
         # isdigit() alone accepts "²" and other Unicode digits that int() refuses.
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+            what = "a stream position" if name == "resume" else "a message id"
             await self._write(events.encode(events.error(
-                "invalid_frame", "`since` must be a message id.", details={"since": ["Must be an integer."]})))
+                "invalid_frame", f"`{name}` must be {what}.", details={name: ["Must be an integer."]})))
             return
-        from relay import handlers
-
-        replayed = set()
+        group_ids = member[1]
+        if name == "resume":
+            after = min(int(raw), position)
+            if after < trimmed:
+                await self._write(events.encode(events.resync(
+                    "retention", message="That position is older than the stream keeps: reload through REST.",
+                    seq=position)))
+                return
+            await self._replay_entries(group_ids, after, position, trimmed)
+            return
         since = int(raw)
-        while True:  # in pages, so a long absence is replayed in full without holding it all in memory
-            page = await handlers.replay_messages(self.user, since)
-            for message_id, text in page:
-                replayed.add(message_id)
-                await self._write(text)
-            if not page:
-                break
-            since = page[-1][0]
-        # Live events that arrived during the replay: drop those the replay already sent.
-        self.pending = [(text, mid) for text, mid in self.pending if mid is None or mid not in replayed]
-        # A message committed just before the replay read it may have its live event still in
-        # flight (sent after commit): `push` drops those later copies too.
-        self.replayed, self.replayed_until = replayed, time.monotonic() + REPLAY_DEDUPE_SECONDS
+        after, oldest = await _legacy_start(since, position)
+        if oldest is None or since + 1 < oldest:  # messages from before the stream began
+            while True:
+                page = await handlers.replay_messages(self.user, since, until=oldest)
+                await self._write_many([text for _, text in page])
+                if not page:
+                    break
+                since = page[-1][0]
+        await self._replay_entries(group_ids, after, position, trimmed, only_messages=True)
+
+    async def _replay_entries(self, group_ids, after, position, trimmed, only_messages=False):
+        while after < position:  # in pages, so a long absence is replayed without holding it all
+            page, after = await _replay_page(self.user_id, group_ids, after, position, trimmed)
+            texts = [text for _, text in page]
+            if only_messages:
+                texts = await handlers.existing_messages(texts)
+            await self._write_many(texts)
 
     # --- outgoing ------------------------------------------------------------------------------
-    async def push(self, text, mid=None):
-        """Deliver an encoded event (called by the hub)."""
-        if self.closed:
-            return
-        if self.replayed:
-            if time.monotonic() >= self.replayed_until:
-                self.replayed = ()
-            elif mid in self.replayed:
-                self.replayed.discard(mid)
-                return
-        if not self.ready:
-            self.pending.append((text, mid))
-            return
+    async def push(self, text):
+        """Deliver an encoded event (called by the hub for sockets it cannot write to directly)."""
         await self._write(text)
 
     async def _write(self, text):
@@ -360,13 +364,11 @@ class RelayConsumer(AsyncConsumer):
             await asyncio.shield(self.ack_task)
 
     async def _dispatch_frame(self, payload, ref):
-        from relay.handlers import DISPATCH
-
         if payload.get("identifier") != events.IDENTIFIER:
             await self.reply(events.error("invalid_identifier", 'Frames must carry "identifier": "kirimin".', ref=ref))
             return
         type_ = payload.get("type")
-        route = DISPATCH.get(type_) if isinstance(type_, str) else None
+        route = handlers.DISPATCH.get(type_) if isinstance(type_, str) else None
         if route is None:
             await self.reply(events.error("unknown_type", f"Unknown frame type {str(type_)[:40]!r}.", ref=ref))
             return
@@ -395,3 +397,20 @@ class RelayConsumer(AsyncConsumer):
             relay_outcome.reset(token)
         if answer is not None:
             await self.reply(answer)
+
+
+def _topics(member):
+    user, group_ids = member
+    return [user_topic(user.pk), *(group_topic(g) for g in group_ids)]
+
+
+_snapshot_in_thread = database_sync_to_async(read.snapshot)
+
+
+async def _snapshot(user_id):
+    return await _snapshot_in_thread(lambda: auth.load_member(user_id), _topics)
+
+
+_replay_page = database_sync_to_async(lambda user_id, group_ids, after, upto, trimmed: read.replay(
+    user_id, group_ids, after, upto, trimmed=trimmed))
+_legacy_start = database_sync_to_async(read.legacy_start)

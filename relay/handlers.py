@@ -7,15 +7,23 @@ or None when the frame needs no answer.
 
 from typing import NamedTuple
 
+import orjson
 from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
 
 from config.errors import NotFound
 from groups import actions as group_actions
 from groups import selectors as group_selectors
-from relay import auth, events
+from groups.models import Message
+from groups.serializers import message_dict
+from posts.actions import like_post_by_id
+from posts.selectors import can_see_post
+from relay import auth
 from relay import frames as f
 from relay.db import pooled
-from relay.notify import channel_topic, deferred_sends, run_deferred
+from relay.stream import events
+from relay.stream.publish import deferred_sends, run_deferred
+from relay.stream.topics import channel_topic
 from relay.writer import get_writer
 
 
@@ -49,22 +57,27 @@ class Route(NamedTuple):
 
 # --- what the consumer needs from the domain -----------------------------------------------
 @database_sync_to_async
-def is_active(user_id):
-    from django.contrib.auth import get_user_model
+def _replay(user, since, until, limit):
+    messages = group_selectors.visible_messages(user).filter(id__gt=since)
+    if until is not None:
+        messages = messages.filter(id__lt=until)
+    messages = messages.select_related("sender").order_by("id").distinct()[:limit]
+    return [(m.pk, events.encode(events.message(message_dict(m)))) for m in messages]
 
-    return get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+
+async def replay_messages(user, since, until=None, limit=1000):
+    """(id, encoded frame) of every message `user` can see with since < id < until, oldest first
+    (for `since=`: the messages from before the stream began)."""
+    return await _replay(user, since, until, limit)
 
 
 @database_sync_to_async
-def _replay(user, since, limit):
-    messages = (group_selectors.visible_messages(user).filter(id__gt=since).select_related("sender")
-                .order_by("id").distinct()[:limit])
-    return [(m.pk, events.encode(events.message(m))) for m in messages]
-
-
-async def replay_messages(user, since, limit=1000):
-    """(id, encoded frame) of every message `user` can see with id > since, oldest first."""
-    return await _replay(user, since, limit)
+def existing_messages(texts):
+    """The `sendmessage` frames among `texts` whose message still exists (a legacy `since=` replay)."""
+    frames = [(text, orjson.loads(text)) for text in texts]
+    frames = [(text, frame["id"]) for text, frame in frames if frame.get("type") == "sendmessage"]
+    alive = set(Message.objects.filter(id__in=[i for _, i in frames]).values_list("id", flat=True))
+    return [text for text, message_id in frames if message_id in alive]
 
 
 def _can_subscribe(user, channel):
@@ -72,8 +85,6 @@ def _can_subscribe(user, channel):
     if kind == "group":
         return group_selectors.can_see_group(user, int(raw_id))
     if kind == "post":
-        from posts.selectors import can_see_post
-
         return can_see_post(user, int(raw_id))
     return False
 
@@ -95,8 +106,9 @@ async def authenticate(consumer, data):
     if consumer.user is not None:
         return events.error("forbidden", "This socket is already signed in.")
     user_id = await auth.user_id_from_credential(data["token"])
-    if not await consumer.sign_in(user_id):
+    if await consumer.sign_in(user_id) is None:
         return None
+    await consumer.hub.catch_up(consumer, 10.0)
     frame = await consumer.connection_frame()
     return events.ack(user=frame["user"], client_id=frame["client_id"], groups=frame["groups"])
 
@@ -104,11 +116,19 @@ async def authenticate(consumer, data):
 async def subscribe(consumer, data):
     channel = data["channel"]
     user = consumer.user
-    if not await database_sync_to_async(_can_subscribe)(user, channel):
+    allowed = database_sync_to_async(_can_subscribe)
+    if not await allowed(user, channel):
         raise NotFound("No such channel, or you may not see it.")
     topic = channel_topic(channel)
     consumer.subscriptions.add(topic)
     await consumer.hub.subscribe(consumer, topic)
+    # Once more now that it listens: a change (a group made private) applied between the
+    # first look and the subscription would not have reached this socket.
+    if not await allowed(user, channel):
+        consumer.subscriptions.discard(topic)
+        if topic not in consumer.member_topics:
+            await consumer.hub.unsubscribe(consumer, topic)
+        raise NotFound("No such channel, or you may not see it.")
     return events.subscribed(channel)
 
 
@@ -150,8 +170,6 @@ async def leave(consumer, data):
 
 @action
 def _kick(user, data):
-    from django.contrib.auth import get_user_model
-
     group = group_selectors.access_group(user, data["groupid"])
     target = get_user_model().objects.filter(pk=data["userid"]).first()
     if target is None:
@@ -173,8 +191,6 @@ async def typing(consumer, data):
 
 
 async def postlike(consumer, data):
-    from posts.actions import like_post_by_id
-
     result = await action(like_post_by_id)(actor=consumer.user, post_id=data["postid"], liked=data["liked"])
     return events.ack(**result)
 

@@ -1,27 +1,28 @@
 """The process-local end of the relay: one hub per process (per event loop).
 
-The usual Channels design gives every socket its own layer channel, so a group
-event to 1000 members is 1000 layer messages, 1000 decodes, 1000 dispatches and
-1000 JSON encodes. Here each process has one layer channel. The hub joins a
-layer group (a *topic*: `user.5`, `group.7`, `post.42`) once while at least one
-local socket needs it, receives each event once, and writes the same
-pre-encoded text to every local socket of that topic.
+Every process's hub listens on one layer group (`relay.stream.topics.STREAM_GROUP`)
+and gets every entry of the numbered stream once, whatever its audience. It
+applies them strictly in stream order: an entry that arrives before the ones
+before it (a Redis outage lost some, or two processes published in the other
+order than they committed) waits while the hub reads the missing ones back from
+the database (`relay.stream.read`); one that arrives twice is dropped. Besides,
+every `RELAY_STREAM_POLL` seconds the hub compares its position with the
+stream's head, so an entry that was lost with nothing after it is read back too.
 
-When events arrive faster than the sockets can be written (a busy group), the
-hub does not fall further behind one write per socket per event: it takes
-every event that has arrived since its last pass and writes each socket's
-share in one `transport.write`, so a backlog shrinks the number of system
-calls instead of growing the latency.
+Applying an entry first makes its membership changes (a socket joins or leaves a
+group's topic, is closed), then writes its text to every local socket on one of
+its topics: the same pre-encoded frame bytes for all of them. A socket that is
+still connecting is left out: it catches up from `recent` (the entries the hub
+applied last) before it goes live (`catch_up`), so nothing falls in between.
 
-Membership stays exact on every process because every change of a user's
-groups goes to that user's topic as a control message ("relay.member"), which
-each process applies to its own sockets of that user, in order.
+When entries arrive faster than the sockets can be written (a busy group), the
+hub takes every message that has arrived since its last pass and writes each
+socket's share in one `transport.write`.
 
-Layer messages the hub understands (built by `relay.notify`):
-- relay.event  {t: topic, text, eid?, mid?, xu?: [user ids], xc?: [client ids]}
+Layer messages the hub understands:
+- relay.entry  {s: position, text, t: [topics], o: [membership changes]} (relay.stream.publish)
+- relay.event  {t: [topics], text, xu?: [user ids]}: not numbered (typing)
 - relay.client {c: [client ids], text}
-- relay.member {t: user topic, op: "add"|"remove", g: group topic, text?}
-- relay.close  {t: user topic, code}
 """
 
 import asyncio
@@ -29,94 +30,104 @@ import collections
 import itertools
 import logging
 import time
-import weakref
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from relay import events, fastpath, presence
+from relay import fastpath
+from relay.db import pooled
+from relay.stream import presence, read
+from relay.stream.topics import STREAM_GROUP, group_topic, user_topic
 
 log = logging.getLogger("kirimin.relay")
 
 # A client that stops reading is closed with this code once its send buffer passes
-# RELAY_MAX_SEND_BUFFER: it has missed events and should reconnect with since=.
+# RELAY_MAX_SEND_BUFFER: it has missed events and should reconnect and resume.
 CLOSE_SLOW_CONSUMER = 4008
-_DEDUPE_WINDOW = 4096  # multi-topic events remembered to deliver each once per socket
-_GROUP_REFRESH = 3600  # re-add every topic hourly; layer groups expire after a day
+_GROUP_REFRESH = 3600  # re-add the stream group hourly; layer groups expire after a day
+_TRIM_EVERY = 3600
 
-
-def user_topic(user_id):
-    return f"user.{user_id}"
-
-
-def group_topic(group_id):
-    return f"group.{group_id}"
+_read_head = pooled(read.head)
+_read_entries = pooled(read.entries)
+_trim = pooled(read.trim)
 
 
 class Hub:
-    """Local sockets by topic, one layer channel, one receive loop."""
+    """Local sockets by topic, one layer channel, the stream applied in order."""
 
     def __init__(self, layer):
         self.layer = layer
         self.channel = None
         self.topics: dict[str, set] = {}
         self.clients: dict[str, object] = {}
-        self._joined: set[str] = set()
-        self._locks = weakref.WeakValueDictionary()
-        self._seen = collections.OrderedDict()
+        self.position = None  # the newest stream position applied here
+        self.ahead = {}  # position -> entry that came before the ones before it
+        self.recent = collections.deque(maxlen=settings.RELAY_STREAM_RECENT)
+        self._fill_target = 0  # read the stream back up to here
+        self._filling = None
+        self._waiters = []  # (position, future) of sockets waiting for the hub to get there
+        self._pass = asyncio.Lock()  # one pass applies and writes at a time
         self._ids = itertools.count(1)
         self._tasks = []
         self._inbox = []  # layer messages received and not yet handled, in order
         self._mail = asyncio.Event()
         self._out = {}  # fast socket -> [(frame bytes, text)] to write at the end of this pass
-        self._pushes = {}  # other socket -> [(text, message id)] to send through ASGI
+        self._pushes = {}  # other socket -> [text] to send through ASGI
+        self._to_close = []  # (socket, code) to close once this pass is written
         self._closing = set()  # close tasks of sockets that stopped reading
         self._lost = False
         self._disconnects = 0  # the layer's count of subscriber breaks already handled
+        self.fills = 0  # how many times entries were read back from the database
         self.presence = presence.for_hub()
 
     # --- lifecycle -----------------------------------------------------------------
     async def start(self):
         self.channel = await self.layer.new_channel()
+        await self.layer.group_add(STREAM_GROUP, self.channel)
+        # Listening first, then the head: whatever commits from here on comes live or is read back.
+        self.position, _ = await _read_head()
         self._tasks = [
             asyncio.create_task(self._receive_loop(), name="relay-hub-receive"),
             asyncio.create_task(self._deliver_loop(), name="relay-hub-deliver"),
             asyncio.create_task(self._maintenance_loop(), name="relay-hub-maintenance"),
         ]
-        log.info("relay hub started on %s", self.channel)
+        log.info("relay hub started on %s at position %s", self.channel, self.position)
 
     async def stop(self):
-        for task in self._tasks:
+        tasks = self._tasks + ([self._filling] if self._filling else [])
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks = []
-        for topic in list(self._joined):
-            try:
-                await self.layer.group_discard(topic, self.channel)
-            except Exception:  # shutting down: Redis may already be gone
-                pass
-        self._joined.clear()
+        try:
+            await self.layer.group_discard(STREAM_GROUP, self.channel)
+        except Exception:  # shutting down: Redis may already be gone
+            pass
         await self.presence.stop()
 
     def new_client_id(self):
-        # The process channel is part of the id, so notify_clients needs no lookup table.
+        # The process channel is part of the id, so `to_clients` needs no lookup table.
         return f"{self.channel}#{next(self._ids)}"
 
     # --- sockets -----------------------------------------------------------------------
     async def attach(self, consumer, topics):
-        """Register a socket and subscribe it to `topics` (its user and groups)."""
+        """Register a socket on `topics` (its user and groups). It gets nothing until it is
+        `ready` (see `catch_up`)."""
         self.clients[consumer.client_id] = consumer
         for topic in topics:
-            await self.subscribe(consumer, topic)
+            self._subscribe(consumer, topic)
         if consumer.user_id is not None:
             await self.presence.set_local(consumer.user_id, self.local_sockets(consumer.user_id))
 
     async def detach(self, consumer):
-        self.clients.pop(consumer.client_id, None)
-        for topic in list(consumer.topics):
-            await self.unsubscribe(consumer, topic)
+        self._forget(consumer)
         if consumer.user_id is not None:
             await self.presence.set_local(consumer.user_id, self.local_sockets(consumer.user_id))
+
+    def _forget(self, consumer):
+        self.clients.pop(consumer.client_id, None)
+        for topic in list(consumer.topics):
+            self._unsubscribe(consumer, topic)
 
     def local_sockets(self, user_id):
         return len(self.topics.get(user_topic(user_id), ()))
@@ -125,43 +136,72 @@ class Hub:
         return [int(t[5:]) for t in self.topics if t.startswith("user.")]
 
     async def subscribe(self, consumer, topic):
-        if topic in consumer.topics:
-            return
-        consumer.topics.add(topic)
-        self.topics.setdefault(topic, set()).add(consumer)
-        await self._sync_topic(topic)
+        self._subscribe(consumer, topic)
 
     async def unsubscribe(self, consumer, topic):
-        if topic not in consumer.topics:
-            return
+        self._unsubscribe(consumer, topic)
+
+    def _subscribe(self, consumer, topic):
+        consumer.topics.add(topic)
+        self.topics.setdefault(topic, set()).add(consumer)
+
+    def _unsubscribe(self, consumer, topic):
         consumer.topics.discard(topic)
         members = self.topics.get(topic)
         if members is not None:
             members.discard(consumer)
             if not members:
                 del self.topics[topic]
-        await self._sync_topic(topic)
 
-    async def _sync_topic(self, topic):
-        """Make the layer group match local need; serialized per topic so add/discard never reorder."""
-        lock = self._locks.get(topic)
-        if lock is None:
-            lock = self._locks[topic] = asyncio.Lock()
-        async with lock:
-            wanted = topic in self.topics
-            try:
-                if wanted and topic not in self._joined:
-                    await self.layer.group_add(topic, self.channel)
-                    self._joined.add(topic)
-                elif not wanted and topic in self._joined:
-                    self._joined.discard(topic)
-                    await self.layer.group_discard(topic, self.channel)
-            except Exception as exc:
-                # The layer is down. Sockets keep working locally; once it is back, upkeep
-                # rejoins every topic still wanted and tells every socket to resync.
-                self._mark_lost(exc)
+    async def catch_up(self, consumer, timeout=10.0):
+        """Bring a connecting socket from its `position` (where its state was read) to the
+        hub's, then make it live; raise TimeoutError if the hub cannot get there in time."""
+        await self.reach(consumer.position, timeout)
+        while True:
+            missed = self._since(consumer.position)
+            if missed is None:  # further back than `recent` goes
+                missed = await _read_entries(consumer.position, self.position)
+            if not missed:
+                consumer.ready = True  # no await since `_since`: nothing applied meanwhile
+                return
+            texts = []
+            for entry in missed:
+                consumer.position = entry["s"]
+                code = None
+                for op in entry["o"]:
+                    code = _change(consumer, op, self) or code
+                if code is not None:
+                    await consumer._write_many(texts)
+                    await consumer.close_with(code)
+                    return
+                if entry["text"] and not consumer.topics.isdisjoint(entry["t"]):
+                    texts.append(entry["text"])
+            await consumer._write_many(texts)
+            if consumer.closed:
+                return
 
-    # --- delivery ----------------------------------------------------------------------
+    def _since(self, position):
+        if position >= self.position:
+            return []
+        if not self.recent or self.recent[0]["s"] > position + 1:
+            return None
+        return list(itertools.islice(self.recent, position + 1 - self.recent[0]["s"], None))
+
+    async def reach(self, position, timeout):
+        """Wait until the hub has applied the stream up to `position`."""
+        if self.position >= position:
+            return
+        future = asyncio.get_running_loop().create_future()
+        self._waiters.append((position, future))
+        self._fill_up_to(position)
+        try:
+            await asyncio.wait_for(future, timeout)
+        finally:
+            if not future.done():
+                future.cancel()
+            self._waiters = [(p, f) for p, f in self._waiters if not f.done()]
+
+    # --- receiving ---------------------------------------------------------------------
     async def _receive_loop(self):
         delay = 0.1
         while True:
@@ -189,59 +229,123 @@ class Hub:
 
     async def handle_many(self, messages):
         """Handle layer messages in order; each socket's frames go out in one write at the end."""
-        try:
-            for message in messages:
-                try:
-                    await self._handle(message)
-                except Exception:
-                    log.exception("relay hub failed to handle %s", message.get("type"))
-        finally:
-            await self._flush()
+        async with self._pass:
+            try:
+                for message in messages:
+                    try:
+                        self._handle(message)
+                    except Exception:
+                        log.exception("relay hub failed to handle %s", message.get("type"))
+            finally:
+                await self._flush()
 
-    async def _handle(self, message):
+    def _handle(self, message):
         kind = message.get("type")
-        if kind == "relay.event":
-            self._deliver(self.topics.get(message["t"], ()), message)
+        if kind == "relay.entry":
+            self._take(message)
+        elif kind == "relay.event":
+            consumers = set()
+            for topic in message["t"]:
+                consumers.update(self.topics.get(topic, ()))
+            excluded = message.get("xu") or ()
+            self._deliver([c for c in consumers if c.user_id not in excluded], message["text"])
         elif kind == "relay.client":
-            self._deliver([self.clients[c] for c in message["c"] if c in self.clients], message)
-        elif kind == "relay.member":
-            await self._flush()  # events before the change go out before it
-            await self._apply_membership(message)
-        elif kind == "relay.close":
-            await self._flush()
-            for consumer in list(self.topics.get(message["t"], ())):
-                await consumer.close_with(message["code"])
+            self._deliver([self.clients[c] for c in message["c"] if c in self.clients], message["text"])
         elif kind == "healthz.ping":
             pass
         else:
             log.warning("relay hub ignored a %r message", kind)
 
-    def _deliver(self, consumers, message):
-        """Queue `message` for each consumer, to be written by `_flush`."""
-        if not consumers:
+    # --- the stream, in order ------------------------------------------------------------
+    def _take(self, entry):
+        seq = entry["s"]
+        if seq <= self.position:
+            return  # had it already (read back, or published twice)
+        if seq != self.position + 1:
+            self.ahead[seq] = entry
+            self._fill_up_to(seq - 1)
             return
-        text = message["text"]
-        mid = message.get("mid")
-        excluded_users = message.get("xu") or ()
-        excluded_clients = message.get("xc") or ()
-        seen = None
-        eid = message.get("eid")
-        if eid is not None:  # sent to several topics: each socket gets it once
-            seen = self._seen.get(eid)
-            if seen is None:
-                seen = self._seen[eid] = set()
-                if len(self._seen) > _DEDUPE_WINDOW:
-                    self._seen.popitem(last=False)
+        self._apply(entry)
+        self._skip_to(self.position)
+        if self.ahead and min(self.ahead) <= self.position:
+            self.ahead = {s: e for s, e in self.ahead.items() if s > self.position}
+
+    def _skip_to(self, position):
+        self.position = max(self.position, position)
+        while (following := self.ahead.pop(self.position + 1, None)) is not None:
+            self._apply(following)
+
+    def _apply(self, entry):
+        self.position = entry["s"]
+        self.recent.append(entry)
+        for op in entry["o"]:
+            for consumer in self._affected(op):
+                code = _change(consumer, op, self)
+                if code is not None:
+                    self._forget(consumer)
+                    self._to_close.append((consumer, code))
+        if entry["text"]:
+            topics = entry["t"]
+            if len(topics) == 1:
+                consumers = self.topics.get(topics[0], ())
+            else:
+                consumers = set()
+                for topic in topics:
+                    consumers.update(self.topics.get(topic, ()))
+            self._deliver(consumers, entry["text"])
+        if self._waiters:
+            for position, future in self._waiters:
+                if position <= self.position and not future.done():
+                    future.set_result(None)
+
+    def _affected(self, op):
+        """The ready sockets a membership change is about (a connecting socket applies it in `catch_up`)."""
+        topic = group_topic(op[1]) if op[0] == "private" else user_topic(op[1])
+        return [c for c in self.topics.get(topic, ()) if c.ready]
+
+    def _fill_up_to(self, position):
+        """Read the stream back up to `position`, unless the entries arrive live first."""
+        self._fill_target = max(self._fill_target, position)
+        if self._filling is None and self.position < self._fill_target:
+            self._filling = asyncio.create_task(self._fill(), name="relay-hub-fill")
+
+    async def _fill(self):
+        delay = settings.RELAY_STREAM_GAP_WAIT
+        try:
+            await asyncio.sleep(delay)  # a missing entry is usually just behind: give it a moment
+            while self.position < self._fill_target:
+                try:
+                    page = await _read_entries(self.position, self._fill_target)
+                except Exception:
+                    log.warning("relay hub could not read the stream back; trying again", exc_info=True)
+                    await asyncio.sleep(1.0)
+                    continue
+                self.fills += 1
+                async with self._pass:
+                    try:
+                        if not page:  # trimmed away meanwhile: nothing left to deliver
+                            log.warning("relay hub: entries %s..%s are gone from the stream",
+                                        self.position + 1, self._fill_target)
+                            self._skip_to(min([self._fill_target, *(s - 1 for s in self.ahead)]))
+                            continue
+                        for entry in page:
+                            self._take(entry)
+                    finally:
+                        await self._flush()
+        finally:
+            self._filling = None
+        if self.position < self._fill_target:
+            self._fill_up_to(self._fill_target)
+
+    # --- writing -----------------------------------------------------------------------
+    def _deliver(self, consumers, text):
+        """Queue `text` for each ready consumer, to be written by `_flush`."""
         prepared = None
         out, pushes = self._out, self._pushes
-        for consumer in list(consumers):
-            if consumer.user_id in excluded_users or consumer.client_id in excluded_clients:
+        for consumer in consumers:
+            if not consumer.ready or consumer.closed:
                 continue
-            if seen is not None:
-                if consumer.client_id in seen:
-                    continue
-                seen.add(consumer.client_id)
-            if consumer.raw_send is not None and consumer.ready and not consumer.closed:
+            if consumer.raw_send is not None:
                 # The same frame bytes for every local socket: framed once per event.
                 if prepared is None:
                     prepared = (fastpath.frame(text), text)
@@ -253,13 +357,14 @@ class Hub:
             else:
                 queued = pushes.get(consumer)
                 if queued is None:
-                    pushes[consumer] = [(text, mid)]
+                    pushes[consumer] = [text]
                 else:
-                    queued.append((text, mid))
+                    queued.append(text)
 
     async def _flush(self):
         """Write what this pass queued: one write per fast socket (sockets that got the same
-        events share one joined buffer), then the ASGI sends of the others, in order."""
+        events share one joined buffer), then the ASGI sends of the others, in order; then
+        close the sockets that a membership change closed."""
         if self._out:
             out, self._out = self._out, {}
             joined = {}
@@ -286,45 +391,49 @@ class Hub:
         while self._pushes:
             pushes, self._pushes = self._pushes, {}
             for consumer, queued in pushes.items():
-                for text, mid in queued:
-                    await consumer.push(text, mid)
-
-    async def _apply_membership(self, message):
-        sockets = list(self.topics.get(message["t"], ()))
-        group = message["g"]
-        for consumer in sockets:
-            if message["op"] == "add":
-                consumer.member_topics.add(group)
-                await self.subscribe(consumer, group)
-            else:
-                consumer.member_topics.discard(group)
-                consumer.subscriptions.discard(group)
-                await self.unsubscribe(consumer, group)
-        if message.get("text"):
-            self._deliver(sockets, message)
-            await self._flush()
+                for text in queued:
+                    await consumer.push(text)
+        while self._to_close:
+            closing, self._to_close = self._to_close, []
+            for consumer, code in closing:
+                await consumer.close_with(code)
 
     # --- upkeep ------------------------------------------------------------------------
     async def _maintenance_loop(self):
-        interval = max(1.0, min(5.0, settings.RELAY_PRESENCE_TTL / 3))
-        last_refresh = time.monotonic()
+        interval = settings.RELAY_STREAM_POLL
+        heartbeat_every = max(1.0, min(5.0, settings.RELAY_PRESENCE_TTL / 3))
+        last_refresh = last_heartbeat = last_trim = time.monotonic()
         while True:
             await asyncio.sleep(interval)
+            try:
+                # Anything committed and not here yet (lost with nothing after it) is read back.
+                head, _ = await _read_head()
+                if head > self.position:
+                    self._fill_up_to(head)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("relay hub could not read the stream's head", exc_info=True)
+            now = time.monotonic()
             disconnects = getattr(self.layer, "disconnects", 0)
-            if disconnects != self._disconnects:  # the layer reconnected: events may be lost
+            if disconnects != self._disconnects:
                 self._disconnects = disconnects
                 self._mark_lost(ConnectionError("the channel layer's subscriber connection broke"))
+            if now - last_heartbeat < heartbeat_every and not self._lost:
+                continue
+            last_heartbeat = now
             try:
                 await self.presence.heartbeat(self, full=self._lost)
-                if self._lost or time.monotonic() - last_refresh > _GROUP_REFRESH:
-                    await self._rejoin_all()
-                    last_refresh = time.monotonic()
-                if self._lost and await _subscribers_ready(self.layer, timeout=interval):
+                if self._lost or now - last_refresh > _GROUP_REFRESH:
+                    # Redis may have restarted empty: join the stream's group again.
+                    await self.layer.group_add(STREAM_GROUP, self.channel)
+                    last_refresh = now
+                    if self._lost:
+                        log.warning("relay hub is back on the channel layer")
                     self._lost = False
-                    log.warning("relay hub reconnected to the channel layer; asking clients to resync")
-                    text = events.encode(events.resync("relay_reconnected"))
-                    self._deliver(list(self.clients.values()), {"text": text})
-                    await self._flush()
+                if now - last_trim > _TRIM_EVERY:
+                    last_trim = now
+                    await _trim(time.time() - settings.RELAY_STREAM_RETENTION)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -332,21 +441,35 @@ class Hub:
 
     def _mark_lost(self, exc):
         if not self._lost:
-            log.warning("relay hub lost the channel layer: %r", exc)
+            log.warning("relay hub lost the channel layer (the stream is read back meanwhile): %r", exc)
         self._lost = True
 
-    async def _rejoin_all(self):
-        # Redis may have restarted empty: put this process back into every group it needs.
-        for topic in list(self.topics):
-            await self.layer.group_add(topic, self.channel)
-            self._joined.add(topic)
 
-
-async def _subscribers_ready(layer, timeout):
-    """Whether events published now reach this process: a resync sent earlier would let a
-    client re-read history and then miss what is published before the layer resubscribes."""
-    ready = getattr(layer, "subscribers_ready", None)
-    return True if ready is None else await ready(timeout)
+def _change(consumer, op, hub):
+    """Apply one membership change to one socket; the close code if it closes the socket."""
+    kind = op[0]
+    if kind == "private":
+        topic = group_topic(op[1])
+        if topic in consumer.topics and topic not in consumer.member_topics:
+            consumer.subscriptions.discard(topic)
+            hub._unsubscribe(consumer, topic)
+        return None
+    if op[1] != consumer.user_id:
+        return None
+    if kind == "close":
+        return op[2]
+    topic = group_topic(op[2])
+    if kind == "add":
+        consumer.member_topics.add(topic)
+        hub._subscribe(consumer, topic)
+    elif kind == "remove":
+        consumer.member_topics.discard(topic)
+        consumer.subscriptions.discard(topic)
+        hub._unsubscribe(consumer, topic)
+    elif kind == "drop" and topic not in consumer.member_topics:
+        consumer.subscriptions.discard(topic)
+        hub._unsubscribe(consumer, topic)
+    return None
 
 
 _hubs: dict = {}

@@ -5,7 +5,7 @@ it must not pass for a delivery either: the response then carries the header
 `Kirimin-Relayed: false` and the envelope the field `"relayed": false`.
 """
 
-from relay.notify import RelayOutcome, relay_outcome
+from relay.stream.publish import RelayOutcome, relay_outcome
 
 HEADER = "Kirimin-Relayed"
 

@@ -22,7 +22,7 @@ import weakref
 from config.batching import Batched
 from groups import actions
 from relay.db import pooled
-from relay.notify import deferred_sends, relay_outcome, run_deferred_many
+from relay.stream.publish import deferred_sends, relay_outcome, run_deferred_many
 
 log = logging.getLogger("kirimin.relay")
 
@@ -59,8 +59,8 @@ class MessageWriter:
                 except Exception as exc:
                     results.append(exc)
         sends = collections.defaultdict(list)
-        for entry in collected:
-            sends[entry[2].get("message_id")].append(entry)
+        for send, args in collected:  # each message's entry, published after commit
+            sends[getattr(args[0], "message_id", None) if args else None].append((send, args))
         stored = [(result, outcome) for result, (_, outcome) in zip(results, items, strict=True)
                   if not isinstance(result, BaseException)]
         # Every stored message's event, in order, in one go (one pipeline on the pub/sub layer).

@@ -109,6 +109,12 @@ async def recv(comm, timeout=3):
     return frame
 
 
+def unnumbered(frame):
+    """A stateful frame without its stream position (`seq`, `streams`), which it must carry."""
+    assert isinstance(frame.get("seq"), int) and isinstance(frame.get("streams"), dict), frame
+    return {k: v for k, v in frame.items() if k not in ("seq", "streams")}
+
+
 async def expect(comm, type_, timeout=3, **fields):
     """The next frame must be `type_` and carry `fields`; return it."""
     frame = await recv(comm, timeout)

@@ -1,4 +1,5 @@
-"""Recovery with `since=` (SPEC §6 rule 7): replay every visible message after an id, oldest first, then live.
+"""Recovery with `since=` (SPEC §6 rule 7): replay every message after an id that the user was
+entitled to when it was sent, oldest first, then live.
 
 The race test sends messages while the socket connects and replays; whatever
 the interleaving, every message after `since` must arrive exactly once.
@@ -11,7 +12,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
 
-from groups.actions import leave_group, send_message
+from groups.actions import leave_group, send_message, send_messages
 from groups.models import Message
 from tests.groups.conftest import call, expect, group_with, nothing, recv, still_alive, user_shape
 
@@ -34,10 +35,11 @@ async def test_since_replays_every_visible_message_oldest_first_then_goes_live(c
     alices_own = await call(group_with, alice, charlie, name="not bob's")
     left = await call(group_with, alice, bob, name="bob left")
     before = await call(say, alice, "old", group=shared)
-    await call(say, bob, "old, in the group bob then left", group=left)
+    # Bob was a member when this one was sent: he was entitled to it then, so it is replayed.
+    visible = [await call(say, bob, "old, in the group bob then left", group=left)]
     await call(leave_group, actor=bob, group=left)
 
-    visible = [
+    visible += [
         await call(say, alice, "group 1", group=shared),
         await call(say, alice, "direct to bob", to=bob),
     ]
@@ -52,10 +54,11 @@ async def test_since_replays_every_visible_message_oldest_first_then_goes_live(c
     comm = await connect(bob, since=before.pk)
     frames = await replayed(comm, len(visible))
     assert [f["id"] for f in frames] == [m.pk for m in visible]  # oldest first, nothing else
-    assert [f["message"] for f in frames] == ["group 1", "direct to bob", "bob to charlie", "group 2"]
-    assert frames[0]["groupid"] == shared.pk and frames[0]["from"] == user_shape(alice)
-    assert frames[1]["to"] == bob.pk and "groupid" not in frames[1]
-    assert frames[2]["to"] == charlie.pk and frames[2]["from"] == user_shape(bob)
+    assert [f["message"] for f in frames] == ["old, in the group bob then left", "group 1", "direct to bob",
+                                              "bob to charlie", "group 2"]
+    assert frames[1]["groupid"] == shared.pk and frames[1]["from"] == user_shape(alice)
+    assert frames[2]["to"] == bob.pk and "groupid" not in frames[2]
+    assert frames[3]["to"] == charlie.pk and frames[3]["from"] == user_shape(bob)
     await nothing(comm)
 
     live = await call(say, alice, "now live", group=shared)
@@ -94,10 +97,10 @@ async def test_since_zero_replays_the_whole_visible_history(connect, alice, bob)
 
 
 async def test_a_long_absence_is_replayed_in_full(connect, alice, bob):
-    """More than one page of history (the replay reads in pages of 1000)."""
+    """More than one page of history (the replay reads in pages)."""
     group = await call(group_with, alice, bob)
     since = (await call(say, alice, "before", group=group)).pk
-    await call(Message.objects.bulk_create, [Message(sender=alice, group=group, body=f"m{i}") for i in range(1203)])
+    await call(send_messages, [(alice, f"m{i}", group.pk, None) for i in range(1203)])
     expected = await call(lambda: list(Message.objects.filter(pk__gt=since).order_by("id").values_list("pk", flat=True)))
 
     comm = await connect(bob, since=since)
@@ -135,23 +138,23 @@ def _sender(parallel):
 
 @pytest.fixture
 def events_in_flight(monkeypatch):
-    """Make every after-commit send take a random 0-20 ms, as it does between processes over Redis.
+    """Make every after-commit publish take a random 0-20 ms, as it does between processes over Redis.
 
     The writer does not wait for it, so a message can be committed (and read by a replay)
     while its live event is still on its way. `await events_in_flight()` waits for them all.
     """
-    from relay import notify
+    from relay.stream import publish
 
-    real_send, rng, tasks = notify.send_event_rollback_unsafe, random.Random(7), []
+    real_publish, rng, tasks = publish._publish_entry, random.Random(7), []
 
-    async def later(kwargs):
+    async def later(entry):
         await asyncio.sleep(rng.uniform(0, 0.02))
-        await real_send(**kwargs)
+        await real_publish(entry)
 
-    async def send_later(**kwargs):
-        tasks.append(asyncio.get_running_loop().create_task(later(kwargs)))
+    async def publish_later(entry):
+        tasks.append(asyncio.get_running_loop().create_task(later(entry)))
 
-    monkeypatch.setattr(notify, "send_event_rollback_unsafe", send_later)
+    monkeypatch.setattr(publish, "_publish_entry", publish_later)
 
     async def drain():
         await asyncio.gather(*tasks)
@@ -198,6 +201,7 @@ async def test_messages_sent_while_connecting_with_since_arrive_exactly_once(req
         got = [f["id"] for f in await replayed(comm, len(expected))]
         await nothing(comm, timeout=0.5)  # no duplicate, and nothing from the hidden group, comes after
         assert len(got) == len(set(got)), f"round {round_}: duplicates {sorted(got)}"
+        assert got == sorted(got), f"round {round_}: out of order {got}"
         assert sorted(got) == expected, f"round {round_}: missing {sorted(set(expected) - set(got))}"
         assert not set(got) & set(elsewhere)
         await comm.disconnect()

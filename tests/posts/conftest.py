@@ -13,7 +13,7 @@ import gc
 import pytest
 
 from posts.actions import create_post
-from relay import notify
+from relay.stream import publish as notify
 from tests.conftest import group_with  # noqa: F401 - the suite's tests import it from here
 from tests.sockets import (  # noqa: F401 - fixtures and helpers this suite's tests use
     IDENTIFIER,
@@ -58,8 +58,8 @@ def make_post(db):
 def sent_events(monkeypatch, django_capture_on_commit_callbacks):
     """What actions relay, with its audience: `with sent_events.capture(): ...` then read `sent_events`.
 
-    Each entry is the keyword arguments `relay.notify.send_event_rollback_unsafe` got
-    (event, users, groups, channels, ...), recorded when the transaction commits.
+    Each entry is what an entry of the stream was published with (event, users, groups,
+    channels), recorded when the transaction commits.
     """
 
     class Sent(list):
@@ -71,10 +71,11 @@ def sent_events(monkeypatch, django_capture_on_commit_callbacks):
 
     sent = Sent()
 
-    async def record(**kwargs):
-        sent.append(kwargs)
+    async def record(entry):
+        sent.append({"event": entry.event, "users": entry.users, "groups": entry.groups,
+                     "channels": entry.channels})
 
-    monkeypatch.setattr(notify, "send_event_rollback_unsafe", record)
+    monkeypatch.setattr(notify, "_publish_entry", record)
     return sent
 
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from relay import events
 from relay.frames import SERVER_FRAMES
 from relay.handlers import CLIENT_FRAME_DESCRIPTIONS, DISPATCH
+from relay.stream import events
 
 
 @pytest.fixture
@@ -93,5 +93,9 @@ def test_every_client_frame_has_a_description():
 
 
 def test_an_uncatalogued_server_frame_fails_where_it_is_built():
-    with pytest.raises(AssertionError, match="SERVER_FRAMES"):
+    with pytest.raises(AssertionError, match="SERVER_TYPES"):
         events.frame("not_a_frame")
+
+
+def test_the_event_layer_knows_every_catalogued_frame():
+    assert events.SERVER_TYPES == set(SERVER_FRAMES)

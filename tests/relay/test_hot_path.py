@@ -9,10 +9,11 @@ from channels.layers import get_channel_layer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relay import events, fastpath, frames, hub
+from relay import fastpath, frames, hub
 from relay.frames import MAX_ID
 from relay.handlers import DISPATCH
-from relay.layers import group_send_many
+from relay.stream import events
+from relay.stream.layers import group_send_many
 from tests.conftest import needs_redis
 
 # --- frame validation ----------------------------------------------------------------------------
@@ -125,7 +126,7 @@ class FakeSocket:
         self.writes.append(data)
         return self._result
 
-    async def push(self, text, mid=None):
+    async def push(self, text):
         self.pushed.append(text)
 
     async def close_with(self, code):
@@ -133,7 +134,7 @@ class FakeSocket:
 
 
 def event(topic, text):
-    return {"type": "relay.event", "t": topic, "text": text}
+    return {"type": "relay.event", "t": [topic], "text": text}
 
 
 def frames_in(data):

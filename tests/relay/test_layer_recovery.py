@@ -12,7 +12,8 @@ from channels.layers import get_channel_layer
 from redis import asyncio as aioredis
 
 from config.redis_clients import REDIS_DOWN
-from relay import hub, layers
+from relay import hub
+from relay.stream import layers
 from tests.conftest import REDIS_URL, needs_redis
 from tests.relay.test_hot_path import FakeSocket, frames_in
 from tests.servers import RedisServer

@@ -3,7 +3,8 @@
 import pytest
 from asgiref.sync import sync_to_async
 
-from relay import notify, presence
+from relay.stream import presence
+from relay.stream import publish as notify
 from tests.relay.conftest import closed_with, recv, send, settle, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

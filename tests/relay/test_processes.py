@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from relay import presence
+from relay.stream import presence
 from tests import servers
 from tests.conftest import needs_redis
 from tests.servers import nothing, open_socket, receive, receive_types, send

@@ -8,7 +8,8 @@ from django.db import transaction
 
 from groups import actions as group_actions
 from posts import actions as post_actions
-from relay import events, notify
+from relay.stream import events
+from relay.stream import publish as notify
 from tests.relay.conftest import (
     closed_with,
     error_of,
@@ -91,8 +92,11 @@ async def test_event_for_several_topics_reaches_each_socket_once(connect, chess,
     assert (await recv(author))["subscribed"] == f"post:{post.pk}"
     await run(post_actions.like_post, actor=bob, post=post)
     frames = await recv_types(author, "postlike", "notification")
-    assert frames["postlike"] == {"identifier": "kirimin", "type": "postlike", "postid": post.pk, "userid": bob.pk,
-                                  "liked": True, "likes_count": 1}
+    like = frames["postlike"]
+    assert like == {"identifier": "kirimin", "type": "postlike", "postid": post.pk, "userid": bob.pk,
+                    "liked": True, "likes_count": 1, "seq": like["seq"], "streams": like["streams"]}
+    # Once, though numbered in each of its three streams.
+    assert set(like["streams"]) == {f"user:{alice.pk}", f"group:{chess.pk}", f"post:{post.pk}"}
     await nothing(author)
 
 
@@ -263,7 +267,7 @@ async def test_events_wait_for_the_outer_commit(connect, alice, bob):
 # --- single sockets and closing -------------------------------------------------------------------
 async def test_notify_clients_reaches_only_that_socket(connect, bob):
     target, other = await connect(bob), await connect(bob)
-    await sync_to_async(notify.notify_clients)([target.first["client_id"]], events.resync("just you"))
+    await sync_to_async(notify.to_clients)([target.first["client_id"]], events.resync("just you"))
     assert (await recv(target))["reason"] == "just you"
     await nothing(other)
 
@@ -271,7 +275,7 @@ async def test_notify_clients_reaches_only_that_socket(connect, bob):
 async def test_notify_clients_ignores_unknown_client_ids(connect, bob):
     target = await connect(bob)
     channel = target.first["client_id"].rpartition("#")[0]
-    await sync_to_async(notify.notify_clients)([f"{channel}#999999", "nonsense"], events.resync("nobody"))
+    await sync_to_async(notify.to_clients)([f"{channel}#999999", "nonsense"], events.resync("nobody"))
     await nothing(target)
     await still_alive(target)
 

@@ -66,8 +66,8 @@ def test_an_unknown_relay_layer_is_refused_when_redis_is_used():
     assert "RELAY_LAYER" in result.stderr and "bogus" in result.stderr
 
 
-@pytest.mark.parametrize("layer, backend", [("core", "relay.layers.RedisChannelLayer"),
-                                            ("pubsub", "relay.layers.RedisPubSubChannelLayer")])
+@pytest.mark.parametrize("layer, backend", [("core", "relay.stream.layers.RedisChannelLayer"),
+                                            ("pubsub", "relay.stream.layers.RedisPubSubChannelLayer")])
 def test_redis_url_switches_the_cache_and_the_channel_layer(layer, backend):
     result = run("-c", DESCRIBE, REDIS_URL="redis://127.0.0.1:6379/0", RELAY_LAYER=layer)
     assert result.returncode == 0, result.stderr
@@ -82,7 +82,7 @@ def test_with_no_environment_it_runs_on_sqlite_and_in_memory():
     assert result.returncode == 0, result.stderr
     described = json.loads(result.stdout.strip().splitlines()[-1])
     assert described == {
-        "db": "django.db.backends.sqlite3",
+        "db": "relay.stream.backends.sqlite3",
         "cache": "django.core.cache.backends.locmem.LocMemCache",
         "layer": "channels.layers.InMemoryChannelLayer",
         "debug": True,
@@ -92,7 +92,7 @@ def test_with_no_environment_it_runs_on_sqlite_and_in_memory():
 def test_database_url_switches_to_postgresql():
     result = run("-c", DESCRIBE, DATABASE_URL="postgres://kirimin@db.invalid:5432/kirimin")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1])["db"] == "django.db.backends.postgresql"
+    assert json.loads(result.stdout.strip().splitlines()[-1])["db"] == "relay.stream.backends.postgresql"
 
 
 FROZEN = "import gc, config.asgi; print(gc.get_freeze_count())"

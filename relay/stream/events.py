@@ -5,29 +5,27 @@ functions, so a frame looks the same whichever way its action came in.
 `encode` turns a frame into the text written to sockets, once per event.
 """
 
-import orjson
+from relay.stream.publish import encode
 
 IDENTIFIER = "kirimin"
 
 
-def frame(type_, **fields):
-    """A server frame: {"identifier": "kirimin", "type": ..., **fields}.
+# Every server frame type; each is catalogued in `relay.frames.SERVER_FRAMES` (the AsyncAPI document).
+SERVER_TYPES = frozenset({
+    "connection", "pong", "ping", "ack", "error", "resync", "typing",
+    # stateful: numbered in the stream (`seq`, `streams`), replayed on resume
+    "sendmessage", "postlike", "postdelete", "join", "leave", "kick", "friendrequest", "notification",
+    "deletemessage",
+})
 
-    Every type must be catalogued in `relay.frames.SERVER_FRAMES` (the AsyncAPI document).
-    """
-    assert type_ in _catalogue(), f"server frame {type_!r} is missing from relay.frames.SERVER_FRAMES"
+
+def frame(type_, **fields):
+    """A server frame: {"identifier": "kirimin", "type": ..., **fields}."""
+    assert type_ in SERVER_TYPES, f"server frame {type_!r} is not catalogued in SERVER_TYPES"
     return {"identifier": IDENTIFIER, "type": type_, **fields}
 
 
-def _catalogue():
-    from relay.frames import SERVER_FRAMES
-
-    return SERVER_FRAMES
-
-
-def encode(payload) -> str:
-    """JSON text for a frame; called once per event, never per recipient."""
-    return orjson.dumps(payload).decode()
+__all__ = ["encode", "frame"]
 
 
 def connection(*, client_id, user, groups):
@@ -59,9 +57,9 @@ def unsubscribed(channel, *, ref=None):
     return ack(ref, unsubscribed=channel)
 
 
-def resync(reason):
-    """Tells a client it may have missed events: reconnect with `since=`."""
-    return frame("resync", reason=reason)
+def resync(reason, **fields):
+    """Tells a client that the stream cannot take it from where it was: reload through REST."""
+    return frame("resync", reason=reason, **fields)
 
 
 # --- domain events ----------------------------------------------------------------------------
@@ -71,17 +69,17 @@ def iso(dt):
     return value[:-6] + "Z" if value.endswith("+00:00") else value
 
 
-def _user(user):
-    from accounts.serializers import user_dict
+def user_shape(user):
+    """The SPEC user shape, {"id", "username", "display_name"}, without a serializer round trip."""
+    return {"id": user.pk, "username": user.username, "display_name": user.display_name or user.username}
 
-    return user_dict(user)
+
+_user = user_shape
 
 
-def message(msg):
-    """`sendmessage` for a stored message (group or direct); `msg.sender` is loaded."""
-    from groups.serializers import message_dict
-
-    return frame("sendmessage", **message_dict(msg))
+def message(data):
+    """`sendmessage` for a stored message, as `groups.serializers.message_dict` shows it."""
+    return frame("sendmessage", **data)
 
 
 def join(group_id, user):

@@ -1,0 +1,7 @@
+from django.db.backends.postgresql import base
+
+from relay.stream.backends import NumberingMixin
+
+
+class DatabaseWrapper(NumberingMixin, base.DatabaseWrapper):
+    pass

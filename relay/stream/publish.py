@@ -1,0 +1,334 @@
+"""Emitting events: how REST views, domain actions and the admin reach live sockets.
+
+A stateful event (`emit`, and the membership changes) becomes an entry of the
+numbered stream. It is queued in the current transaction; just before that
+transaction commits, the database backend (`relay.stream.backends`) takes the
+next positions under the stream's lock and stores the entries
+(`number_pending`); after the commit they are published to every process's hub.
+A rolled-back action stores and relays nothing, and positions follow commit
+order, so a hub or a client that sees position 12 after 10 knows that 11 exists
+and can read it back.
+
+`ephemeral` events (typing) and `to_clients` frames are not numbered: they go out
+after commit and are not replayed.
+
+Frames are encoded to JSON once, here; the hubs write the same text to every socket.
+"""
+
+import contextvars
+import logging
+import time
+from collections import Counter
+
+import orjson
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+
+from relay.stream.layers import group_send_many
+from relay.stream.topics import STREAM_GROUP, channel_topic, group_topic, stream_name, user_topic
+
+log = logging.getLogger("kirimin.relay")
+
+
+def encode(payload) -> str:
+    """JSON text for a frame; called once per event, never per recipient."""
+    return orjson.dumps(payload).decode()
+
+
+class Entry:
+    """An event on its way into the stream. `seq` and `streams` are set when it is numbered."""
+
+    __slots__ = ("event", "users", "groups", "channels", "topics", "ops", "message_id", "text", "seq", "streams")
+
+    def __init__(self, event, *, users=(), groups=(), channels=(), ops=(), message_id=None):
+        self.event = event
+        self.users, self.groups, self.channels = list(users), list(groups), list(channels)
+        topics = [user_topic(u) for u in self.users] + [group_topic(g) for g in self.groups]
+        topics += [channel_topic(c) for c in self.channels]
+        self.topics = list(dict.fromkeys(topics))
+        self.ops = [list(op) for op in ops]
+        self.message_id = message_id
+        self.text = encode(event) if event is not None else ""
+        self.seq = None
+        self.streams = None
+
+    def number(self, seq, streams):
+        self.seq, self.streams = seq, streams
+        if self.text:
+            # The frame as sent: its position and its offset in each of its topics' streams.
+            self.text = f'{self.text[:-1]},"seq":{seq},"streams":{encode(streams)}}}'
+
+    def data(self):
+        return encode({"t": self.topics, "o": self.ops})
+
+    def message(self):
+        """The layer message every hub gets."""
+        return {"type": "relay.entry", "s": self.seq, "text": self.text, "t": self.topics, "o": self.ops}
+
+
+class RelayOutcome:
+    """How the events scheduled by one request or frame fared: a relay outage must not
+    pass for a delivery. REST marks the response and the socket marks the `ack` with
+    `"relayed": false` when any of them could not be published (they still reach every
+    socket: each hub reads what it missed back from the stream)."""
+
+    __slots__ = ("failed",)
+
+    def __init__(self):
+        self.failed = 0
+
+
+# Set per request (relay.middleware) and per frame (the consumer).
+relay_outcome = contextvars.ContextVar("relay_outcome", default=None)
+# Set by relay handlers around an action run in a worker thread: publishes scheduled by that
+# action are collected here after commit and awaited by the handler on the event loop,
+# instead of each blocking the worker thread on a hop back to the loop.
+deferred_sends = contextvars.ContextVar("deferred_sends", default=None)
+
+
+# --- numbering, inside the committing transaction ---------------------------------------------
+def pending_entries(db):
+    """The entries queued in this connection's transaction (savepoints rolled back are gone)."""
+    return [entry for _, func, _ in db.run_on_commit
+            if (entry := getattr(func, "stream_entry", None)) is not None and entry.seq is None]
+
+
+_CHUNK = 500
+
+
+def number_pending(db):
+    """Number and store the transaction's queued entries: called by the database backend
+    right before COMMIT. The UPDATE of the head row is the stream's lock: held until the
+    commit, it makes positions (and the ids of messages written under it) follow commit order."""
+    entries = pending_entries(db)
+    if entries:
+        store(db, entries)
+
+
+def store(db, entries):
+    with db.cursor() as cursor:
+        first = _advance_head(cursor, len(entries)) - len(entries) + 1
+        counts = Counter(t for entry in entries if entry.text for t in entry.topics)
+        offsets = {}
+        if counts:
+            names = sorted(counts)
+            values = ", ".join(["(%s, %s)"] * len(names))
+            cursor.execute(
+                f"INSERT INTO stream_topic (name, head) VALUES {values} ON CONFLICT (name) "
+                "DO UPDATE SET head = stream_topic.head + excluded.head RETURNING name, head",
+                [v for name in names for v in (name, counts[name])])
+            offsets = {name: head - counts[name] + 1 for name, head in cursor.fetchall()}
+        now = time.time()
+        rows, topic_rows = [], []
+        for i, entry in enumerate(entries):
+            streams = {}
+            if entry.text:
+                for topic in entry.topics:
+                    streams[stream_name(topic)] = offsets[topic]
+                    offsets[topic] += 1
+            entry.number(first + i, streams)
+            rows.append((entry.seq, now, entry.text, entry.data(), entry.message_id))
+            topic_rows.extend((topic, entry.seq) for topic in entry.topics)
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start:start + _CHUNK]
+            cursor.execute("INSERT INTO stream_entry (seq, at, text, data, message_id) VALUES "
+                           + ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk)), [v for row in chunk for v in row])
+        for start in range(0, len(topic_rows), _CHUNK):
+            chunk = topic_rows[start:start + _CHUNK]
+            cursor.execute("INSERT INTO stream_entry_topic (topic, seq) VALUES "
+                           + ", ".join(["(%s, %s)"] * len(chunk)), [v for row in chunk for v in row])
+
+
+def lock():
+    """Take the stream's lock now, in the current transaction (held until it ends): what is
+    written after this commits in the stream's order. Message ids are taken under it, so that
+    they follow commit order too (a client's `since=<message id>` relies on that)."""
+    with connection.cursor() as cursor:
+        _advance_head(cursor, 0)
+
+
+def _advance_head(cursor, count):
+    """Move the head by `count` and return it; the row lock lasts until the transaction ends.
+    (An upsert: the row is made on first use, e.g. after a test flushed the tables.)"""
+    cursor.execute("INSERT INTO stream_head (id, seq, trimmed) VALUES (1, %s, 0) ON CONFLICT (id) "
+                   "DO UPDATE SET seq = stream_head.seq + excluded.seq RETURNING seq", [count])
+    return cursor.fetchone()[0]
+
+
+# --- publishing, after commit ----------------------------------------------------------------------
+async def publish(entries):
+    """Publish numbered entries to every hub, in order; return how many failed."""
+    if not entries:
+        return 0
+    results = await group_send_many(get_channel_layer(), [(STREAM_GROUP, e.message()) for e in entries])
+    failed = sum(1 for r in results if r is not None)
+    if failed:
+        log.warning("relay: %d of %d events could not be published (the hubs read them back from the stream)",
+                    failed, len(entries), exc_info=next(r for r in results if r is not None))
+    return failed
+
+
+async def _send_recorded(send, args):
+    """After commit. The action has committed, so a relay outage must not turn its answer into
+    an error: it is logged and counted (the answer says `relayed: false`)."""
+    try:
+        failed = await send(*args)
+    except Exception:
+        log.warning("relay: an event could not be sent after commit", exc_info=True)
+        failed = 1
+    if failed:
+        outcome = relay_outcome.get()
+        if outcome is not None:
+            outcome.failed += 1
+
+
+def _publish_entry(entry):
+    return publish([entry])
+
+
+def _after_commit(send, *args, entry=None):
+    def run():
+        if entry is not None and entry.seq is None:
+            # Committed without the stream's backend (a test capturing on_commit callbacks).
+            _store_now([entry])
+        collected = deferred_sends.get()
+        if collected is not None:
+            collected.append((send, args))
+        else:
+            async_to_sync(_send_recorded)(send, args)
+
+    run.stream_entry = entry
+    transaction.on_commit(run, robust=True)
+
+
+def _store_now(entries):
+    with transaction.atomic():
+        if any(e.seq is None for e in entries):
+            store(connection, [e for e in entries if e.seq is None])
+
+
+def _queue(entry):
+    # Outside a transaction this opens one, so that the entry is numbered as it commits.
+    with transaction.atomic(savepoint=False):
+        _after_commit(_publish_entry, entry, entry=entry)
+
+
+async def run_deferred(collected):
+    """Send what an action scheduled (called by the relay handler once the action returned)."""
+    for send, args in collected:
+        await _send_recorded(send, args)
+
+
+async def run_deferred_many(batches):
+    """Send what several actions scheduled (one collected list each), in order, in as few
+    layer round trips as the layer allows; return how many sends failed, per list."""
+    entries, owners = [], []
+    for i, collected in enumerate(batches):
+        for send, args in collected:
+            if send is not _publish_entry:
+                return [await _count_failures(collected) for collected in batches]
+            entries.append(args[0])
+            owners.append(i)
+    failed = [0] * len(batches)
+    if not entries:
+        return failed
+    results = await group_send_many(get_channel_layer(), [(STREAM_GROUP, e.message()) for e in entries])
+    for owner, result in zip(owners, results, strict=True):
+        if result is not None:
+            failed[owner] += 1
+    if any(failed):
+        log.warning("relay: %d of %d events could not be published (the hubs read them back from the stream)",
+                    sum(failed), len(entries), exc_info=next(r for r in results if r is not None))
+    return failed
+
+
+async def _count_failures(collected):
+    outcome = RelayOutcome()
+    token = relay_outcome.set(outcome)
+    try:
+        await run_deferred(collected)
+    finally:
+        relay_outcome.reset(token)
+    return outcome.failed
+
+
+# --- the API for actions ----------------------------------------------------------------------
+def emit(event, *, users=(), groups=(), channels=(), message_id=None):
+    """A stateful event for every socket of `users`, of the members (and subscribers) of
+    `groups`, and of subscribers of public `channels` ("post:42"): numbered, stored, and
+    published after the current transaction commits."""
+    _queue(Entry(event, users=users, groups=groups, channels=channels, message_id=message_id))
+
+
+def notify_users(user_ids, event, **options):
+    emit(event, users=user_ids, **options)
+
+
+def notify_groups(group_ids, event, **options):
+    emit(event, groups=group_ids, **options)
+
+
+def add_member(user_id, group_id, event=None):
+    """`user_id` joins `group_id`: from this position on, their sockets get the group's events;
+    `event` (the `join` frame) goes to the group, the new member included, and to their own stream."""
+    _queue(Entry(event, users=[user_id], groups=[group_id] if event is not None else [],
+                 ops=[("add", user_id, group_id)]))
+
+
+def remove_member(user_id, group_id, event=None):
+    """`user_id` leaves `group_id`: their sockets stop getting its events at this position;
+    `event` (the `leave` or `kick` frame) goes to the remaining members and to them."""
+    _queue(Entry(event, users=[user_id], groups=[group_id] if event is not None else [],
+                 ops=[("remove", user_id, group_id)]))
+
+
+def remove_members(user_ids, group_id):
+    """A deleted group: every member's sockets drop it (one entry, whatever the group's size)."""
+    user_ids = list(user_ids)
+    if user_ids:
+        _queue(Entry(None, users=user_ids, ops=[("remove", u, group_id) for u in user_ids]))
+
+
+def close_user_sockets(user_id, code=4403):
+    """Close every open socket of the user at this position (deactivation)."""
+    _queue(Entry(None, users=[user_id], ops=[("close", user_id, code)]))
+
+
+def group_closed(group_id):
+    """The group became private: sockets subscribed to it without being members stop getting it."""
+    _queue(Entry(None, ops=[("private", group_id)]))
+
+
+def drop_subscriber(user_id, group_id):
+    """A banned non-member: their sockets stop getting the group's events, however they subscribed."""
+    _queue(Entry(None, users=[user_id], ops=[("drop", user_id, group_id)]))
+
+
+def ephemeral(event, *, users=(), groups=(), exclude_users=()):
+    """A frame that is not kept (typing): after commit, to the sockets on those topics now."""
+    topics = [user_topic(u) for u in users] + [group_topic(g) for g in groups]
+    message = {"type": "relay.event", "t": topics, "text": encode(event)}
+    if exclude_users:
+        message["xu"] = list(exclude_users)
+    _after_commit(_publish_message, message)
+
+
+async def _publish_message(message):
+    await get_channel_layer().group_send(STREAM_GROUP, message)
+
+
+def to_clients(client_ids, event):
+    """A frame for single sockets by their `client_id`, after commit; not kept."""
+    _after_commit(_send_to_clients, list(client_ids), encode(event))
+
+
+async def _send_to_clients(client_ids, text):
+    layer = get_channel_layer()
+    by_channel = {}
+    for client_id in client_ids:
+        channel, _, _ = client_id.rpartition("#")
+        if channel:
+            by_channel.setdefault(channel, []).append(client_id)
+    for channel, ids in by_channel.items():
+        await layer.send(channel, {"type": "relay.client", "c": ids, "text": text})
