@@ -267,11 +267,13 @@ RELAY_PRESENCE_TTL = env.int("RELAY_PRESENCE_TTL", default=30)
 # (seconds, default 7 days); how often each hub compares its position with the stream's head
 # (seconds: the longest an entry lost on the way, with nothing after it, waits to be read back);
 # how long a hub waits for a missing entry to arrive before reading it back (seconds); how
-# many applied entries each hub keeps in memory for sockets that are connecting.
+# many applied entries (and bytes of them) each hub keeps in memory for sockets that are
+# connecting (older ones are read from the database).
 RELAY_STREAM_RETENTION = env.int("RELAY_STREAM_RETENTION", default=7 * 86400)
 RELAY_STREAM_POLL = env.float("RELAY_STREAM_POLL", default=1.0)
 RELAY_STREAM_GAP_WAIT = env.float("RELAY_STREAM_GAP_WAIT", default=0.05)
 RELAY_STREAM_RECENT = env.int("RELAY_STREAM_RECENT", default=10000)
+RELAY_STREAM_RECENT_BYTES = env.int("RELAY_STREAM_RECENT_BYTES", default=2 * 1024 * 1024)
 
 # --- I18N, static ----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

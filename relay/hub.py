@@ -62,7 +62,8 @@ class Hub:
         self.clients: dict[str, object] = {}
         self.position = None  # the newest stream position applied here
         self.ahead = {}  # position -> entry that came before the ones before it
-        self.recent = collections.deque(maxlen=settings.RELAY_STREAM_RECENT)
+        self.recent = collections.deque()  # at most RELAY_STREAM_RECENT entries and _BYTES of text
+        self._recent_bytes = 0
         self._fill_target = 0  # read the stream back up to here
         self._filling = None
         self._waiters = []  # (position, future) of sockets waiting for the hub to get there
@@ -277,7 +278,11 @@ class Hub:
 
     def _apply(self, entry):
         self.position = entry["s"]
-        self.recent.append(entry)
+        recent = self.recent
+        recent.append(entry)
+        self._recent_bytes += len(entry["text"])
+        while len(recent) > settings.RELAY_STREAM_RECENT or self._recent_bytes > settings.RELAY_STREAM_RECENT_BYTES:
+            self._recent_bytes -= len(recent.popleft()["text"])
         for op in entry["o"]:
             for consumer in self._affected(op):
                 code = _change(consumer, op, self)

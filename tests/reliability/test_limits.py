@@ -98,7 +98,11 @@ async def test_a_client_that_never_reads_is_closed_with_4008_and_memory_stays_bo
     offered_mb = sent * len(body.encode()) / 2**20
     grew = after - before
     assert offered_mb < 4 + SEND_BUFFER / 2**20 + 2, f"bob was closed only after {offered_mb:.1f} MB"
-    assert grew < 16, f"server RSS grew {grew:.1f} MB while {offered_mb:.1f} MB were sent to a client that never read"
+    # The stream adds a fixed share: each hub keeps the last entries it applied (at most
+    # RELAY_STREAM_RECENT_BYTES of text, 2 MiB) for sockets that are connecting, and every
+    # 16 kB frame is built once more with its position. Measured 2026-12-06: 6-7.7 MB before
+    # the stream, 11-17.5 MB with it.
+    assert grew < 20, f"server RSS grew {grew:.1f} MB while {offered_mb:.1f} MB were sent to a client that never read"
     # The server closed bob's socket with 4008 (it says so in its log: the close frame itself
     # sits behind megabytes bob never read, and is dropped when the closing handshake times out).
     assert "with 4008: it stopped reading" in server.log(tail=1_000_000)
