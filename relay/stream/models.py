@@ -20,6 +20,9 @@ class Head(models.Model):
     class Meta:
         db_table = "stream_head"
 
+    def __str__(self):
+        return f"stream at {self.seq}"
+
 
 class Topic(models.Model):
     """A topic's own count of entries: its stream's newest offset."""
@@ -29,6 +32,9 @@ class Topic(models.Model):
 
     class Meta:
         db_table = "stream_topic"
+
+    def __str__(self):
+        return f"{self.name} at {self.head}"
 
 
 class Entry(models.Model):
@@ -44,6 +50,9 @@ class Entry(models.Model):
     class Meta:
         db_table = "stream_entry"
 
+    def __str__(self):
+        return f"entry {self.seq}"
+
 
 class EntryTopic(models.Model):
     topic = models.CharField(max_length=64)
@@ -52,3 +61,6 @@ class EntryTopic(models.Model):
     class Meta:
         db_table = "stream_entry_topic"
         indexes = [models.Index(fields=["topic", "seq"])]
+
+    def __str__(self):
+        return f"{self.topic} @ {self.seq}"

@@ -12,7 +12,8 @@ import platform
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
-EXPECTED = ("redis_outage", "sigkill", "fuzz", "soak", "idle", "connect_storm", "slow_consumer")
+EXPECTED = ("redis_outage", "subscriber_dropped", "sigkill", "fuzz", "soak", "idle", "connect_storm", "slow_consumer",
+            "delivery")
 _records: list[tuple[str, dict]] = []
 
 
@@ -42,15 +43,38 @@ SECTIONS = [
      "Two server processes on a Redis of the test's own, killed (SIGKILL) and restarted on the same port "
      "with sockets open, on each channel layer. During the outage REST and socket sends are stored and "
      "answered with `\"relayed\": false`; reads keep working; new tickets get 503 `service_unavailable`, "
-     "and a socket whose ticket cannot be checked is closed with 1013 (try again). When Redis is back "
-     "every open socket gets a `resync` frame, relaying resumes by itself (`resumed_s`: from the restart "
-     "to the first live delivery), and a client reconnecting with `since=` gets every stored message "
-     "exactly once (`recovered` of `stored_during_outage`)."),
+     "and a socket whose ticket cannot be checked is closed with 1013 (try again). When Redis is back, "
+     "with production timing and no `resync`, bob's open socket gets both messages stored during the "
+     "outage (`delivered_live` of `stored_during_outage`) and then the next one, in order with no gap in "
+     "his stream's offsets (his process read them back from the stream); `resumed_s` runs from the "
+     "restart to that delivery. A client reconnecting with `since=` gets every stored message exactly "
+     "once."),
+    ("subscriber_dropped", "Redis drops the subscriber connections",
+     "Two processes on the pub/sub layer; alice on one sends 60 direct messages to bob on the other, "
+     "one every ~30 ms, and the test kills both processes' subscriber connections (`CLIENT KILL TYPE "
+     "pubsub`, what Redis does to a subscriber over its output-buffer limit) while she sends. bob's open "
+     "socket gets every acknowledged message once and in order, with no `resync` (`delivered` of "
+     "`acknowledged`, `lost`)."),
     ("sigkill", "A server process is killed",
      "Two processes on one Redis; the one holding bob's and carol's sockets gets SIGKILL. Messages sent "
      "meanwhile on the other process reach bob, reconnected there with a fresh ticket and `since=`, once "
      "each and in order, and live delivery follows; carol, who does not come back, drops offline after "
      "`presence_expired_s` (the test's `RELAY_PRESENCE_TTL` is 3 s)."),
+    ("delivery", "Every acknowledged event, once, in order, through faults",
+     "Two uvicorn processes on one PostgreSQL database and a Redis of the test's own; 60 users in 6 "
+     "public groups of 10, each with one socket kept by a client that behaves like `kirimin.js` "
+     "(backoff, a fresh ticket, reconnect to either process with its recovery parameter, `resync`, "
+     "ping/pong). 18 senders send group messages at ~2/s and 12 likers like and unlike the groups' posts "
+     "while the test kills Redis twice (restarted 3 s later each time), kills the processes' pub/sub "
+     "connections, SIGKILLs one process and SIGTERMs the other (each restarted), with fault-free "
+     "stretches between. Then every "
+     "client reconnects once more and collects until quiet. Per (member, acknowledged event): `lost` "
+     "(never delivered), `duplicated` (more than once across all of that user's socket lives), "
+     "`life_order` (a lower id after a higher one of the same group on one socket) and `inversions` (an "
+     "id first seen after a higher one, across the client's history). Mode `legacy` reconnects with "
+     "`since=<newest message id>` (only messages are recoverable that way, so likes are reported, not "
+     "asserted); mode `stream` with `resume=<seq>`, asserting likes, client-detected gaps and seq "
+     "duplicates too (`test_delivery.py`)."),
     ("fuzz", "Hostile frames",
      "Generated frames (hypothesis) against a live socket of a real server: wrong types, huge numbers, "
      "deep nesting, odd Unicode, binary and empty frames. Every one is answered by an `error` with a "
@@ -71,18 +95,19 @@ SECTIONS = [
      "rate is that of a 2-core machine also running the 2000 clients and other tests; "
      "docs/performance.md has the benchmark figure."),
     ("slow_consumer", "A client that never reads",
-     "A socket that stops reading while events keep coming is closed with 4008 once its server-side send "
-     "buffer passes `RELAY_MAX_SEND_BUFFER` (here `limit_kb`; tested under daphne, and uvicorn applies the "
-     "same limit); the server's memory stays bounded. Relayed events are never dropped silently: the hub writes each event to every "
-     "local socket or closes it with 4008, and a `resync` frame follows a channel-layer outage. Either "
-     "way the client knows to reconnect with `since=`, which replays every stored message it missed."),
+     "A socket that stops reading while events keep coming is given up once its server-side send buffer "
+     "passes `RELAY_MAX_SEND_BUFFER` (here `limit_kb`): the server logs that it closes it with 4008 and "
+     "stops writing to it; the close frame itself sits behind data the client never read, so such a "
+     "client sees its connection end rather than the code. The server's memory grew by `rss_growth_mb` "
+     "at most while it happened (under daphne and uvicorn)."),
 ]
 
 
 ALSO = """## Also broken on purpose, with no figure to report
 
-- A Redis subscriber connection killed by Redis (`CLIENT KILL TYPE pubsub`, what Redis does to a
-  subscriber over its output-buffer limit): the hub notices the layer's reconnect and sends `resync`.
+- A hub's subscriber connection killed while nothing is being published: what was committed
+  meanwhile is read back from the stream and written first, each once, in order, with no gap in the
+  user's stream (`tests/relay/test_layer_recovery.py`; it fails with the hub's read-back disabled).
 - A socket that connects while Redis is away is closed with 1013 (try again later), and one that
   connects as it comes back opens normally: new subscriptions wait for the layer's own reconnect
   instead of racing it (`test_faults.py`, `tests/relay/test_layer_recovery.py`). `/healthz/` leaves

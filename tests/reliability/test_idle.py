@@ -112,7 +112,9 @@ def test_idle_sockets_still_receive_at_once(idle_probe, layer):
         time.sleep(left)
     idle_for = time.monotonic() - idle_probe.opened
     took, stray = idle_probe.run(idle_probe.check(layer))
-    assert stray == [], stray
+    # Other tests on the same database may reach these users (the hub reads back what it missed
+    # from the stream); what must not come is a `resync`, which would mean the layer broke.
+    assert not [f for f in stray if f["type"] == "resync"], stray
     assert took < 1.0, f"delivered {took:.2f} s after {idle_for:.0f} s idle"
     log = idle_probe.servers[layer].log(tail=1_000_000)
     assert "lost the channel layer" not in log and "Timeout reading" not in log, log[-3000:]
