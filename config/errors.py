@@ -87,6 +87,14 @@ class Conflict(KiriminError):
     default_code = "conflict"
 
 
+class Gone(KiriminError):
+    """What was asked for is no longer kept (a stream position older than its retention)."""
+
+    status_code = status.HTTP_410_GONE
+    default_detail = "That is no longer kept."
+    default_code = "gone"
+
+
 class Throttled(KiriminError):
     """Too many requests."""
 

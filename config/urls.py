@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
 from config.views import api_not_found, spa
-from relay.views import asyncapi
+from relay.views import EventsView, asyncapi
 
 api_patterns = [
     path("", include("accounts.urls")),
@@ -16,6 +16,7 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("asyncapi/", asyncapi, name="asyncapi"),
+    path("events/", EventsView.as_view(), name="events"),
     # Anything else under /api/ answers with the envelope, not an HTML page; [\s\S], not ".",
     # so a path with an encoded newline (%0A) is caught too.
     re_path(r"^[\s\S]*\Z", api_not_found),
