@@ -9,6 +9,24 @@ from rest_framework import serializers
 
 from relay.frames import SERVER_FRAMES, ErrorOut
 from relay.handlers import CLIENT_FRAME_DESCRIPTIONS, DISPATCH
+from relay.stream.events import STATEFUL_TYPES
+
+_POSITION = {
+    "seq": {"type": "integer", "description": (
+        "the event's position in the stream: increases along what a socket receives (not by one)")},
+    "streams": {"type": "object", "additionalProperties": {"type": "integer"}, "description": (
+        "the event's offset in each stream it belongs to (`user:<id>`, `group:<id>`, `post:<id>`): "
+        "1, 2, 3, ... in each, so a client sees a gap in a stream it follows by itself")},
+}
+
+STREAM = (
+    " Every stateful frame (" + ", ".join(sorted(STATEFUL_TYPES)) + ") carries `seq` and `streams`. "
+    "To resume, reconnect with `&resume=<the newest seq seen>` (or the first `connection` frame's `seq`): "
+    "the server replays, oldest first, every stateful frame the user was entitled to when it happened, "
+    "then goes live, with no gap and no duplicate; past retention it sends `resync` (`reason: retention`) "
+    "and goes live. `&since=<message id>` (older clients) replays the `sendmessage` frames with a larger "
+    "id. REST consumers read the same stream at `GET /api/events/?after=<seq>`."
+)
 
 
 def field_schema(field):
@@ -86,6 +104,9 @@ def document():
     for type_, (serializer, summary) in SERVER_FRAMES.items():
         name = f"server_{type_}"
         schemas[name] = frame_schema(type_, serializer(), direction="out")
+        if type_ in STATEFUL_TYPES:
+            schemas[name]["properties"].update(_POSITION)
+            schemas[name]["required"] += list(_POSITION)
         messages[name] = {"name": type_, "title": f"{type_} (server -> client)", "summary": summary,
                           "payload": {"$ref": f"#/components/schemas/{name}"}}
         server.append({"$ref": f"#/channels/relay/messages/{name}"})
@@ -99,7 +120,8 @@ def document():
                 "JSON text frames tagged `\"identifier\": \"kirimin\"`. Connect to `ws(s)://<socket.host>?id=<ticket>` "
                 "(the `socket` object of login/is-user), or with `Authorization: Bearer <access>`, or anonymously "
                 "and send `auth`. Close codes: 4401 bad/expired/reused ticket or token, 4403 deactivated user, "
-                "4429 too many sockets for this user, 1009 frame too big. Error codes: " + ", ".join(error_codes) + "."
+                "4429 too many sockets for this user, 1009 frame too big, 1013 try again later. Error codes: "
+                + ", ".join(error_codes) + "." + STREAM
             ),
         },
         "servers": {"relay": {"host": "localhost:8000", "pathname": "/ws/", "protocol": "ws"}},

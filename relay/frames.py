@@ -227,6 +227,11 @@ class ConnectionOut(serializers.Serializer):
     user = UserShape(allow_null=True)
     groups = serializers.ListField(child=serializers.IntegerField())
     ref = serializers.CharField(required=False)
+    seq = serializers.IntegerField(required=False, help_text=(
+        "first frame only: the stream position this socket starts at (reconnect with `resume=` the newest "
+        "`seq` seen, or this one)"))
+    streams = serializers.DictField(child=serializers.IntegerField(), required=False, help_text=(
+        "first frame only: the offset of each of the user's streams (`user:<id>`, `group:<id>`) at `seq`"))
 
 
 class RefOnly(serializers.Serializer):
@@ -315,7 +320,10 @@ class DeleteMessageOut(serializers.Serializer):
 
 
 class ResyncOut(serializers.Serializer):
-    reason = serializers.CharField(help_text="events may have been missed: reconnect with `since=`")
+    reason = serializers.CharField(help_text=(
+        "`retention`: the `resume=` position is older than the stream keeps; reload through REST"))
+    message = serializers.CharField(required=False)
+    seq = serializers.IntegerField(required=False, help_text="the position the socket goes on from")
 
 
 SERVER_FRAMES = {
@@ -334,5 +342,5 @@ SERVER_FRAMES = {
     "friendrequest": (FriendRequestOut, "someone sent you a friend request"),
     "notification": (NotificationOut, "a stored notification for you"),
     "deletemessage": (DeleteMessageOut, "a moderator deleted a message"),
-    "resync": (ResyncOut, "events may have been missed; reconnect with since="),
+    "resync": (ResyncOut, "the stream cannot take this socket from where it asked: reload through REST"),
 }

@@ -10,13 +10,13 @@ from relay.stream.publish import encode
 IDENTIFIER = "kirimin"
 
 
-# Every server frame type; each is catalogued in `relay.frames.SERVER_FRAMES` (the AsyncAPI document).
-SERVER_TYPES = frozenset({
-    "connection", "pong", "ping", "ack", "error", "resync", "typing",
-    # stateful: numbered in the stream (`seq`, `streams`), replayed on resume
+# The stateful frames: numbered in the stream (`seq`, `streams`) and replayed on resume.
+STATEFUL_TYPES = frozenset({
     "sendmessage", "postlike", "postdelete", "join", "leave", "kick", "friendrequest", "notification",
     "deletemessage",
 })
+# Every server frame type; each is catalogued in `relay.frames.SERVER_FRAMES` (the AsyncAPI document).
+SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing"}
 
 
 def frame(type_, **fields):
