@@ -4,7 +4,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from config.errors import NotFound
-from groups.models import Group, Membership, Message
+from groups.models import Ban, Group, Membership, Message
 
 
 def member_group_ids(user) -> list[int]:
@@ -55,6 +55,13 @@ def can_see_group(user, group_id) -> bool:
     except NotFound:
         return False
     return True
+
+
+def can_follow_group(user, group_id) -> bool:
+    """Whether `user` may subscribe to the group's events: they may see it and are not banned from it."""
+    if not can_see_group(user, group_id):
+        return False
+    return user is None or not user.is_authenticated or not Ban.objects.filter(group_id=group_id, user=user).exists()
 
 
 def visible_messages(user):

@@ -83,7 +83,7 @@ def existing_messages(texts):
 def _can_subscribe(user, channel):
     kind, _, raw_id = channel.partition(":")
     if kind == "group":
-        return group_selectors.can_see_group(user, int(raw_id))
+        return group_selectors.can_follow_group(user, int(raw_id))
     if kind == "post":
         return can_see_post(user, int(raw_id))
     return False
