@@ -8,6 +8,7 @@ these; none repeats their rules. An action that changes nothing relays nothing.
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
+from accounts.actions import notify_user
 from config.errors import Conflict, Forbidden, KiriminError, NotFound, ValidationFailed
 from groups.models import Ban, Group, Membership, Message, Role
 from groups.selectors import access_group, membership
@@ -152,8 +153,6 @@ def _remove_member(group, target, theirs, *, by, ban, reason=""):
     if not deleted:  # a concurrent leave or kick got there first: it relayed
         return banned
     publish.remove_member(target.pk, group.pk, events.kick(group.pk, target, by, ban))
-    from accounts.actions import notify_user
-
     data = {"groupid": group.pk, "by": by.pk, "ban": ban}
     message = f"{by.display_name} removed you from {group.name}."
     if reason:

@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, connection, transaction
 
+from accounts.actions import notify_user
 from config.errors import Forbidden, NotFound
 from groups.models import Membership, Role
 from posts.models import Like, Post
@@ -97,8 +98,6 @@ def like_post(*, actor, post, liked=True) -> dict:
                 raise NotFound("No such post.")
             return {"postid": post.pk, "liked": liked, "likes_count": count}
         if liked and post.author_id != actor.pk:
-            from accounts.actions import notify_user
-
             notify_user(user=post.author, kind="like", message=f"{actor.display_name} liked your post.",
                         data={"postid": post.pk, "userid": actor.pk})
         # A post deleted meanwhile has no row to update: NotFound rolls the Like back (on

@@ -8,6 +8,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tickets import aconsume_ticket
 from config.redis_clients import REDIS_DOWN
+from groups.selectors import member_group_ids
 
 
 class SocketAuthError(Exception):
@@ -25,8 +26,6 @@ TRY_AGAIN_LATER = 1013  # RFC 6455: a backing service (Redis) is down for a mome
 
 def load_member(user_id):
     """(user, their group ids): one trip to the database for a socket's sign-in."""
-    from groups.selectors import member_group_ids
-
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None:
         raise SocketAuthError(INVALID)
