@@ -1,6 +1,6 @@
 """The process-local end of the relay: one hub per process (per event loop).
 
-Every process's hub listens on one layer group (`relay.stream.topics.STREAM_GROUP`)
+Every process's hub listens on one layer group (`relay.stream.topics.stream_group()`, named after the database)
 and gets every entry of the numbered stream once, whatever its audience. It
 applies them strictly in stream order: an entry that arrives before the ones
 before it (a Redis outage lost some, or two processes published in the other
@@ -37,7 +37,7 @@ from django.conf import settings
 from relay import fastpath
 from relay.db import pooled
 from relay.stream import presence, read
-from relay.stream.topics import STREAM_GROUP, group_topic, user_topic
+from relay.stream.topics import group_topic, stream_group, user_topic
 
 log = logging.getLogger("kirimin.relay")
 
@@ -84,7 +84,7 @@ class Hub:
     # --- lifecycle -----------------------------------------------------------------
     async def start(self):
         self.channel = await self.layer.new_channel()
-        await self.layer.group_add(STREAM_GROUP, self.channel)
+        await self.layer.group_add(stream_group(), self.channel)
         # Listening first, then the head: whatever commits from here on comes live or is read back.
         self.position, _ = await _read_head()
         self._tasks = [
@@ -101,7 +101,7 @@ class Hub:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks = []
         try:
-            await self.layer.group_discard(STREAM_GROUP, self.channel)
+            await self.layer.group_discard(stream_group(), self.channel)
         except Exception:  # shutting down: Redis may already be gone
             pass
         await self.presence.stop()
@@ -431,7 +431,7 @@ class Hub:
                 await self.presence.heartbeat(self, full=self._lost)
                 if self._lost or now - last_refresh > _GROUP_REFRESH:
                     # Redis may have restarted empty: join the stream's group again.
-                    await self.layer.group_add(STREAM_GROUP, self.channel)
+                    await self.layer.group_add(stream_group(), self.channel)
                     last_refresh = now
                     if self._lost:
                         log.warning("relay hub is back on the channel layer")

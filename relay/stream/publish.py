@@ -26,7 +26,7 @@ from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
 from relay.stream.layers import group_send_many
-from relay.stream.topics import STREAM_GROUP, channel_topic, group_topic, stream_name, user_topic
+from relay.stream.topics import channel_topic, group_topic, stream_group, stream_name, user_topic
 
 log = logging.getLogger("kirimin.relay")
 
@@ -161,7 +161,8 @@ async def publish(entries):
     """Publish numbered entries to every hub, in order; return how many failed."""
     if not entries:
         return 0
-    results = await group_send_many(get_channel_layer(), [(STREAM_GROUP, e.message()) for e in entries])
+    group = stream_group()
+    results = await group_send_many(get_channel_layer(), [(group, e.message()) for e in entries])
     failed = sum(1 for r in results if r is not None)
     if failed:
         log.warning("relay: %d of %d events could not be published (the hubs read them back from the stream)",
@@ -233,7 +234,8 @@ async def run_deferred_many(batches):
     failed = [0] * len(batches)
     if not entries:
         return failed
-    results = await group_send_many(get_channel_layer(), [(STREAM_GROUP, e.message()) for e in entries])
+    group = stream_group()
+    results = await group_send_many(get_channel_layer(), [(group, e.message()) for e in entries])
     for owner, result in zip(owners, results, strict=True):
         if result is not None:
             failed[owner] += 1
@@ -315,7 +317,7 @@ def ephemeral(event, *, users=(), groups=(), exclude_users=()):
 
 
 async def _publish_message(message):
-    await get_channel_layer().group_send(STREAM_GROUP, message)
+    await get_channel_layer().group_send(stream_group(), message)
 
 
 def to_clients(client_ids, event):

@@ -1,8 +1,21 @@
 """Topic names: where an event goes ("user.5", "group.7", "post.42") and the name a
 client sees for that topic's stream ("user:5", "group:7", "post:42")."""
 
-# The one layer group every process's hub listens on: every event of the stream goes there.
-STREAM_GROUP = "stream"
+import functools
+import hashlib
+
+from django.conf import settings
+
+
+@functools.cache
+def stream_group():
+    """The one layer group every process's hub listens on: every entry of the stream goes there.
+
+    Named after the database the stream lives in, so that deployments (or test runs) that share
+    a Redis but not a database never take each other's entries: positions are per database."""
+    db = settings.DATABASES["default"]
+    identity = "|".join(str(db.get(k, "")) for k in ("ENGINE", "HOST", "PORT", "NAME"))
+    return "stream." + hashlib.sha1(identity.encode()).hexdigest()[:16]
 
 
 def user_topic(user_id):

@@ -71,8 +71,8 @@ async def replayed(ws, count):
 # --- 1. Redis goes away and comes back ------------------------------------------------------------
 @pytest.mark.parametrize("layer", ["core", "pubsub"])
 async def test_redis_goes_away_and_comes_back(layer, outage_stack, own_redis):
-    a = servers.Server.start(outage_stack, wait=False, RELAY_LAYER=layer)
-    b = servers.Server.start(outage_stack, wait=False, RELAY_LAYER=layer)
+    a = servers.Server.start(outage_stack, wait=False, server="uvicorn", RELAY_LAYER=layer)
+    b = servers.Server.start(outage_stack, wait=False, server="uvicorn", RELAY_LAYER=layer)
     sockets = []
     try:
         a.wait_ready()
@@ -129,7 +129,7 @@ async def test_redis_goes_away_and_comes_back(layer, outage_stack, own_redis):
         sockets.append(again)
         assert [m["message"] for m in await replayed(again, 3)] == ["outage 1", "outage 2", "after"]
         await nothing(again, timeout=1)
-        report.record("redis_outage", layer=layer, resumed_s=round(resumed, 2), stored_during_outage=2,
+        report.record("redis_outage", server="uvicorn", layer=layer, resumed_s=round(resumed, 2), stored_during_outage=2,
                       delivered_live=sum(f["message"].startswith("outage") for f in got))
     finally:
         for ws in sockets:
@@ -172,8 +172,8 @@ async def test_a_dropped_subscriber_connection_loses_nothing(outage_stack, own_r
     once, in order, with no `resync`: his hub reads back what the layer lost."""
     import redis
 
-    a = servers.Server.start(outage_stack, wait=False, RELAY_LAYER="pubsub")
-    b = servers.Server.start(outage_stack, wait=False, RELAY_LAYER="pubsub")
+    a = servers.Server.start(outage_stack, wait=False, server="uvicorn", RELAY_LAYER="pubsub")
+    b = servers.Server.start(outage_stack, wait=False, server="uvicorn", RELAY_LAYER="pubsub")
     sockets = []
     try:
         a.wait_ready()
@@ -200,7 +200,7 @@ async def test_a_dropped_subscriber_connection_loses_nothing(outage_stack, own_r
         assert [f["type"] for f in got] == ["sendmessage"] * len(acked)  # no resync
         assert [f["id"] for f in got] == acked  # each once, in order
         await nothing(bob_ws, timeout=1)
-        report.record("subscriber_dropped", acknowledged=len(acked), delivered=len(got),
+        report.record("subscriber_dropped", server="uvicorn", acknowledged=len(acked), delivered=len(got),
                       lost=len(set(acked) - {f["id"] for f in got}))
     finally:
         for ws in sockets:
@@ -211,8 +211,8 @@ async def test_a_dropped_subscriber_connection_loses_nothing(outage_stack, own_r
 
 # --- 2. a server process is killed -------------------------------------------------------------------
 async def test_clients_of_a_killed_process_recover_on_another(e2e_stack):
-    a = servers.Server.start(e2e_stack, wait=False, RELAY_PRESENCE_TTL=3)
-    b = servers.Server.start(e2e_stack, wait=False, RELAY_PRESENCE_TTL=3)
+    a = servers.Server.start(e2e_stack, wait=False, server="uvicorn", RELAY_PRESENCE_TTL=3)
+    b = servers.Server.start(e2e_stack, wait=False, server="uvicorn", RELAY_PRESENCE_TTL=3)
     sockets = []
     try:
         a.wait_ready()
@@ -265,7 +265,7 @@ async def test_clients_of_a_killed_process_recover_on_another(e2e_stack):
             await asyncio.sleep(0.25)
         offline_after = time.monotonic() - killed
         assert online()[bob["user"]["username"]] is True
-        report.record("sigkill", replayed=len(sent), duplicates=0, lost=0,
+        report.record("sigkill", server="uvicorn", replayed=len(got), sent_meanwhile=len(sent),
                       presence_expired_s=round(offline_after, 2))
     finally:
         for ws in sockets:

@@ -68,7 +68,7 @@ class Socket:
 
 
 async def test_soak(e2e_stack):
-    procs = [servers.Server.start(e2e_stack, wait=False, RELAY_RATE=50, RELAY_BURST=100, THROTTLE_REGISTER="1000/min")
+    procs = [servers.Server.start(e2e_stack, wait=False, server="uvicorn", RELAY_RATE=50, RELAY_BURST=100, THROTTLE_REGISTER="1000/min")
              for _ in range(2 if REDIS_URL else 1)]
     sockets = []
     try:
@@ -187,7 +187,7 @@ async def test_soak(e2e_stack):
         rss_after = [rss_mb(proc.process.pid) for proc in procs]
         for before, after in zip(rss_before, rss_after, strict=True):
             assert after - before < 100, (rss_before, rss_after)
-        report.record("soak", processes=len(procs), sockets=len(sockets), seconds=round(elapsed),
+        report.record("soak", server="uvicorn", processes=len(procs), sockets=len(sockets), seconds=round(elapsed),
                       frames_sent=sum(counts.values()), messages_sent=len(acked), stored=stored,
                       deliveries_expected=should, delivered=delivered, lost=missing, duplicates=duplicates,
                       likes_count=likes,
