@@ -5,7 +5,13 @@
 //
 // Scenarios: fanout (one sender, a room of R), throughput (pairs with a window of
 // unacknowledged messages), connect (N sockets as fast as possible, held until stdin
-// says go). Targets: kirimin (ws + tickets), channels (the tutorial consumer), socketio.
+// says go), likes (REST). Targets: kirimin (ws + tickets), channels (the tutorial consumer),
+// socketio.
+//
+// Delivery is counted per (message, recipient socket), never per frame: each message body
+// carries its sender `f` and the sender's sequence number `s`, and each pair is delivered once,
+// never (lost), late, or more than once (duplicates), reported separately (see "delivery
+// accounting" below).
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
@@ -21,13 +27,16 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const offerDeflate = cfg.deflate !== false;
 
 function kiriminConn(url) {
-  const c = { onPayload: null };
+  const c = { onPayload: null, errors: 0 };
   c.open = () => new Promise((resolve, reject) => {
     const ws = (c.ws = new WebSocket(url, { perMessageDeflate: offerDeflate }));
     let first = true;
     ws.on("message", (data) => {
       const frame = JSON.parse(data);
       if (first) { first = false; return frame.type === "connection" ? resolve() : reject(new Error(data)); }
+      // Frames carry more than these fields (e.g. `seq` and `streams` on stateful ones): only
+      // `type` and, on `sendmessage`, the `message` text are read.
+      if (frame.type === "error") c.errors++;  // a refused send (its message is then lost)
       if (frame.type === "sendmessage" && c.onPayload) {
         let payload;
         try { payload = JSON.parse(frame.message); } catch { return; }  // not one of ours
@@ -97,46 +106,104 @@ function sample(values, max = 20000) {
   return Array.from({ length: max }, (_, i) => values[Math.floor(i * step)]);
 }
 
+// --- delivery accounting -------------------------------------------------------------------
+// Counted per (message, recipient), not per frame: a duplicate must not cancel a loss. Each
+// recipient socket has one byte per message of its sender(s), indexed by the message's sequence
+// number (the `s` in the body the generator sends): the low 7 bits count the copies that arrived
+// (saturating at 127), LATE_BIT marks a first copy that came later than LATE_MS after sending.
+// 1000 members x 1000 messages is 1 MB.
+const LATE_MS = 5000;
+const LATE_BIT = 0x80, COPIES = 0x7f;
+
+// What one recipient's arrival is: "first" (on time), "late" (first copy, after LATE_MS),
+// "duplicate" (a later copy of a pair already seen); `ooo` is set on a first copy that came after
+// a larger sequence number of the same sender.
+function arrive(marks, maxSeen, slot, seq, lat) {
+  const m = marks[seq];
+  if (m & COPIES) {
+    if ((m & COPIES) < COPIES) marks[seq] = m + 1;
+    return { kind: "duplicate", ooo: false };
+  }
+  const late = lat > LATE_MS;
+  marks[seq] = 1 | (late ? LATE_BIT : 0);
+  const ooo = seq < maxSeen[slot];
+  if (!ooo) maxSeen[slot] = seq;
+  return { kind: late ? "late" : "first", ooo };
+}
+
+// Sums over every recipient's marks: pairs delivered on time, late, never, and extra copies.
+function tally(marksList, lengths) {
+  let onTime = 0, late = 0, never = 0, duplicates = 0, duplicatedPairs = 0;
+  marksList.forEach((marks, k) => {
+    for (let s = 0; s < lengths[k]; s++) {
+      const m = marks[s], copies = m & COPIES;
+      if (!copies) { never++; continue; }
+      if (m & LATE_BIT) late++; else onTime++;
+      if (copies > 1) { duplicates += copies - 1; duplicatedPairs++; }
+    }
+  });
+  return { onTime, late, never, duplicates, duplicatedPairs };
+}
+
+// `error` frames Kirimin answered (other targets answer none).
+const serverErrors = (conns) => conns.reduce((n, c) => n + (c.errors || 0), 0);
+
+// Time for copies still on the wire once every pair has arrived once (duplicates come after).
+const SETTLE_MS = cfg.settle_ms ?? 300;
+
 // --- scenarios ------------------------------------------------------------------------------
 async function fanout() {
   const R = cfg.members;
   const conns = Array.from({ length: R }, (_, i) => makeConn(i, "room"));
   const failed = await openAll(conns, 100);
   const target = cfg.target === "kirimin" ? { groupid: cfg.groupid } : undefined;
-  const deliveries = [];
-  const count = new Map(), last = new Map(), sentAt = new Map();
-  conns.forEach((c, i) => {
-    if (i === 0) return;  // the sender's own copy is not a delivery
-    c.onPayload = (p) => {
+  const total = Math.round(cfg.rate * cfg.duration);
+  // The recipients: every member but the sender (its own copy is not a delivery) that connected.
+  const recipients = conns.map((c, i) => i).filter((i) => i !== 0 && !conns[i].failed);
+  const receivers = recipients.length;
+  const marks = recipients.map(() => new Uint8Array(total));
+  const maxSeen = new Int32Array(receivers).fill(-1);
+  const deliveries = [];                               // latency of each on-time first copy
+  const reached = new Uint32Array(total);              // recipients that got message s on time
+  const last = new Float64Array(total);                // the latest of those latencies
+  let arrived = 0, outOfOrder = 0, unexpected = 0;
+  recipients.forEach((i, k) => {
+    conns[i].onPayload = (p) => {
       const lat = now() - p.t;
-      if (lat > 5000) return;  // later than 5 s counts as lost, as in the reference runs
+      if (p.f !== 0 || !Number.isInteger(p.s) || p.s < 0 || p.s >= total) { unexpected++; return; }
+      const { kind, ooo } = arrive(marks[k], maxSeen, k, p.s, lat);
+      if (ooo) outOfOrder++;
+      if (kind === "duplicate") return;
+      arrived++;
+      if (kind === "late") return;  // later than 5 s counts as lost, as in the reference runs
       deliveries.push(lat);
-      count.set(p.s, (count.get(p.s) || 0) + 1);
-      last.set(p.s, Math.max(last.get(p.s) || 0, lat));
+      reached[p.s]++;
+      if (lat > last[p.s]) last[p.s] = lat;
     };
   });
   await sleep(500);
-  const total = Math.round(cfg.rate * cfg.duration);
   const start = now();
   for (let s = 0; s < total; s++) {
     const due = start + (s * 1000) / cfg.rate;
     const wait = due - now();
     if (wait > 0) await sleep(wait);
-    sentAt.set(s, now());
     conns[0].send(JSON.stringify({ s, t: now(), f: 0 }), target);
   }
-  const receivers = R - 1 - failed;
   const expected = total * receivers;
-  const deadline = now() + 5000;
-  while (deliveries.length < expected && now() < deadline) await sleep(50);
+  const deadline = now() + LATE_MS;
+  while (arrived < expected && now() < deadline) await sleep(50);
+  if (arrived >= expected) await sleep(SETTLE_MS);
+  const t = tally(marks, marks.map(() => total));
   const lastMember = [];
-  for (let s = 0; s < total; s++) lastMember.push((count.get(s) || 0) >= receivers ? last.get(s) : 5000);
+  for (let s = 0; s < total; s++) lastMember.push(reached[s] >= receivers ? last[s] : LATE_MS);
   const per = [...deliveries].sort((a, b) => a - b);
   lastMember.sort((a, b) => a - b);
   conns.forEach((c) => c.close());
   return {
-    sent: total, members: R, failed_connects: failed, expected, delivered: deliveries.length,
-    delivered_pct: (100 * deliveries.length) / Math.max(1, expected),
+    sent: total, members: R, failed_connects: failed, expected, delivered: t.onTime,
+    delivered_pct: (100 * t.onTime) / Math.max(1, expected),
+    lost: t.never + t.late, late: t.late, duplicates: t.duplicates, duplicated_pairs: t.duplicatedPairs,
+    out_of_order: outOfOrder, unexpected, server_errors: serverErrors(conns),
     p50_last_ms: pct(lastMember, 50), p99_last_ms: pct(lastMember, 99),
     p50_ms: pct(per, 50), p99_ms: pct(per, 99), samples: sample(per),
   };
@@ -147,20 +214,37 @@ async function throughput() {
   const conns = Array.from({ length: 2 * P }, (_, i) => makeConn(i, `p${i >> 1}`));
   const failed = await openAll(conns, 100);
   const W = cfg.window;
-  const inflight = new Array(2 * P).fill(0);
-  const latencies = [];
-  let delivered = 0, sent = 0, running = true;
   const partner = (i) => i ^ 1;
+  const inflight = new Array(2 * P).fill(0);
+  // Each socket sends numbered messages to its partner only: the partner's marks are indexed by
+  // the sender's own sequence number, and grow as it sends.
+  const sentBy = new Uint32Array(2 * P);
+  const marks = Array.from({ length: 2 * P }, () => new Uint8Array(1024));
+  const maxSeen = new Int32Array(2 * P).fill(-1);
+  const latencies = [];
+  let delivered = 0, sent = 0, outOfOrder = 0, unexpected = 0, running = true;
   const sendFrom = (i) => {
+    const n = sentBy[i]++, to = partner(i);
+    if (n >= marks[to].length) {
+      const grown = new Uint8Array(marks[to].length * 2);
+      grown.set(marks[to]);
+      marks[to] = grown;
+    }
     inflight[i]++; sent++;
-    const target = cfg.target === "kirimin" ? { to: cfg.user_ids[partner(i)] } : undefined;
-    conns[i].send(JSON.stringify({ s: sent, t: now(), f: i }), target);
+    const target = cfg.target === "kirimin" ? { to: cfg.user_ids[to] } : undefined;
+    conns[i].send(JSON.stringify({ s: n, t: now(), f: i }), target);
   };
   conns.forEach((c, i) => {
     c.onPayload = (p) => {
       if (p.f === i) return;  // our own copy (Kirimin sends DMs to both users; socket.io rooms echo)
+      const lat = now() - p.t;
+      if (p.f !== partner(i) || !Number.isInteger(p.s) || p.s < 0 || p.s >= sentBy[p.f]) { unexpected++; return; }
+      const { kind, ooo } = arrive(marks[i], maxSeen, i, p.s, lat);
+      if (ooo) outOfOrder++;
+      if (kind === "duplicate") return;  // neither a delivery nor a free slot in the window
+      // S2 has no deadline: a late first copy is delivered (and reported as late too).
       delivered++;
-      latencies.push(now() - p.t);
+      latencies.push(lat);
       inflight[p.f]--;
       if (running) sendFrom(p.f);
     };
@@ -172,13 +256,17 @@ async function throughput() {
   running = false;
   const elapsed = (now() - start) / 1000;
   const deliveredInWindow = delivered;
-  const deadline = now() + 5000;
+  const deadline = now() + LATE_MS;
   while (delivered < sent && now() < deadline) await sleep(50);
+  if (delivered >= sent) await sleep(SETTLE_MS);
+  const t = tally(marks, Array.from(sentBy, (_, i) => sentBy[partner(i)]));
   latencies.sort((a, b) => a - b);
   conns.forEach((c) => c.close());
   return {
-    pairs: P, window: W, failed_connects: failed, sent, delivered_total: delivered,
-    lost: sent - delivered, msgs_per_s: deliveredInWindow / elapsed,
+    pairs: P, window: W, failed_connects: failed, sent, delivered_total: t.onTime + t.late,
+    delivered_pct: (100 * (t.onTime + t.late)) / Math.max(1, sent),
+    lost: t.never, late: t.late, duplicates: t.duplicates, duplicated_pairs: t.duplicatedPairs,
+    out_of_order: outOfOrder, unexpected, server_errors: serverErrors(conns), msgs_per_s: deliveredInWindow / elapsed,
     p50_ms: pct(latencies, 50), p99_ms: pct(latencies, 99), samples: sample(latencies),
   };
 }
