@@ -135,7 +135,8 @@ def kirimin(port, server="daphne", **env):
                 "--loop", "uvloop", "--log-level", "warning", "config.asgi:application"]
     elif server.startswith("uvicorn"):
         argv = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-                "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning", "--no-access-log"]
+                "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning", "--no-proxy-headers",
+                "--no-access-log"]
         if server == "uvicorn":
             argv += ["--ws-per-message-deflate", "false"]
     else:
