@@ -31,11 +31,11 @@ import itertools
 import logging
 import time
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from relay import fastpath
-from relay.db import pooled
 from relay.stream import presence, read
 from relay.stream.topics import group_topic, stream_group, user_topic
 
@@ -47,9 +47,11 @@ CLOSE_SLOW_CONSUMER = 4008
 _GROUP_REFRESH = 3600  # re-add the stream group hourly; layer groups expire after a day
 _TRIM_EVERY = 3600
 
-_read_head = pooled(read.head)
-_read_entries = pooled(read.entries)
-_trim = pooled(read.trim)
+# On Channels' database thread, which closes its connection after each call: a hub's reads are
+# small and rare, and must not leave a connection open in every worker thread they land on.
+_read_head = database_sync_to_async(read.head)
+_read_entries = database_sync_to_async(read.entries)
+_trim = database_sync_to_async(read.trim)
 
 
 class Hub:

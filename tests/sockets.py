@@ -68,16 +68,17 @@ def open_socket(sockets):
 
 @pytest.fixture
 def connect(open_socket):
-    """`await connect(user=None, *, since=None, path=None, headers=None)`: a checked, open socket."""
+    """`await connect(user=None, *, since=None, resume=None, path=None, headers=None)`: a checked, open socket."""
 
-    async def connect_(user=None, *, since=None, path=None, headers=None):
+    async def connect_(user=None, *, since=None, resume=None, path=None, headers=None):
         if path is None:
             path = "/ws/"
             if user is not None:  # a fresh ticket; pass path="/ws/" to sign in by header instead
                 ticket = await sync_to_async(issue_ticket)(user)
                 path = f"/ws/?id={ticket.id}"
-            if since is not None:
-                path += ("&" if "?" in path else "?") + f"since={since}"
+            for name, value in (("since", since), ("resume", resume)):
+                if value is not None:
+                    path += ("&" if "?" in path else "?") + f"{name}={value}"
         comm, connected, code = await open_socket(path, headers)
         assert connected, f"handshake refused with {code}"
         first = await recv(comm, timeout=5)
