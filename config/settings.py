@@ -260,6 +260,12 @@ GC_FREEZE = env.bool("GC_FREEZE", default=True)
 # Bytes a socket may have waiting to be sent before it is closed with 4008 (uvicorn).
 RELAY_MAX_SEND_BUFFER = env.int("RELAY_MAX_SEND_BUFFER", default=4 * 1024 * 1024)
 RELAY_MAX_SOCKETS_PER_USER = env.int("RELAY_MAX_SOCKETS_PER_USER", default=10)
+# Anonymous sockets: at most this many per client address on each process (closed with 4429),
+# and closed with 4408 after this many seconds without a frame from the client.
+RELAY_MAX_ANONYMOUS_PER_IP = env.int("RELAY_MAX_ANONYMOUS_PER_IP", default=20)
+RELAY_ANONYMOUS_IDLE = env.int("RELAY_ANONYMOUS_IDLE", default=300)
+# Channels (`subscribe`) one socket may follow at once.
+RELAY_MAX_SUBSCRIPTIONS = env.int("RELAY_MAX_SUBSCRIPTIONS", default=100)
 # How long a crashed process keeps its users "online" at most.
 RELAY_PRESENCE_TTL = env.int("RELAY_PRESENCE_TTL", default=30)
 

@@ -28,7 +28,7 @@ from relay.stream.topics import group_topic, user_topic
 log = logging.getLogger("kirimin.relay")
 
 CLOSE_TOO_BIG = 1009
-CLOSE_TOO_MANY_SOCKETS = 4429
+CLOSE_TOO_MANY_SOCKETS = 4429  # for this user, or anonymous ones from this address
 # Pipelined frames (sendmessage) a socket may have waiting for their ack before it stops reading.
 MAX_PIPELINED = 256
 # How long a connecting socket waits for its process to reach the stream position it was read at.
@@ -79,6 +79,8 @@ class RelayConsumer(AsyncConsumer):
         self.tokens = float(self.burst)
         self.last_refill = time.monotonic()
         self.last_typing = 0.0
+        self.last_frame = time.monotonic()  # when the client last sent a frame (idle anonymous sockets close)
+        self.address = None  # the client's address, for the anonymous cap
         self.acks = []  # (task, type, ref, outcome) of pipelined frames, in order (at most MAX_PIPELINED)
         self.ack_task = None
 
@@ -118,6 +120,10 @@ class RelayConsumer(AsyncConsumer):
                 if snapshot is None:
                     return
             else:
+                self.address = _client_address(self.scope)
+                if self.hub.anonymous_from(self.address) >= settings.RELAY_MAX_ANONYMOUS_PER_IP:
+                    await self.close_with(CLOSE_TOO_MANY_SOCKETS)
+                    return
                 self.position = self.hub.position
                 await self.hub.attach(self, ())
                 snapshot = (self.position, 0, None, {})
@@ -291,6 +297,7 @@ class RelayConsumer(AsyncConsumer):
     async def websocket_receive(self, message):
         if self.closed:
             return
+        self.last_frame = time.monotonic()
         text = message.get("text")
         if text is None:
             if len(message.get("bytes") or b"") > self.max_bytes:
@@ -414,3 +421,17 @@ async def _snapshot(user_id):
 _replay_page = database_sync_to_async(lambda user_id, group_ids, after, upto, trimmed: read.replay(
     user_id, group_ids, after, upto, trimmed=trimmed))
 _legacy_start = database_sync_to_async(read.legacy_start)
+
+
+def _client_address(scope):
+    """The client's address as the throttles see it: the peer, or the `NUM_PROXIES`-th hop of
+    `X-Forwarded-For` counted from the right when the app runs behind that many proxies."""
+    peer = (scope.get("client") or ("", 0))[0]
+    hops = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    if hops:
+        for name, value in scope.get("headers", ()):
+            if name == b"x-forwarded-for":
+                addresses = [a.strip() for a in value.decode("latin-1").split(",") if a.strip()]
+                if addresses:
+                    return addresses[-min(hops, len(addresses))]
+    return peer

@@ -246,7 +246,7 @@ class AckOut(serializers.Serializer):
 class ErrorOut(serializers.Serializer):
     code = serializers.ChoiceField(choices=[
         "invalid_json", "invalid_identifier", "unknown_type", "invalid_frame", "forbidden",
-        "unauthorized", "not_found", "conflict", "rate_limited", "server_error",
+        "unauthorized", "not_found", "conflict", "rate_limited", "too_many_subscriptions", "server_error",
     ])
     message = serializers.CharField()
     ref = serializers.CharField(required=False)

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import orjson
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from config.errors import NotFound
@@ -116,6 +117,9 @@ async def authenticate(consumer, data):
 async def subscribe(consumer, data):
     channel = data["channel"]
     user = consumer.user
+    if len(consumer.subscriptions) >= settings.RELAY_MAX_SUBSCRIPTIONS:
+        return events.error("too_many_subscriptions",
+                            f"A socket follows at most {settings.RELAY_MAX_SUBSCRIPTIONS} channels: unsubscribe first.")
     allowed = database_sync_to_async(_can_subscribe)
     if not await allowed(user, channel):
         raise NotFound("No such channel, or you may not see it.")

@@ -44,6 +44,8 @@ log = logging.getLogger("kirimin.relay")
 # A client that stops reading is closed with this code once its send buffer passes
 # RELAY_MAX_SEND_BUFFER: it has missed events and should reconnect and resume.
 CLOSE_SLOW_CONSUMER = 4008
+# An anonymous socket that sent no frame for RELAY_ANONYMOUS_IDLE seconds.
+CLOSE_IDLE_ANONYMOUS = 4408
 _GROUP_REFRESH = 3600  # re-add the stream group hourly; layer groups expire after a day
 _TRIM_EVERY = 3600
 
@@ -62,6 +64,7 @@ class Hub:
         self.channel = None
         self.topics: dict[str, set] = {}
         self.clients: dict[str, object] = {}
+        self.anonymous: dict[str, set] = {}  # client address -> its anonymous sockets
         self.position = None  # the newest stream position applied here
         self.ahead = {}  # position -> entry that came before the ones before it
         self.recent = collections.deque()  # at most RELAY_STREAM_RECENT entries and _BYTES of text
@@ -117,6 +120,10 @@ class Hub:
         """Register a socket on `topics` (its user and groups). It gets nothing until it is
         `ready` (see `catch_up`)."""
         self.clients[consumer.client_id] = consumer
+        if consumer.user_id is None:
+            self.anonymous.setdefault(consumer.address, set()).add(consumer)
+        else:
+            self._not_anonymous(consumer)
         for topic in topics:
             self._subscribe(consumer, topic)
         if consumer.user_id is not None:
@@ -127,8 +134,19 @@ class Hub:
         if consumer.user_id is not None:
             await self.presence.set_local(consumer.user_id, self.local_sockets(consumer.user_id))
 
+    def anonymous_from(self, address):
+        return len(self.anonymous.get(address, ()))
+
+    def _not_anonymous(self, consumer):
+        sockets = self.anonymous.get(consumer.address)
+        if sockets is not None:
+            sockets.discard(consumer)
+            if not sockets:
+                del self.anonymous[consumer.address]
+
     def _forget(self, consumer):
         self.clients.pop(consumer.client_id, None)
+        self._not_anonymous(consumer)
         for topic in list(consumer.topics):
             self._unsubscribe(consumer, topic)
 
@@ -422,6 +440,7 @@ class Hub:
             except Exception:
                 log.warning("relay hub could not read the stream's head", exc_info=True)
             now = time.monotonic()
+            await self._close_idle_anonymous(now)
             disconnects = getattr(self.layer, "disconnects", 0)
             if disconnects != self._disconnects:
                 self._disconnects = disconnects
@@ -445,6 +464,12 @@ class Hub:
                 raise
             except Exception as exc:
                 self._mark_lost(exc)
+
+    async def _close_idle_anonymous(self, now):
+        idle = settings.RELAY_ANONYMOUS_IDLE
+        for sockets in list(self.anonymous.values()):
+            for consumer in [c for c in sockets if now - c.last_frame > idle]:
+                await consumer.close_with(CLOSE_IDLE_ANONYMOUS)
 
     def _mark_lost(self, exc):
         if not self._lost:

@@ -119,7 +119,7 @@ class FakeSocket:
     def __init__(self, user_id, client_id, result=fastpath.WRITTEN):
         self.user_id, self.client_id = user_id, client_id
         self.ready, self.closed, self.topics = True, False, set()
-        self.member_topics, self.subscriptions, self.position = set(), set(), 0
+        self.member_topics, self.subscriptions, self.position, self.address = set(), set(), 0, None
         self.writes, self.pushed, self.closed_with = [], [], None
         self._result = result
 
