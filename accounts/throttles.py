@@ -7,6 +7,7 @@ unreachable they let requests through (and log it) rather than fail them with a
 
 import hashlib
 import logging
+import unicodedata
 
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -46,7 +47,10 @@ class FailedLoginThrottle(FailOpen, SimpleRateThrottle):
     scope = "login"
 
     def get_cache_key(self, request, view):
-        username = str(request.data.get("username", ""))[:150].lower() if hasattr(request.data, "get") else ""
+        username = str(request.data.get("username", "")) if hasattr(request.data, "get") else ""
+        # One bucket for every spelling that names the same account to a person: Unicode
+        # compatibility forms, case, and white space anywhere.
+        username = "".join(unicodedata.normalize("NFKC", username).casefold().split())[:150]
         # Hashed: a username may hold any character, a cache key may not.
         digest = hashlib.sha256(username.encode()).hexdigest()[:32]
         return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{digest}"}

@@ -8,6 +8,7 @@ import logging
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.renderers import JSONRenderer
@@ -73,6 +74,8 @@ def exception_to_body(exc):
         exc = errors.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = errors.Forbidden()
+    elif isinstance(exc, (RequestDataTooBig, TooManyFieldsSent)):
+        exc = errors.PayloadTooLarge()
     if isinstance(exc, errors.KiriminError):
         return exc.status_code, error_body(exc.status_code, exc.code, str(exc.detail), exc.details)
     if isinstance(exc, drf.APIException):

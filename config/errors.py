@@ -87,6 +87,14 @@ class Conflict(KiriminError):
     default_code = "conflict"
 
 
+class PayloadTooLarge(KiriminError):
+    """The request body is over `DATA_UPLOAD_MAX_MEMORY_SIZE`."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
 class Gone(KiriminError):
     """What was asked for is no longer kept (a stream position older than its retention)."""
 

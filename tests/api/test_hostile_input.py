@@ -5,6 +5,8 @@ not allow; OPTIONS never fails; a path with an encoded newline is an envelope 40
 the OpenAPI document states the statuses and shapes the views really answer with.
 """
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -170,3 +172,12 @@ def test_the_document_states_no_raw_length_for_message_bodies(api, alice):
     schema = api(alice).get("/api/schema/?format=json").json()
     body = schema["components"]["schemas"]["DirectMessageRequest"]["properties"]["message"]
     assert "maxLength" not in body and "after stripping" in body["description"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/posts/", "/api/auth/login/"])
+def test_a_body_over_the_upload_limit_is_a_413_not_a_500(api, alice, path):
+    body = json.dumps({"content": "x" * 3_000_000, "username": "x", "password": "y"})
+    response = api(alice).post(path, data=body, content_type="application/json")
+    assert response.status_code == 413, response.content[:200]
+    assert response.json()["error"] == "payload_too_large"

@@ -147,6 +147,14 @@ def test_the_failure_counter_ignores_the_username_case(anon, alice):
     err(login(anon), 429, "throttled")
 
 
+def test_the_failure_counter_ignores_white_space_and_compatibility_forms(anon, alice):
+    limit = FailedLoginThrottle().num_requests
+    spellings = [" alice", "alice ", "al ice", "\talice\n", "\uff41lice", "Alice"]  # \uff41: a fullwidth "a"
+    for i in range(limit):
+        login(anon, spellings[i % len(spellings)], "wrong password")
+    err(login(anon), 429, "throttled")
+
+
 def test_a_forwarded_for_header_does_not_reset_the_counter(anon, alice):
     fail_until_throttled(anon, "alice", FailedLoginThrottle().num_requests)
     err(login(anon, HTTP_X_FORWARDED_FOR="203.0.113.9"), 429, "throttled")
