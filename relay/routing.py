@@ -10,19 +10,37 @@ from django.urls import path
 
 from relay.consumer import RelayConsumer
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
-def origin_allowed(origin: str) -> bool:
-    """A browser Origin is allowed if its host is in ALLOWED_HOSTS or it is a trusted origin."""
+
+def origin_allowed(origin: str, host_header: str | None = None) -> bool:
+    """A browser Origin is allowed if it is a trusted origin, or if its host is in ALLOWED_HOSTS
+    and it is the origin the socket is opened on (the `Host` header: same host, same port)."""
     if origin in settings.CSRF_TRUSTED_ORIGINS or origin in settings.CORS_ALLOWED_ORIGINS:
         return True
     parsed = urlparse(origin)
+    try:
+        origin_port = parsed.port
+    except ValueError:
+        return False
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         return False
     hosts = settings.ALLOWED_HOSTS
     if settings.DEBUG and not hosts:
         hosts = [".localhost", "127.0.0.1", "[::1]"]
     host = f"[{parsed.hostname}]" if ":" in parsed.hostname else parsed.hostname
-    return validate_host(host, hosts)
+    if not validate_host(host, hosts):
+        return False
+    if host_header is None:  # no Host header (an ASGI client of its own): the host check alone
+        return True
+    target = urlparse(f"//{host_header}")
+    try:
+        target_port = target.port
+    except ValueError:
+        return False
+    default = _DEFAULT_PORTS[parsed.scheme]
+    # Behind a proxy the Host header may carry no port while the page's origin does not either.
+    return target.hostname == parsed.hostname and (target_port or default) == (origin_port or default)
 
 
 class OriginValidator:
@@ -32,8 +50,10 @@ class OriginValidator:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        origin = next((v for k, v in scope.get("headers", ()) if k == b"origin"), None)
-        if origin is not None and not origin_allowed(origin.decode("latin-1")):
+        headers = dict(scope.get("headers", ()))
+        origin, host = headers.get(b"origin"), headers.get(b"host")
+        if origin is not None and not origin_allowed(origin.decode("latin-1"),
+                                                     host.decode("latin-1") if host is not None else None):
             return await WebsocketDenier()(scope, receive, send)
         return await self.app(scope, receive, send)
 

@@ -223,6 +223,15 @@ async def test_allowed_origin_is_let_in(connect, alice):
     await connect(alice, headers=[(b"origin", b"http://localhost:8000")])
 
 
+async def test_an_origin_on_another_port_of_the_same_host_is_refused(open_socket, connect, alice):
+    host = [(b"host", b"localhost:8000")]
+    _, connected, _ = await open_socket("/ws/", [*host, (b"origin", b"http://localhost:9999")])
+    assert not connected
+    await connect(alice, headers=[*host, (b"origin", b"http://localhost:8000")])
+    # Behind a proxy: no port on either side is the scheme's default.
+    await connect(alice, headers=[(b"host", b"localhost"), (b"origin", b"https://localhost")])
+
+
 async def test_trusted_origin_is_let_in(settings, connect):
     settings.CSRF_TRUSTED_ORIGINS = ["https://app.kirimin.example"]
     await connect(headers=[(b"origin", b"https://app.kirimin.example")])
