@@ -32,9 +32,18 @@ def _spa_html():
     return html.replace(SPA_BASE, f'<base href="{static("app/")}">', 1)
 
 
+# The demo loads nothing from elsewhere and runs no inline code: a page that cannot run injected
+# scripts, load foreign resources or be framed. (`'self'` covers its own ws:// and wss:// socket.)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 @require_safe
 def spa(request):
     """The demo client (config/static/app/): plain HTML, CSS and JavaScript modules."""
     response = HttpResponse(_spa_html(), content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "no-cache"
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     return response

@@ -40,6 +40,13 @@ def test_the_root_serves_the_demo_page(browser_client):
     assert assets == ["/static/app/style.css", "/static/app/app.js"]
 
 
+def test_the_demo_page_carries_a_content_security_policy(browser_client):
+    policy = browser_client.get("/")["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["script-src"] == "'self'" and directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'" and directives["connect-src"] == "'self'"
+
+
 def test_the_demo_loads_nothing_from_elsewhere(browser_client):
     html = browser_client.get("/").content.decode()
     assert not re.search(r"""(?:src|href)\s*=\s*["'](?:https?:)?//""", html)
