@@ -1,5 +1,7 @@
 """Account-side actions: notifications and friends."""
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +37,9 @@ def are_friends(a_id, b_id) -> bool:
     ).exists()
 
 
+REQUEST_NOTICE_EVERY = timedelta(days=1)
+
+
 def send_friend_request(*, actor, target) -> tuple[FriendRequest, bool]:
     """Ask `target` to be friends; (request, created). Asking again while pending changes nothing."""
     if target.pk == actor.pk:
@@ -51,8 +56,13 @@ def send_friend_request(*, actor, target) -> tuple[FriendRequest, bool]:
             request.status, request.responded_at = FriendRequest.Status.PENDING, None
             request.save(update_fields=["status", "responded_at"])
         publish.notify_users([target.pk], events.friendrequest(request.pk, actor))
-        notify_user(user=target, kind="friendrequest", message=f"{actor.display_name} sent you a friend request.",
-                    data={"requestid": request.pk, "from": actor.pk})
+        # Asking, being declined and asking again must not flood the target: one notification
+        # per request a day.
+        recent = Notification.objects.filter(user=target, kind="friendrequest", data__requestid=request.pk,
+                                             created_at__gte=timezone.now() - REQUEST_NOTICE_EVERY)
+        if not recent.exists():
+            notify_user(user=target, kind="friendrequest", message=f"{actor.display_name} sent you a friend request.",
+                        data={"requestid": request.pk, "from": actor.pk})
         return request, True
 
 

@@ -3,6 +3,7 @@
 from django.db import IntegrityError, connection, transaction
 
 from accounts.actions import notify_user
+from accounts.models import Notification
 from config.errors import Forbidden, NotFound
 from groups.models import Membership, Role
 from posts.models import Like, Post
@@ -97,7 +98,9 @@ def like_post(*, actor, post, liked=True) -> dict:
             if count is None:
                 raise NotFound("No such post.")
             return {"postid": post.pk, "liked": liked, "likes_count": count}
-        if liked and post.author_id != actor.pk:
+        # Once per liker and post: unliking and liking again must not flood the author.
+        if liked and post.author_id != actor.pk and not Notification.objects.filter(
+                user_id=post.author_id, kind="like", data__postid=post.pk, data__userid=actor.pk).exists():
             notify_user(user=post.author, kind="like", message=f"{actor.display_name} liked your post.",
                         data={"postid": post.pk, "userid": actor.pk})
         # A post deleted meanwhile has no row to update: NotFound rolls the Like back (on

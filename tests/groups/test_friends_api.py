@@ -58,7 +58,8 @@ def test_asking_again_after_a_decline_asks_again(api, alice, bob, pending):
     ok(api(bob).post(answer(pending, "decline")))
     data = ok(ask(api(alice), bob), 201)
     assert data["id"] == pending and data["status"] == "pending"
-    assert Notification.objects.filter(user=bob, kind="friendrequest").count() == 2
+    # Asked again, but notified once a day at most (the `friendrequest` frame still goes out).
+    assert Notification.objects.filter(user=bob, kind="friendrequest").count() == 1
 
 
 def test_befriending_yourself_is_a_validation_error(api, alice):
@@ -201,3 +202,10 @@ async def test_accepting_notifies_the_requester_live_and_shows_them_online(aapi,
     await asker.disconnect()
     friends = ok(await rest(bob_api, "get", FRIENDS))["results"]
     assert [(f["user"]["id"], f["online"]) for f in friends] == [(alice.pk, False)]
+
+
+def test_asking_again_and_again_after_declines_notifies_once_a_day(api, alice, bob, pending):
+    for _ in range(3):
+        ok(api(bob).post(answer(pending, "decline")))
+        ok(ask(api(alice), bob), 201)
+    assert Notification.objects.filter(user=bob, kind="friendrequest").count() == 1

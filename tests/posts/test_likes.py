@@ -294,3 +294,12 @@ async def test_a_member_who_leaves_stops_receiving_a_private_posts_likes(alice, 
     author = await connect(alice)
     await relayed_and_ack(author, post)
     await nothing(member)
+
+
+@pytest.mark.django_db
+def test_liking_again_after_an_unlike_does_not_notify_the_author_again(alice, bob, make_post):
+    post = make_post(alice)
+    for _ in range(3):
+        like_post(actor=bob, post=post)
+        like_post(actor=bob, post=post, liked=False)
+    assert Notification.objects.filter(user=alice, kind="like").count() == 1
