@@ -45,7 +45,7 @@ def _clear_throttles():
 @pytest.fixture(scope="session")
 def hostile_server(e2e_stack):
     """One server with the rate limit and sign-up throttles lifted."""
-    server = servers.Server.start(e2e_stack, **UNLIMITED)
+    server = servers.Server.start(e2e_stack, server="uvicorn", **UNLIMITED)
     yield server
     server.stop()
 

@@ -40,7 +40,7 @@ class IdleProbe:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="idle-probe", daemon=True)
         self.thread.start()
-        self.servers = {layer: servers.Server.start(stack, wait=False, RELAY_LAYER=layer) for layer in LAYERS}
+        self.servers = {layer: servers.Server.start(stack, wait=False, server="uvicorn", RELAY_LAYER=layer) for layer in LAYERS}
         self.users = {}
         self.sockets = {}
         for layer, server in self.servers.items():
@@ -118,7 +118,7 @@ def test_idle_sockets_still_receive_at_once(idle_probe, layer):
     assert took < 1.0, f"delivered {took:.2f} s after {idle_for:.0f} s idle"
     log = idle_probe.servers[layer].log(tail=1_000_000)
     assert "lost the channel layer" not in log and "Timeout reading" not in log, log[-3000:]
-    report.record("idle", layer=layer, idle_s=round(idle_for), delivered_in_ms=round(took * 1000, 1))
+    report.record("idle", server="uvicorn", layer=layer, idle_s=round(idle_for), delivered_in_ms=round(took * 1000, 1))
 
 
 # --- 2000 sockets connecting at once --------------------------------------------------------------
@@ -126,7 +126,7 @@ def test_idle_sockets_still_receive_at_once(idle_probe, layer):
 async def test_a_connection_storm_does_not_exhaust_the_redis_pool(e2e_stack, layer):
     users_n, per_user = 20, 100
     # Tickets live long enough for a storm on a busy 2-core machine.
-    server = servers.Server.start(e2e_stack, RELAY_LAYER=layer, RELAY_MAX_SOCKETS_PER_USER=per_user,
+    server = servers.Server.start(e2e_stack, server="uvicorn", RELAY_LAYER=layer, RELAY_MAX_SOCKETS_PER_USER=per_user,
                                   THROTTLE_REGISTER="1000/min", SOCKET_TICKET_TTL=600)
     sockets = []
     try:
@@ -153,7 +153,7 @@ async def test_a_connection_storm_does_not_exhaust_the_redis_pool(e2e_stack, lay
         assert {f["id"] for f in frames} == {own["ack"]["id"]}
         log = server.log(tail=1_000_000)
         assert "Too many connections" not in log and "Traceback" not in log, log[-3000:]
-        report.record("connect_storm", layer=layer, sockets=len(sockets), seconds=round(took, 1),
+        report.record("connect_storm", server="uvicorn", layer=layer, sockets=len(sockets), seconds=round(took, 1),
                       per_second=round(len(sockets) / took), failed=len(failures))
     finally:
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
