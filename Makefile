@@ -11,7 +11,7 @@ SERVER ?= daphne
 CHROMIUM ?= /usr/bin/chromium
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint bench clean chromium
+.PHONY: run test test-fast lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ endif
 
 test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fast loop: everything but the tests that start server processes or a browser.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m "not processes and not e2e" $(PYTEST_ARGS)
 
 # Installs Debian's chromium once when it is missing and we can (root with apt-get); otherwise
 # the browser tests skip, saying why (CI sets KIRIMIN_E2E_REQUIRED=1 so that they fail instead).
