@@ -32,7 +32,8 @@ def create_group(*, actor, name, description="", is_private=False) -> Group:
     with transaction.atomic():
         group = Group.objects.create(name=name, description=description, is_private=is_private, owner=actor)
         Membership.objects.create(group=group, user=actor, role=Role.OWNER)
-        publish.add_member(actor.pk, group.pk)
+        # The creator's `join` starts the group's stream for their sockets (offset 1).
+        publish.add_member(actor.pk, group.pk, events.join(group.pk, actor))
     return group
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests import servers
-from tests.e2e.ui import TIMEOUT_MS, status
+from tests.e2e.ui import FRAME_RECORDER, TIMEOUT_MS, status
 
 CHROMIUM = os.environ.get("KIRIMIN_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("KIRIMIN_E2E_REQUIRED", "").lower() in ("1", "true", "yes", "on")
@@ -32,6 +32,8 @@ VIEWPORT = {"width": 1280, "height": 800}
 # Given to the page's client (window.KIRIMIN_OPTIONS): notice a dead socket within seconds and
 # retry often, so a test of a drop does not wait out the production heartbeat and backoff.
 CLIENT_OPTIONS = "{heartbeat: 1500, heartbeatTimeout: 1500, backoff: {initial: 200, max: 1500}}"
+# Before the demo runs: its client options, and the record of the frames its client emits.
+INIT_SCRIPT = f"window.KIRIMIN_OPTIONS = {CLIENT_OPTIONS};\n{FRAME_RECORDER}"
 
 
 @pytest.fixture(autouse=True)
@@ -191,7 +193,7 @@ def person_page(browser, spa_server, screenshot_dir, request, server_logs_on_fai
     def open_(person, server=None):
         context = browser.new_context(viewport=VIEWPORT)
         context.set_default_timeout(TIMEOUT_MS)
-        context.add_init_script(f"window.KIRIMIN_OPTIONS = {CLIENT_OPTIONS};")
+        context.add_init_script(INIT_SCRIPT)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{person.name}: {error}"))
         opened.append((person, context, page))

@@ -3,7 +3,14 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.ui import both_in_chat, messages, notices, open_group, say
+from tests.e2e.ui import (
+    assert_received_once_in_order,
+    both_in_chat,
+    messages,
+    notices,
+    open_group,
+    say,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.processes]
 
@@ -25,6 +32,8 @@ def test_a_message_typed_by_one_appears_for_the_other(scene, person_page):
     say(b, "Nice! Looks great")
     expect(messages(a)).to_have_text(["Hello Bob, the demo is live", "Nice! Looks great"])
     expect(messages(b)).to_have_text(["Hello Bob, the demo is live", "Nice! Looks great"])
+    for page in (a, b):
+        assert_received_once_in_order(page, ["Hello Bob, the demo is live", "Nice! Looks great"])
 
 
 def test_a_message_in_another_chat_shows_as_unread(scene, person_page):
@@ -42,6 +51,7 @@ def test_a_message_in_another_chat_shows_as_unread(scene, person_page):
     lunch.click()
     expect(messages(b)).to_have_text(["Pizza at noon?"])
     expect(lunch.locator(".badge")).to_have_count(0)
+    assert_received_once_in_order(b, ["Pizza at noon?"])
 
 
 def test_joining_and_leaving_show_as_notices_and_in_the_member_list(scene, person_page):
@@ -81,3 +91,6 @@ def test_a_direct_message_reaches_the_other_person(scene, person_page):
     expect(messages(a)).to_have_text(["psst, a private word"])
     say(a, "got it")
     expect(messages(b)).to_have_text(["psst, a private word", "got it"])
+    expect(messages(a)).to_have_text(["psst, a private word", "got it"])
+    for page in (a, b):
+        assert_received_once_in_order(page, ["psst, a private word", "got it"])

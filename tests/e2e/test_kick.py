@@ -7,7 +7,15 @@ the messages after it cross Redis.
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.ui import both_in_chat, messages, notices, open_group, say
+from tests.e2e.ui import (
+    assert_received_once_in_order,
+    both_in_chat,
+    messages,
+    notices,
+    open_group,
+    received,
+    say,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.processes]
 
@@ -44,6 +52,8 @@ def test_a_kick_removes_the_other_from_the_group_live(scene, person_page, bob_se
     expect(messages(a)).to_have_text(["Welcome aboard", "Bob has left the building"])
     a.wait_for_timeout(1000)
     expect(messages(b)).to_have_text(["Welcome aboard"])
+    assert_received_once_in_order(b, ["Welcome aboard"])  # not even as a frame the demo ignored
+    assert [(kick["user"]["id"], kick["by"]["id"]) for kick in received(b, "kick")] == [(bob.id, alice.id)]
     b.get_by_role("button", name="Notifications").click()
     expect(b.get_by_role("list", name="Notifications")).to_contain_text("Design team")
 

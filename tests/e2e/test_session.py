@@ -6,7 +6,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import servers
-from tests.e2e.ui import TIMEOUT_MS, messages, say, status
+from tests.e2e.ui import (
+    FRAME_RECORDER,
+    TIMEOUT_MS,
+    assert_received_once_in_order,
+    messages,
+    say,
+    status,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.processes]
 
@@ -16,6 +23,7 @@ def test_someone_new_signs_up_starts_a_group_and_finds_it_again(browser, spa_ser
     username = f"dana_{uuid.uuid4().hex[:6]}"
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(FRAME_RECORDER)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -44,12 +52,15 @@ def test_someone_new_signs_up_starts_a_group_and_finds_it_again(browser, spa_ser
         expect(page.locator(".chat h2")).to_contain_text("Dana's garden")
         say(page, "First tomatoes of the year")
         expect(messages(page)).to_have_text(["First tomatoes of the year"])
+        assert_received_once_in_order(page, ["First tomatoes of the year"])
 
         # A reload keeps the session (this tab's sessionStorage) and shows the history.
         page.reload()
         expect(status(page)).to_have_text("Live")
         page.get_by_role("list", name="Your groups").get_by_role("button", name="Dana's garden").click()
         expect(messages(page)).to_have_text(["First tomatoes of the year"])
+        # The reloaded page starts afresh in the stream: the history comes from REST, not replayed.
+        assert_received_once_in_order(page, [])
 
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("button", name="Sign in")).to_be_visible()

@@ -225,6 +225,7 @@ async def test_direct_typing_reaches_the_recipients_sockets_only(room):
 async def test_typing_is_refused_outside_ones_groups(room, alice):
     r = room
     private = await call(group_with, alice, name="hidden", private=True)
+    await expect(r.a, "join")  # alice's sockets: she created a group
     await send(r.c, "typing", groupid=r.group.pk, ref="t1")
     await expect(r.c, "error", code="forbidden", ref="t1")
     await send(r.d, "typing", groupid=private.pk, ref="t2")

@@ -25,11 +25,11 @@ async def test_the_connection_frame_tells_where_the_socket_and_its_streams_start
     comm = await connect(bob)
     first = comm.first
     assert first["seq"] > 0
-    # bob's join is in both streams; "one" in the group's.
-    assert first["streams"] == {f"user:{bob.pk}": 1, f"group:{group.pk}": 2}
+    # alice's join (creating it), bob's join (in his stream too), then "one".
+    assert first["streams"] == {f"user:{bob.pk}": 1, f"group:{group.pk}": 3}
     await call(say, alice, group, "two")
     live = await recv(comm)
-    assert live["seq"] > first["seq"] and live["streams"] == {f"group:{group.pk}": 3}
+    assert live["seq"] > first["seq"] and live["streams"] == {f"group:{group.pk}": 4}
 
 
 async def test_resume_replays_every_kind_as_it_was_entitled_then_goes_live(connect, alice, bob, charlie):

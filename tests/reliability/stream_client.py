@@ -193,7 +193,9 @@ class StreamClient:
     def recovery_query(self):
         if self.mode == LEGACY:
             return f"&since={self.last_message_id}" if self.last_message_id > 0 else ""
-        points = [p for p in (self.seen_seq, self.conn_seq) if p is not None]
+        # The connection frame's seq counts only on a fresh socket: on a resumed one it is where the
+        # replay ends, and a socket that drops mid-replay must resume from what it really took.
+        points = [p for p in (self.seen_seq, None if self._resuming else self.conn_seq) if p is not None]
         return f"&resume={max(points)}" if points else ""
 
     async def _http(self, base, method, path, body=None, token=None):

@@ -242,6 +242,7 @@ def summarise(mode, seed, ledger, clients, result, faults_log, traffic_s, elapse
         "client_gaps": gaps,
         "seq_duplicates": seq_dups,
         "offsets_checked": stats["offsets_checked"],
+        "offset_repeats": stats["stream_offset_repeats"],
         "streams_tracked": sum(len(c.streams) for c in clients),
         "sockets": stats["sockets"],
         "recoveries": stats["recoveries"],
@@ -377,7 +378,7 @@ async def test_every_acknowledged_event_arrives_once_in_order(mode, delivery_sta
         if figures[name]:
             problems.append(f"{figures[name]} {name} (member, message) deliveries")
     if mode == STREAM:
-        for name in ("likes_lost", "likes_duplicated", "client_gaps", "seq_duplicates"):
+        for name in ("likes_lost", "likes_duplicated", "client_gaps", "seq_duplicates", "offset_repeats"):
             if figures[name]:
                 problems.append(f"{figures[name]} {name}")
         if not figures["offsets_checked"]:  # else gap detection saw nothing: the frames' `streams` names differ

@@ -70,8 +70,9 @@ function ago(iso) {
 
 function avatar(user, size = "") {
   const hue = ((user?.id || 0) * 137) % 360;
-  return h("span", {class: `avatar ${size}`, style: `--hue:${hue}`, "aria-hidden": "true"},
-    name(user).slice(0, 1).toUpperCase());
+  const el = h("span", {class: `avatar ${size}`, "aria-hidden": "true"}, name(user).slice(0, 1).toUpperCase());
+  el.style.setProperty("--hue", hue);  // through CSSOM: the page's CSP refuses inline style attributes
+  return el;
 }
 
 function toast(text, kind = "info") {
@@ -180,7 +181,7 @@ function renderStatus(event = {state: client.state}) {
     const left = Math.ceil(((event.at || 0) - Date.now()) / 1000);
     el.textContent = left > 0 ? `Reconnecting in ${left} s…` : "Reconnecting…";
   };
-  el.title = "The connection dropped; missed messages are fetched when it is back";
+  el.title = "The connection dropped; what you miss meanwhile arrives when it is back";
   tick();
   renderStatus.timer = setInterval(tick, 500);
 }
@@ -296,6 +297,12 @@ function addNotice(groupId, text) {
 
 function viewing(key) {
   return (state.view.kind === "group" || state.view.kind === "dm") && chatKey(state.view) === key;
+}
+
+/** After a resync: every chat's history is read again when it is next opened (now for the open one). */
+function reloadChats() {
+  for (const chat of state.chats.values()) chat.loaded = false;
+  if (state.view.kind === "group" || state.view.kind === "dm") loadHistory(state.view);
 }
 
 async function loadHistory(view) {
@@ -709,8 +716,21 @@ client.on("state", (event) => {
 
 client.on("connection", () => {
   // Load after the socket is live, so nothing falls between what we read and the live stream.
-  // After a reconnect the relay replays missed messages (since=); groups, likes and
-  // notifications are simply read again.
+  // After a reconnect that resumed the stream, the relay replays every event missed (messages,
+  // notifications, joins, likes...), each once: what counts as unread comes from those frames
+  // alone, so notifications are not read again (they would count twice). Groups and the feed
+  // are read again: they count nothing, and some of their changes are not events (a new post,
+  // a renamed or deleted group, likes of public posts we only subscribe to).
+  const loads = [loadGroups(), loadFeed()];
+  if (!client.resumed) loads.push(loadNotifications());
+  Promise.allSettled(loads).then(refreshPresence);
+});
+
+client.on("resync", () => {
+  // The stream could not replay what we missed (we were away longer than the server keeps
+  // events): read everything again through REST, and go on live from here.
+  toast("You were away for a while: everything was reloaded.");
+  reloadChats();
   Promise.allSettled([loadGroups(), loadNotifications(), loadFeed()]).then(refreshPresence);
 });
 
@@ -729,8 +749,12 @@ client.on("sendmessage", (frame) => {
   const key = messageKey(frame);
   if (frame.groupid && !state.groups.has(frame.groupid)) loadGroups();
   if (!addMessage(frame)) return;
+  // The client emits each message once (a replay brings only what it had not emitted), and
+  // addMessage drops one we already have from the history. A message of our own (from this tab
+  // or another device) means we have read the chat up to there.
   if (viewing(key)) renderTimeline();
-  else if (!isMe(frame.from)) getChat(key).unread += 1;
+  else if (isMe(frame.from)) getChat(key).unread = 0;
+  else getChat(key).unread += 1;
   renderSidebar();
 });
 
@@ -818,8 +842,12 @@ client.on("deletemessage", (frame) => {
 });
 
 client.on("notification", (frame) => {
+  if (state.notifications.some((note) => note.id === frame.id)) return;  // read through REST already
   state.notifications.unshift({...frame, read: false, created_at: new Date().toISOString()});
-  toast(frame.message);
+  // A resumed socket replays what was missed up to its `connection` frame's position: counted in
+  // the badge, but not a toast each.
+  const replayed = client.resumed && frame.seq <= client.connection?.seq;
+  if (!replayed) toast(frame.message);
   if (state.view.kind === "notifications") {
     renderMain();
     markNotificationsSeen();

@@ -8,6 +8,7 @@
  *   await kirimin.login("alice", "secret");                  // or kirimin.register({...})
  *   kirimin.on("sendmessage", (frame) => show(frame));       // any server frame type, or "*"
  *   kirimin.on("state", ({state}) => banner(state));         // connecting, open, reconnecting...
+ *   kirimin.on("resync", () => reloadEverything());          // the stream could not resume: read REST again
  *   await kirimin.connect();                                 // resolves with the `connection` frame
  *   kirimin.send("typing", {groupid: 7});                    // adds identifier: "kirimin"
  *   const ack = await kirimin.request("sendmessage", {groupid: 7, message: "hi"});  // ack or throws
@@ -17,10 +18,27 @@
  * - keeps the tokens (in `storage` if given) and refreshes the access token once on a 401;
  * - connects with the one-time ticket (`socket` of login or is-user) as
  *   `ws(s)://<socket.host>?id=<socket.id>`;
- * - when the socket closes unexpectedly, reconnects with exponential backoff and jitter,
- *   each time with a fresh ticket from `is-user` and `&since=<newest message id seen>`, so the
- *   server replays the messages sent meanwhile; a `resync` frame or a missed heartbeat does
- *   the same; the browser's `online` event skips the wait;
+ * - follows the event stream: every stateful frame (sendmessage, postlike, join, ...) carries
+ *   `seq`, its position, and `streams`, its offset in each stream it belongs to. The client keeps
+ *   `position` (the newest seq taken, or the first `connection` frame's) and `streams` (the last
+ *   offset taken in each stream it follows: its own `user:<id>` and its groups' `group:<id>`,
+ *   started by the `connection` frame and by a `join` of the user, ended by their `leave` or
+ *   `kick`). Each stateful frame is emitted at most once: a frame at or below `position`, or at
+ *   or below the last offset of a stream it follows, is a duplicate and is dropped; a frame past
+ *   the next offset of a stream it follows means frames were missed in between: it is not emitted,
+ *   and the client reconnects from the position before it, so the server replays the missing
+ *   frames and that one, in order;
+ * - when the socket closes unexpectedly, reconnects with exponential backoff and jitter, each
+ *   time with a fresh ticket from `is-user` and `&resume=<position>`, so the server replays every
+ *   stateful frame missed meanwhile, oldest first, before going live (`resumed` is then true
+ *   during that socket); a missed heartbeat does the same; the browser's `online` event skips
+ *   the wait. A server whose `connection` frame has no `seq` (an older one) gets
+ *   `&since=<newest message id seen>` instead, which replays messages only;
+ * - a `resync` frame (`reason: "retention"`: the position is older than the server keeps)
+ *   means what was missed cannot be replayed: the client takes the frame's `seq` as its position
+ *   and goes on live on the same socket, and emits "resync" so the app reloads its state
+ *   through REST. (From an older server, a `resync` without `seq` drops the socket and
+ *   reconnects with `since=` as before.)
  * - answers the server's `ping` with `pong`, restores `subscribe`d channels after a reconnect,
  *   and queues frames sent while disconnected (except `typing`) until the socket is back.
  * - stops on 4403 (the account was deactivated) or when the session cannot be refreshed,
@@ -46,13 +64,20 @@ export function backoffDelay(attempt, {initial = 500, max = 15000, factor = 2, j
   return Math.round(base * (1 - jitter * random()));
 }
 
-/** The WebSocket URL for a `socket` config, as SPEC §2 says, with `since=` when a message id is known. */
-export function socketUrl(socket, {since = 0, secure = globalThis.location?.protocol === "https:"} = {}) {
+/** The WebSocket URL for a `socket` config, as SPEC §2 says: with `resume=` when a stream position
+ * is known (0 included), else with `since=` when a message id is known (older servers). */
+export function socketUrl(socket, {resume = null, since = 0, secure = globalThis.location?.protocol === "https:"} = {}) {
   const url = `${secure ? "wss" : "ws"}://${socket.host}?id=${encodeURIComponent(socket.id)}`;
+  if (Number.isInteger(resume) && resume >= 0) return `${url}&resume=${resume}`;
   return since > 0 ? `${url}&since=${since}` : url;
 }
 
+/** Server frames that are entries of the event stream: each carries `seq` and `streams`. */
+export const STATEFUL = new Set(["sendmessage", "postlike", "postdelete", "deletemessage", "join", "leave", "kick",
+  "friendrequest", "notification"]);
+
 const CLOSE_DEACTIVATED = 4403;
+const CLOSE_RESUME = 4000;  // our own close code when we drop a socket to reconnect and resume
 const UNQUEUED = new Set(["typing", "ping", "pong", "connection", "auth", "subscribe", "unsubscribe"]);
 
 export class Kirimin {
@@ -80,8 +105,11 @@ export class Kirimin {
     this.access = null;
     this.refreshToken = null;
     this.state = "idle";        // idle, connecting, open, reconnecting, closed, signedout
-    this.connection = null;     // the last `connection` frame
-    this.lastMessageId = 0;     // newest `sendmessage` id seen: the `since=` of the next connect
+    this.connection = null;     // the current socket's first `connection` frame
+    this.lastMessageId = 0;     // newest `sendmessage` id seen: the `since=` for an older server
+    this.position = null;       // newest stream position taken: the `resume=` of the next connect
+    this.streams = {};          // stream name ("user:5", "group:7") -> last offset taken
+    this.resumed = false;       // the current socket resumed from `position`: its replay brings all that was missed
     this.attempt = 0;           // reconnect attempts since the last successful connect
     this.ws = null;
     this._ticket = null;        // the `socket` of login, used once
@@ -94,6 +122,11 @@ export class Kirimin {
     this._channels = new Set();
     this._seq = 0;
     this._refreshing = null;
+    this._socketQuery = null;   // {resume} or {since} the current socket was opened with
+    this._greeted = false;      // the current socket's first `connection` frame arrived
+    this._pending = null;       // a resumed socket's streams we did not follow: name -> offset at `_replayEnd`
+    this._replayEnd = null;     // a resumed socket's `connection` seq: frames up to it are its replay
+    this._gapAt = null;         // the position of the last reconnect for a gap (a repeat gives up)
     this._restore();
     globalThis.addEventListener?.("online", () => this._wakeUp());
   }
@@ -103,8 +136,11 @@ export class Kirimin {
   }
 
   // --- events ------------------------------------------------------------------------------------
-  /** Call `handler(frame)` for every server frame of `type` ("*": all frames). Also "state"
-   * ({state, attempt, delay, code}) and "signedout" ({reason}). Returns a function that unsubscribes. */
+  /** Call `handler(frame)` for every server frame of `type` ("*": all frames). Each stateful frame
+   * (STATEFUL) is emitted once, in stream order; duplicates and frames after a gap are not.
+   * Also "state" ({state, attempt, delay, code}), "signedout" ({reason}) and "resync" (the
+   * `resync` frame, or {type: "resync", reason: "gap" | "reset", seq} when the client itself had to
+   * give up on replaying: reload through REST). Returns a function that unsubscribes. */
   on(type, handler) {
     if (!this._handlers.has(type)) this._handlers.set(type, new Set());
     this._handlers.get(type).add(handler);
@@ -226,6 +262,7 @@ export class Kirimin {
   _forget() {
     this.user = this.access = this.refreshToken = this._ticket = null;
     this.lastMessageId = 0;
+    this._resetStream(null, {});
     this._channels.clear();
     this._outbox = [];
     this.options.storage?.removeItem(this.options.storageKey);
@@ -266,7 +303,9 @@ export class Kirimin {
     }
   }
 
-  /** Count a message id as seen (e.g. from REST history), so a reconnect does not replay it. */
+  /** Count a message id as seen (e.g. from REST history), so a reconnect to an older server (`since=`)
+   * does not replay it. (The stream's `resume=` needs no help: it replays exactly what this client
+   * did not take.) */
   noteMessageId(id) {
     if (Number.isInteger(id) && id > this.lastMessageId) this.lastMessageId = id;
   }
@@ -323,7 +362,12 @@ export class Kirimin {
       }
     }
     if (!this._wanted || this.ws) return;
-    const ws = new this.options.WebSocket(socketUrl(socket, {since: this.lastMessageId}));
+    // The stream position when we have one; the newest message id only for an older server.
+    this._socketQuery = this.position !== null ? {resume: this.position}
+      : this.lastMessageId > 0 ? {since: this.lastMessageId} : {};
+    this._greeted = false;
+    this.resumed = false;
+    const ws = new this.options.WebSocket(socketUrl(socket, this._socketQuery));
     this.ws = ws;
     ws.onmessage = (event) => this._receive(ws, event.data);
     ws.onclose = (event) => {
@@ -338,6 +382,7 @@ export class Kirimin {
   _closed(event) {
     this.ws = null;
     this.connection = null;
+    this.resumed = false;
     this._stopHeartbeat();
     for (const [ref, request] of this._requests) {
       if (this._outbox.includes(request.frame)) continue;  // not sent yet: it goes out after the reconnect
@@ -354,7 +399,7 @@ export class Kirimin {
     }
   }
 
-  /** Drop the current socket (a resync, a missed heartbeat) and reconnect with `since=`. */
+  /** Drop the current socket (a gap, a missed heartbeat) and reconnect with `resume=` (or `since=`). */
   _drop(code) {
     const ws = this.ws;
     if (!ws) return;
@@ -389,10 +434,14 @@ export class Kirimin {
     }
     if (!frame || frame.identifier !== IDENTIFIER) return;
     this._beat();
+    if (STATEFUL.has(frame.type) && !this._take(frame)) return;  // a duplicate, or a gap: not emitted
     switch (frame.type) {
       case "connection":
+        if (this._greeted) break;  // an answer to our own `connection` frame: nothing starts over
+        this._greeted = true;
         this.connection = frame;
         if (frame.user) this.user = frame.user;
+        this._startStream(frame);
         this.attempt = 0;
         this._setState("open");
         for (const channel of this._channels) this.send("subscribe", {channel});
@@ -400,9 +449,6 @@ export class Kirimin {
         break;
       case "ping":
         ws.send(JSON.stringify({identifier: IDENTIFIER, type: "pong", ...(frame.ref ? {ref: frame.ref} : {})}));
-        break;
-      case "sendmessage":
-        this.noteMessageId(frame.id);
         break;
       case "ack":
       case "error": {
@@ -418,9 +464,116 @@ export class Kirimin {
       default:
         break;
     }
+    if (frame.type === "resync" && Number.isInteger(frame.seq)) {
+      // The stream cannot replay from our position (retention): go on live from the server's, on
+      // this socket, with the offsets its `connection` frame gave for that very position.
+      this._resetStream(frame.seq, this.connection?.streams);
+      this.resumed = false;
+    }
     this._emit(frame.type, frame);
     this._emit("*", frame);
-    if (frame.type === "resync") this._drop(4000);
+    if (frame.type === "resync" && !Number.isInteger(frame.seq)) this._drop(CLOSE_RESUME);  // an older server
+  }
+
+  // --- the event stream ----------------------------------------------------------------------------
+  _resetStream(position, streams) {
+    this.position = position;
+    this.streams = {};
+    for (const [name, offset] of Object.entries(streams || {})) {
+      if (Number.isInteger(offset)) this.streams[name] = offset;
+    }
+    this._pending = null;
+    this._replayEnd = null;
+  }
+
+  /** The socket's first `connection` frame: where it starts in the stream. */
+  _startStream(frame) {
+    if (!Number.isInteger(frame.seq)) {  // an older server: no stream, `since=` it is
+      this._resetStream(null, {});
+      return;
+    }
+    const query = this._socketQuery || {};
+    // `resume=` replays every stateful frame missed; `since=` (a client that had seen messages
+    // before it ever saw the stream) only the messages, which the app must be told about.
+    this.resumed = query.resume !== undefined;
+    if (!this.resumed && query.since === undefined) {  // a fresh start: the frame's offsets are the baseline
+      this._resetStream(frame.seq, frame.streams);
+      return;
+    }
+    if (this.position !== null && frame.seq < this.position) {
+      // The server is behind where we were (its stream was reset): what we hold cannot be
+      // reconciled with it. Start again from its position, and let the app reload.
+      this._resetStream(frame.seq, frame.streams);
+      this.resumed = false;
+      this._emit("resync", {identifier: IDENTIFIER, type: "resync", reason: "reset", seq: frame.seq});
+      return;
+    }
+    // A replay (every frame after our position, up to `frame.seq`) follows. We keep our
+    // own offsets. A stream of ours that we do not follow yet (a group joined while away) has the
+    // offset it reached at `frame.seq`, after its replayed frames: it is followed from that offset
+    // once the replay is over (a replayed `join` of ours starts following it sooner).
+    this._replayEnd = frame.seq;
+    this._pending = {};
+    for (const [name, offset] of Object.entries(frame.streams || {})) {
+      if (!(name in this.streams) && Number.isInteger(offset)) this._pending[name] = offset;
+    }
+  }
+
+  /** Whether to emit a stateful frame: false for a duplicate (dropped) or after a gap (the socket is
+   * dropped and resumed from the position before it). Takes its position and offsets when true. */
+  _take(frame) {
+    const seq = frame.seq;
+    if (!Number.isInteger(seq)) {  // an older server: no numbering
+      if (frame.type === "sendmessage") this.noteMessageId(frame.id);
+      return true;
+    }
+    if (this.position !== null && seq <= this.position) return false;  // had it already
+    if (this._pending && seq > this._replayEnd) {  // the replay is over: follow the streams it left
+      for (const [name, offset] of Object.entries(this._pending)) {
+        if (!(name in this.streams)) this.streams[name] = offset;
+      }
+      this._pending = null;
+    }
+    const offsets = Object.entries(frame.streams || {}).filter(([name, offset]) =>
+      name in this.streams && Number.isInteger(offset));
+    const gaps = offsets.filter(([name, offset]) => offset > this.streams[name] + 1);
+    if (gaps.length) {
+      if (this._gapAt !== this.position) {
+        // Missed frames in a stream we follow: resume from before this frame. The replay brings
+        // the missing frames and this one, in order.
+        console.warn(`kirimin: a gap in ${gaps.map(([name, offset]) => `${name} (${this.streams[name]} -> ${offset})`)
+          .join(", ")}: resuming from ${this.position}`);
+        this._gapAt = this.position;
+        this._drop(CLOSE_RESUME);
+        return false;
+      }
+      // The same gap again right after resuming from here: the server cannot fill it. Take the
+      // frame rather than reconnect forever, and let the app reload what it may have missed.
+      console.warn(`kirimin: the gap at ${this.position} persists after a resume: reload through REST`);
+      this._emit("resync", {identifier: IDENTIFIER, type: "resync", reason: "gap", seq: this.position});
+    } else if (offsets.some(([name, offset]) => offset <= this.streams[name])) {
+      return false;  // a stream we follow had it already
+    }
+    this._gapAt = null;
+    for (const [name, offset] of offsets) this.streams[name] = offset;
+    this.position = seq;
+    if (frame.type === "sendmessage") this.noteMessageId(frame.id);
+    this._follow(frame);
+    return true;
+  }
+
+  /** A `join` of ours starts following the group's stream; a `leave` or `kick` of ours ends it. */
+  _follow(frame) {
+    const me = this.user?.id;
+    if (me === undefined || frame.user?.id !== me || !["join", "leave", "kick"].includes(frame.type)) return;
+    const name = `group:${frame.groupid}`;
+    if (frame.type === "join") {
+      const offset = frame.streams?.[name];
+      if (Number.isInteger(offset)) this.streams[name] = offset;
+    } else {
+      delete this.streams[name];
+      if (this._pending) delete this._pending[name];
+    }
   }
 
   // Any frame proves the socket alive; after `heartbeat` ms of silence send a `ping`, and
