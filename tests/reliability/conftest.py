@@ -10,6 +10,7 @@ code that must refuse it; the rate limiter has its own test.
 import pytest
 
 from tests import servers
+from tests.conftest import DATABASE_URL
 
 UNLIMITED = {
     "RELAY_RATE": 1_000_000, "RELAY_BURST": 1_000_000, "RELAY_MAX_ANONYMOUS_PER_IP": 100_000,
@@ -40,6 +41,23 @@ def _clear_throttles():
             client.delete(*keys)
     finally:
         client.close()
+
+
+@pytest.fixture(scope="module")
+def own_redis(tmp_path_factory):
+    """A redis-server of the module's own, which its tests may kill and restart."""
+    redis_server = servers.RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield redis_server
+    redis_server.kill()
+
+
+@pytest.fixture(scope="module")
+def own_redis_stack(tmp_path_factory, own_redis):
+    """A fresh database of the stack under test, with the module's own Redis as cache and channel layer."""
+    stack = servers.Stack.prepare(tmp_path_factory.mktemp("own-redis"), database_url=DATABASE_URL,
+                                  redis_url=own_redis.url)
+    yield stack
+    stack.drop()
 
 
 @pytest.fixture(scope="session")

@@ -492,21 +492,23 @@ def analyse(ledger, clients, members_of):
         for group, members in members_of.items():
             if uid not in members:
                 continue
-            for mid in messages_by_group.get(group, ()):
-                out["deliveries_expected"] += 1
-                n = got_messages.get(mid, 0)
-                if n == 0:
-                    out["lost"].append((uid, mid, group, messages[mid][2]))
-                elif n > 1:
-                    out["duplicated"].append((uid, mid, group, n, messages[mid][2]))
-            for key in likes_by_group.get(group, ()):
-                out["like_deliveries_expected"] += 1
-                n = got_likes.get(key, 0)
-                if n == 0:
-                    out["likes_lost"].append((uid, key, group, likes[key][1]))
-                elif n > 1:
-                    out["likes_duplicated"].append((uid, key, group, n, likes[key][1]))
+            _judge(out, "", uid, group, [(mid, messages[mid][2]) for mid in messages_by_group.get(group, ())],
+                   got_messages)
+            _judge(out, "like", uid, group, [(key, likes[key][1]) for key in likes_by_group.get(group, ())],
+                   got_likes)
     return out
+
+
+def _judge(out, kind, uid, group, expected, got):
+    """Count one member's deliveries of `expected` (event, ack time) pairs: lost, duplicated."""
+    prefix = f"{kind}_" if kind else ""
+    for event, acked_at in expected:
+        out[f"{prefix}deliveries_expected"] += 1
+        n = got.get(event, 0)
+        if n == 0:
+            out[f"{kind}s_lost" if kind else "lost"].append((uid, event, group, acked_at))
+        elif n > 1:
+            out[f"{kind}s_duplicated" if kind else "duplicated"].append((uid, event, group, n, acked_at))
 
 
 def by_phase(ledger, items, time_index):

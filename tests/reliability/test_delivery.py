@@ -44,7 +44,7 @@ import time
 import pytest
 
 from tests import servers
-from tests.conftest import DATABASE_URL, needs_postgres, needs_redis
+from tests.conftest import needs_postgres, needs_redis
 from tests.reliability import report
 from tests.reliability import stream_client as sc
 from tests.reliability.conftest import UNLIMITED
@@ -65,23 +65,6 @@ FAULTS = [(0.08, "redis_restart"), (0.24, "pubsub_kill"), (0.40, "sigkill"), (0.
 FAULT_JITTER = 2.5
 AFTERMATH_S = 6.0  # s after a fault has ended (sockets back) when a fault-free stretch starts
 SETTLE_S, QUIET_S = 3.0, 2.0
-
-
-@pytest.fixture(scope="module")
-def own_redis(tmp_path_factory):
-    redis_server = servers.RedisServer(tmp_path_factory.mktemp("redis")).start()
-    yield redis_server
-    redis_server.kill()
-
-
-@pytest.fixture(scope="module")
-def delivery_stack(tmp_path_factory, own_redis):
-    """A fresh PostgreSQL database, with the test's own Redis as cache and channel layer."""
-    assert DATABASE_URL.startswith("postgres")
-    stack = servers.Stack.prepare(tmp_path_factory.mktemp("delivery"), database_url=DATABASE_URL,
-                                  redis_url=own_redis.url)
-    yield stack
-    stack.drop()
 
 
 # --- the world: users, groups, posts, through the REST API --------------------------------------------
@@ -299,11 +282,11 @@ def summarise(mode, seed, ledger, clients, result, faults_log, traffic_s, elapse
 
 # --- the test -------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", [LEGACY, STREAM])
-async def test_every_acknowledged_event_arrives_once_in_order(mode, delivery_stack, own_redis):
+async def test_every_acknowledged_event_arrives_once_in_order(mode, own_redis_stack, own_redis):
     began = time.monotonic()
     seed = int(os.environ.get("DELIVERY_SEED", random.randrange(1_000_000)))
     rng = random.Random(seed)
-    procs = [servers.Server.start(delivery_stack, wait=False, server="uvicorn", RELAY_PRESENCE_TTL=5, **UNLIMITED)
+    procs = [servers.Server.start(own_redis_stack, wait=False, server="uvicorn", RELAY_PRESENCE_TTL=5, **UNLIMITED)
              for _ in range(2)]
     executor = concurrent.futures.ThreadPoolExecutor(32, thread_name_prefix="delivery-http")
     ledger = Ledger()

@@ -15,28 +15,12 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests import servers
-from tests.conftest import DATABASE_URL, needs_redis
+from tests.conftest import needs_redis
 from tests.reliability import report
 from tests.servers import nothing, open_socket, receive, receive_types, send
 
 pytestmark = [pytest.mark.processes, needs_redis, pytest.mark.usefixtures("server_logs_on_failure")]
 
-
-
-@pytest.fixture(scope="module")
-def own_redis(tmp_path_factory):
-    redis_server = servers.RedisServer(tmp_path_factory.mktemp("redis")).start()
-    yield redis_server
-    redis_server.kill()
-
-
-@pytest.fixture(scope="module")
-def outage_stack(tmp_path_factory, own_redis):
-    """The stack's database, with the test's own Redis as cache and channel layer."""
-    stack = servers.Stack.prepare(tmp_path_factory.mktemp("outage"), database_url=DATABASE_URL,
-                                  redis_url=own_redis.url)
-    yield stack
-    stack.drop()
 
 
 def create_group(http, owner, *members):
@@ -70,9 +54,9 @@ async def replayed(ws, count):
 
 # --- 1. Redis goes away and comes back ------------------------------------------------------------
 @pytest.mark.parametrize("layer", ["core", "pubsub"])
-async def test_redis_goes_away_and_comes_back(layer, outage_stack, own_redis):
-    a = servers.Server.start(outage_stack, wait=False, server="uvicorn", RELAY_LAYER=layer)
-    b = servers.Server.start(outage_stack, wait=False, server="uvicorn", RELAY_LAYER=layer)
+async def test_redis_goes_away_and_comes_back(layer, own_redis_stack, own_redis):
+    a = servers.Server.start(own_redis_stack, wait=False, server="uvicorn", RELAY_LAYER=layer)
+    b = servers.Server.start(own_redis_stack, wait=False, server="uvicorn", RELAY_LAYER=layer)
     sockets = []
     try:
         a.wait_ready()
@@ -142,8 +126,8 @@ async def test_redis_goes_away_and_comes_back(layer, outage_stack, own_redis):
         assert_no_server_error(server)
 
 
-async def test_a_socket_that_connects_during_the_outage_is_told_to_retry(outage_stack, own_redis):
-    server = servers.Server.start(outage_stack)
+async def test_a_socket_that_connects_during_the_outage_is_told_to_retry(own_redis_stack, own_redis):
+    server = servers.Server.start(own_redis_stack)
     try:
         user = server.client().register()
         ticket = user["socket"]
@@ -165,15 +149,15 @@ async def test_a_socket_that_connects_during_the_outage_is_told_to_retry(outage_
             own_redis.start()
 
 
-async def test_a_dropped_subscriber_connection_loses_nothing(outage_stack, own_redis):
+async def test_a_dropped_subscriber_connection_loses_nothing(own_redis_stack, own_redis):
     """Redis drops a pub/sub subscriber that falls behind its output buffer limit (and on restarts):
     channels-redis reconnects quietly, losing what was published meanwhile. While alice keeps
     sending through the kill, bob's socket on the other process gets every acknowledged message
     once, in order, with no `resync`: his hub reads back what the layer lost."""
     import redis
 
-    a = servers.Server.start(outage_stack, wait=False, server="uvicorn", RELAY_LAYER="pubsub")
-    b = servers.Server.start(outage_stack, wait=False, server="uvicorn", RELAY_LAYER="pubsub")
+    a = servers.Server.start(own_redis_stack, wait=False, server="uvicorn", RELAY_LAYER="pubsub")
+    b = servers.Server.start(own_redis_stack, wait=False, server="uvicorn", RELAY_LAYER="pubsub")
     sockets = []
     try:
         a.wait_ready()
@@ -300,14 +284,14 @@ async def test_a_process_stopped_with_sigterm_takes_its_users_offline_at_once(e2
         b.stop()
 
 
-def test_health_checks_leave_no_subscription_behind(outage_stack, own_redis):
+def test_health_checks_leave_no_subscription_behind(own_redis_stack, own_redis):
     """/healthz/ opens a layer channel for its round trip; on the pub/sub layer each one is a
     Redis subscription that channels-redis keeps until told otherwise. A probe every few
     seconds must not pile them up."""
     import redis
 
     admin = redis.Redis.from_url(own_redis.url)
-    server = servers.Server.start(outage_stack, RELAY_LAYER="pubsub")
+    server = servers.Server.start(own_redis_stack, RELAY_LAYER="pubsub")
     try:
         http = server.client()
         before = len(admin.pubsub_channels("kirimin*"))
