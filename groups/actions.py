@@ -209,8 +209,6 @@ def send_messages(requests) -> list:
     actor_ids = {r[0].pk for r in requests}
     pending = []
     with transaction.atomic():
-        # Ids are taken under the stream's lock, so they follow commit order (see publish.lock).
-        publish.lock()
         groups = Group.objects.in_bulk(group_ids) if group_ids else {}
         members = set(Membership.objects.filter(group_id__in=group_ids, user_id__in=actor_ids)
                       .values_list("group_id", "user_id")) if group_ids else set()
@@ -233,6 +231,9 @@ def send_messages(requests) -> list:
                     pending.append((i, Message(sender=actor, recipient=recipient, body=body)))
             except KiriminError as exc:
                 results[i] = exc
+        # Ids are taken under the stream's lock, so they follow commit order (see publish.lock);
+        # the checks above run before it, beside other processes' batches.
+        publish.lock()
         Message.objects.bulk_create([msg for _, msg in pending])
         for i, msg in pending:
             event = events.message(message_dict(msg))

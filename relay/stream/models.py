@@ -42,7 +42,7 @@ class Entry(models.Model):
     `data`: its topics, membership changes (`ops`) and socket closes, as the hubs apply them."""
 
     seq = models.BigIntegerField(primary_key=True)
-    at = models.FloatField(db_index=True, help_text="when it was stored (Unix time)")
+    at = models.FloatField(help_text="when it was stored (Unix time)")
     text = models.TextField(blank=True)
     data = models.TextField(default="{}", help_text="JSON: topics (t) and membership changes (o)")
     message_id = models.BigIntegerField(null=True, blank=True, db_index=True)
@@ -55,12 +55,14 @@ class Entry(models.Model):
 
 
 class EntryTopic(models.Model):
+    """An entry's topic: one row each, keyed (topic, seq), the one index a replay reads."""
+
+    pk = models.CompositePrimaryKey("topic", "seq")
     topic = models.CharField(max_length=64)
     seq = models.BigIntegerField()
 
     class Meta:
         db_table = "stream_entry_topic"
-        indexes = [models.Index(fields=["topic", "seq"])]
 
     def __str__(self):
         return f"{self.topic} @ {self.seq}"

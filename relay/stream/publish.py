@@ -130,14 +130,24 @@ def store(db, entries):
             entry.number(first + i, streams)
             rows.append((entry.seq, now, entry.text, entry.data(), entry.message_id))
             topic_rows.extend((topic, entry.seq) for topic in entry.topics)
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start:start + _CHUNK]
-            cursor.execute("INSERT INTO stream_entry (seq, at, text, data, message_id) VALUES "
-                           + ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk)), [v for row in chunk for v in row])
-        for start in range(0, len(topic_rows), _CHUNK):
-            chunk = topic_rows[start:start + _CHUNK]
-            cursor.execute("INSERT INTO stream_entry_topic (topic, seq) VALUES "
-                           + ", ".join(["(%s, %s)"] * len(chunk)), [v for row in chunk for v in row])
+        _insert(db, cursor, "stream_entry (seq, at, text, data, message_id)", rows)
+        _insert(db, cursor, "stream_entry_topic (topic, seq)", topic_rows)
+
+
+def _insert(db, cursor, table, rows):
+    """Insert `rows` into `table` ("name (columns)"). On PostgreSQL with COPY: psycopg then
+    writes the values in C, where an INSERT's client-side binding quotes every one in Python
+    (measured: storing the stream cost more than storing the messages)."""
+    if db.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    width = len(rows[0]) if rows else 0
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start:start + _CHUNK]
+        marks = "(" + ", ".join(["%s"] * width) + ")"
+        cursor.execute(f"INSERT INTO {table} VALUES " + ", ".join([marks] * len(chunk)), [v for row in chunk for v in row])
 
 
 def lock():
@@ -210,6 +220,9 @@ def _store_now(entries):
 
 
 def _queue(entry):
+    if connection.in_atomic_block:
+        _after_commit(_publish_entry, entry, entry=entry)
+        return
     # Outside a transaction this opens one, so that the entry is numbered as it commits.
     with transaction.atomic(savepoint=False):
         _after_commit(_publish_entry, entry, entry=entry)

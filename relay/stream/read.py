@@ -139,12 +139,25 @@ def legacy_start(message_id, upto):
     return (upto if first is None else first - 1), oldest
 
 
+def _stored_before(before_time, low, high):
+    """The newest position in (low, high] stored before `before_time`, or `low`: a binary search
+    on positions (times grow with them), so no index on the time is kept up on every write."""
+    while low < high:
+        middle = (low + high + 1) // 2
+        rows = _rows("SELECT at FROM stream_entry WHERE seq >= %s ORDER BY seq LIMIT 1", [middle])
+        if rows and rows[0][0] < before_time:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def trim(before_time):
     """Forget entries stored before `before_time` (Unix time); returns how many."""
     with transaction.atomic():
-        rows = _rows("SELECT MAX(seq) FROM stream_entry WHERE at < %s", [before_time])
-        upto = rows[0][0]
-        if upto is None:
+        newest, trimmed = head()
+        upto = _stored_before(before_time, trimmed, newest)
+        if upto <= trimmed:
             return 0
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM stream_entry_topic WHERE seq <= %s", [upto])

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             name="Entry",
             fields=[
                 ("seq", models.BigIntegerField(primary_key=True, serialize=False)),
-                ("at", models.FloatField(db_index=True, help_text="when it was stored (Unix time)")),
+                ("at", models.FloatField(help_text="when it was stored (Unix time)")),
                 ("text", models.TextField(blank=True)),
                 ("data", models.TextField(default="{}", help_text="JSON: topics (t) and membership changes (o)")),
                 ("message_id", models.BigIntegerField(blank=True, db_index=True, null=True)),
@@ -41,12 +41,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="EntryTopic",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("pk", models.CompositePrimaryKey("topic", "seq", blank=True, editable=False, primary_key=True,
+                                                  serialize=False)),
                 ("topic", models.CharField(max_length=64)),
                 ("seq", models.BigIntegerField()),
             ],
-            options={"db_table": "stream_entry_topic",
-                     "indexes": [models.Index(fields=["topic", "seq"], name="stream_entr_topic_9c1b07_idx")]},
+            options={"db_table": "stream_entry_topic"},
         ),
         migrations.RunPython(create_head, migrations.RunPython.noop),
     ]
