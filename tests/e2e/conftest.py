@@ -1,4 +1,4 @@
-"""The demo SPA end to end: real daphne servers, and people in headless Chromium.
+"""The demo SPA end to end: real uvicorn servers (as shipped), and people in headless Chromium.
 
 The browser is Debian's `chromium` (`make test` installs it when it is missing
 and it can), driven by Playwright for Python's sync API with `executable_path`:
@@ -111,7 +111,7 @@ def production_env(stack):
 
 @pytest.fixture(scope="package")
 def spa_server(spa_stack):
-    server = servers.Server.start(spa_stack, **production_env(spa_stack))
+    server = servers.Server.start(spa_stack, server="uvicorn", **production_env(spa_stack))  # as shipped
     yield server
     server.stop()
 
@@ -119,7 +119,7 @@ def spa_server(spa_stack):
 @pytest.fixture(scope="package")
 def second_server(spa_stack, spa_server):
     """Another process on the same database (and Redis, when the stack has one)."""
-    server = servers.Server.start(spa_stack, **spa_server.env)
+    server = servers.Server.start(spa_stack, server=spa_server.server, **spa_server.env)
     yield server
     server.stop()
 

@@ -65,7 +65,7 @@ def doomed_server(spa_server):
 
     Ask for it before `person_page`, so the pages close before the server is stopped.
     """
-    lives = [servers.Server.start(spa_server.stack, **spa_server.env)]
+    lives = [servers.Server.start(spa_server.stack, server=spa_server.server, **spa_server.env)]
     yield lives
     for server in lives:
         server.stop()

@@ -123,7 +123,10 @@ async def test_membership_is_live_on_every_process(pair, e2e_stack):
         assert (await receive_types(bob_on_a, "ack", "join"))["ack"]["changed"] is True
         joined = await receive(bob_on_b)
         assert joined["type"] == "join" and joined["groupid"] == group_id
-        assert (await receive(alice_ws))["type"] == "join"
+        # alice's own join, creating the group (it starts the group's stream), then bob's.
+        created, seen = await receive(alice_ws), await receive(alice_ws)
+        assert (created["user"]["id"], seen["user"]["id"]) == (alice["user"]["id"], bob["user"]["id"])
+        assert (created["streams"][f"group:{group_id}"], seen["streams"][f"group:{group_id}"]) == (1, 2)
         await send(alice_ws, "sendmessage", groupid=group_id, message="welcome, bob")
         await receive_types(alice_ws, "ack", "sendmessage")
         for ws in (bob_on_a, bob_on_b):
