@@ -247,7 +247,7 @@ function open(view) {
 
 function renderMain() {
   const main = $("#main");
-  if (!main) return;
+  if (!main || !state.me) return;  // signed out while a request was on its way
   const view = state.view;
   if (view.kind === "feed") {
     main.replaceChildren(feedView());
@@ -271,7 +271,7 @@ function getChat(key) {
 
 function messageKey(frame) {
   if (frame.groupid !== undefined && frame.groupid !== null) return `g${frame.groupid}`;
-  const other = frame.from.id === state.me.id ? frame.to : frame.from.id;
+  const other = frame.from.id === state.me?.id ? frame.to : frame.from.id;
   return `u${other}`;
 }
 
@@ -542,7 +542,7 @@ function personRow(user, extra = []) {
 
 function renderAside() {
   const aside = $("#aside");
-  if (!aside) return;
+  if (!aside || !state.me) return;  // signed out while a request was on its way
   const view = state.view;
   if (view.kind === "group" && state.groups.has(view.id)) {
     const group = state.groups.get(view.id);
@@ -822,7 +822,7 @@ client.on("postlike", ({postid, userid, liked, likes_count}) => {
   const post = state.posts.get(postid);
   if (!post) return;
   post.likes_count = likes_count;
-  if (userid === state.me.id) post.liked_by_me = liked;
+  if (userid === state.me?.id) post.liked_by_me = liked;
   renderPost(postid);
 });
 
