@@ -168,16 +168,18 @@ def _advance_head(cursor, count):
 
 # --- publishing, after commit ----------------------------------------------------------------------
 async def publish(entries):
-    """Publish numbered entries to every hub, in order; return how many failed."""
+    """Publish numbered entries to every hub, in order, in as few layer round trips as the layer
+    allows; one result per entry: None, or the exception that kept it from going out (it still
+    reaches every socket: the hubs read it back from the stream)."""
     if not entries:
-        return 0
+        return []
     group = stream_group()
     results = await group_send_many(get_channel_layer(), [(group, e.message()) for e in entries])
-    failed = sum(1 for r in results if r is not None)
-    if failed:
+    errors = [r for r in results if r is not None]
+    if errors:
         log.warning("relay: %d of %d events could not be published (the hubs read them back from the stream)",
-                    failed, len(entries), exc_info=next(r for r in results if r is not None))
-    return failed
+                    len(errors), len(entries), exc_info=errors[0])
+    return results
 
 
 async def _send_recorded(send, args):
@@ -194,8 +196,8 @@ async def _send_recorded(send, args):
             outcome.failed += 1
 
 
-def _publish_entry(entry):
-    return publish([entry])
+async def _publish_entry(entry):
+    return sum(r is not None for r in await publish([entry]))
 
 
 def _after_commit(send, *args, entry=None):
@@ -245,16 +247,9 @@ async def run_deferred_many(batches):
             entries.append(args[0])
             owners.append(i)
     failed = [0] * len(batches)
-    if not entries:
-        return failed
-    group = stream_group()
-    results = await group_send_many(get_channel_layer(), [(group, e.message()) for e in entries])
-    for owner, result in zip(owners, results, strict=True):
+    for owner, result in zip(owners, await publish(entries), strict=True):
         if result is not None:
             failed[owner] += 1
-    if any(failed):
-        log.warning("relay: %d of %d events could not be published (the hubs read them back from the stream)",
-                    sum(failed), len(entries), exc_info=next(r for r in results if r is not None))
     return failed
 
 

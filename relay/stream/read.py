@@ -10,7 +10,7 @@ of their own stream), then followed forwards entry by entry.
 import orjson
 from django.db import connection, transaction
 
-from relay.stream.topics import group_topic, stream_name, user_topic
+from relay.stream.topics import group_id_of, group_topic, stream_name, user_topic
 
 PAGE = 500
 
@@ -119,7 +119,7 @@ def replay(user_id, group_ids_now, after, upto, *, trimmed=0, limit=PAGE):
         for m in page:
             apply_ops(user_id, groups, m["o"])
             cursor = m["s"]
-            if m["text"] and (own in m["t"] or any(t.startswith("group.") and int(t[6:]) in groups for t in m["t"])):
+            if m["text"] and (own in m["t"] or any(group_id_of(t) in groups for t in m["t"])):
                 out.append((m["s"], m["text"]))
                 if len(out) >= limit:
                     break
