@@ -35,6 +35,7 @@ SERVER_ENV = {
     "DATABASE_URL": PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_DB,
     "REDIS_URL": REDIS,
     "DEBUG": "0",
+    "HTTPS": "0",  # plain HTTP on 127.0.0.1
     "SECRET_KEY": "kirimin-bench-secret-key-not-for-production-0123456789",
     "ALLOWED_HOSTS": "*",
     "FAST_PASSWORD_HASHER": "1",
@@ -127,9 +128,10 @@ class Proc:
             os.killpg(self.popen.pid, signal.SIGKILL)
 
 
-def kirimin(port, server="daphne", **env):
+def kirimin(port, server="daphne", root=ROOT, **env):
     """`server`: daphne, uvicorn (as shipped: no permessage-deflate), uvicorn-deflate
-    (uvicorn's own default, which accepts it) or granian (not a dependency: `--granian`)."""
+    (uvicorn's own default, which accepts it) or granian (not a dependency: `--granian`).
+    `root`: the checkout to serve (another one for `--baseline`)."""
     if server == "granian":
         argv = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
                 "--loop", "uvloop", "--log-level", "warning", "config.asgi:application"]
@@ -141,7 +143,7 @@ def kirimin(port, server="daphne", **env):
             argv += ["--ws-per-message-deflate", "false"]
     else:
         argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
-    proc = Proc(f"kirimin/{server}:{port}", argv, port, env=env)
+    proc = Proc(f"kirimin/{server}:{port}", argv, port, cwd=root, env=env)
     if os.environ.get("BENCH_PYSPY"):  # profile the server under load: BENCH_PYSPY=out.svg
         subprocess.Popen(["py-spy", "record", "-o", os.environ["BENCH_PYSPY"], "-p", str(proc.popen.pid),
                           "-d", "8", "-f", "raw" if os.environ["BENCH_PYSPY"].endswith(".txt") else "flamegraph",
@@ -221,14 +223,14 @@ def generate(config, procs, on_ready=None):
 
 
 # --- scenarios --------------------------------------------------------------------------------------
-def s1_fanout(target, members, rate, duration, *, processes=1, server="daphne"):
+def s1_fanout(target, members, rate, duration, *, processes=1, server="daphne", root=ROOT):
     ports = [8401 + i for i in range(processes)]
     procs = []
     try:
         if target == "kirimin":
             users = seed_users(members)
             group = seed_group(users)
-            procs = [kirimin(p, server) for p in ports]
+            procs = [kirimin(p, server, root) for p in ports]
             config = {"target": "kirimin", "urls": ticket_urls(users, ports), "groupid": group.pk}
         elif target == "channels":
             procs = [channels_peer(ports[0])]
@@ -246,7 +248,7 @@ def s1_fanout(target, members, rate, duration, *, processes=1, server="daphne"):
         flush_redis()
 
 
-def s2_throughput(target, pairs, duration, window=10, server="daphne", processes=1):
+def s2_throughput(target, pairs, duration, window=10, server="daphne", processes=1, root=ROOT):
     port = 8411
     ports = [port + i for i in range(processes)]
     procs = []
@@ -256,7 +258,7 @@ def s2_throughput(target, pairs, duration, window=10, server="daphne", processes
 
             users = seed_users(2 * pairs)
             before = Message.objects.count()
-            procs = [kirimin(p, server) for p in ports]
+            procs = [kirimin(p, server, root) for p in ports]
             config = {"target": "kirimin", "urls": ticket_urls(users, ports), "user_ids": [u.pk for u in users]}
         elif target == "channels":
             procs = [channels_peer(port)]
@@ -350,6 +352,11 @@ def exact(res):
     return res.get("lost") == 0 and res.get("duplicates") == 0
 
 
+def spread(res):
+    """Every round's headline figure, when there were several."""
+    return f" (rounds: {', '.join(fmt(v, 1) for v in res['rounds'])})" if res.get("rounds") else ""
+
+
 def table(results):
     lines = ["| scenario | server | delivered | p50 last ms | p99 last ms | p99 per delivery ms | CPU server/gen s |",
              "|---|---|---|---|---|---|---|"]
@@ -362,11 +369,11 @@ def table(results):
                          "| | | | |")
         elif r["scenario"].startswith("S1"):
             lines.append(f"| {r['scenario']} | {r['label']} | {fmt(res['delivered_pct'], 1)}%, {accounting(res)} | "
-                         f"{fmt(res['p50_last_ms'], 1)} | {fmt(res['p99_last_ms'], 1)} | {fmt(res['p99_ms'], 1)} | "
+                         f"{fmt(res['p50_last_ms'], 1)} | {fmt(res['p99_last_ms'], 1)}{spread(res)} | {fmt(res['p99_ms'], 1)} | "
                          f"{server_cpu:.1f}/{cpu['generator_s']:.1f} |")
         elif r["scenario"].startswith("S2"):
             stored = f", stored {res['stored']}" if "stored" in res else ""
-            lines.append(f"| {r['scenario']} | {r['label']} | {fmt(res['msgs_per_s'])} msg/s, {accounting(res)}"
+            lines.append(f"| {r['scenario']} | {r['label']} | {fmt(res['msgs_per_s'])} msg/s{spread(res)}, {accounting(res)}"
                          f"{stored} | {fmt(res['p50_ms'], 1)} | {fmt(res['p99_ms'], 1)} | | "
                          f"{server_cpu:.1f}/{cpu['generator_s']:.1f} |")
         elif r["scenario"].startswith("S3"):
@@ -377,6 +384,16 @@ def table(results):
                          f"{res['final_likes_count']} ({'correct' if res['count_correct'] else 'WRONG'}) | | "
                          f"{fmt(res['p99_ms'], 1)} | | {server_cpu:.1f}/{cpu['generator_s']:.1f} |")
     return "\n".join(lines)
+
+
+def median_round(scenario, results):
+    """The round whose headline figure is the median (the lower one of an even count); with
+    several rounds it carries every round's figure, so the spread is on record."""
+    key = {"S1": "p99_last_ms", "S2": "msgs_per_s", "S3": "conns_per_s", "S4": "ops_per_s"}[scenario[:2]]
+    if len(results) == 1 or any(key not in r for r in results):
+        return results[0]
+    ordered = sorted(results, key=lambda r: r[key])
+    return {**ordered[(len(ordered) - 1) // 2], "rounds": [r[key] for r in results]}
 
 
 def compact(results, keep=1000):
@@ -425,6 +442,14 @@ def main():
     parser.add_argument("--only", default="", help="comma-separated scenario prefixes, e.g. S1,S3")
     parser.add_argument("--granian", action="store_true",
                         help="also measure Kirimin under granian (pip install granian first; not a dependency)")
+    parser.add_argument("--labels", default="",
+                        help='comma-separated server label prefixes, e.g. "kirimin (uvicorn),socketio"')
+    parser.add_argument("--baseline", default=None, metavar="DIR",
+                        help="also measure another checkout of Kirimin (e.g. `git worktree add /tmp/base <ref>`) on "
+                             "S1 1000 members and S2 under uvicorn, in the same run, to compare a change with what "
+                             "it changes")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the plan this many times, interleaved, and report each row's median round")
     args = parser.parse_args()
     out = Path(args.out or (BENCH / "out" if args.quick else ROOT / "docs"))
     out.mkdir(parents=True, exist_ok=True)
@@ -447,6 +472,11 @@ def main():
         ]
     else:
         plan = []
+        baseline = Path(args.baseline).resolve() if args.baseline else None
+        if baseline:
+            rev = subprocess.run(["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                 text=True).stdout.strip() or baseline.name
+            baseline_label = f"kirimin (uvicorn) at {rev}"
         kirimins = (("kirimin (daphne)", "daphne"), ("kirimin (uvicorn)", "uvicorn"))
         if args.granian:
             kirimins += (("kirimin (granian)", "granian"),)
@@ -459,6 +489,9 @@ def main():
             if members == 1000:
                 plan.append((key, "kirimin (uvicorn) x2 processes",
                              lambda m=members, r=rate: s1_fanout("kirimin", m, r, 10, processes=2, server="uvicorn")))
+            if members == 1000 and baseline:
+                plan.append((key, baseline_label,
+                             lambda m=members, r=rate: s1_fanout("kirimin", m, r, 10, server="uvicorn", root=baseline)))
             if (members, rate) == (1000, 20):  # what shipping uvicorn's default would cost browsers
                 plan.append((key, "kirimin (uvicorn accepting deflate)",
                              lambda m=members, r=rate: s1_fanout("kirimin", m, r, 10, server="uvicorn-deflate")))
@@ -467,6 +500,11 @@ def main():
                          lambda sv=server: s2_throughput("kirimin", 50, 10, server=sv)))
         plan.append(("S2 throughput 50 pairs, window 10", "kirimin (uvicorn) x2 processes",
                      lambda: s2_throughput("kirimin", 50, 10, server="uvicorn", processes=2)))
+        if baseline:
+            plan.append(("S2 throughput 50 pairs, window 10", baseline_label,
+                         lambda: s2_throughput("kirimin", 50, 10, server="uvicorn", root=baseline)))
+            plan.append(("S2 throughput 50 pairs, window 10", baseline_label + " x2 processes",
+                         lambda: s2_throughput("kirimin", 50, 10, server="uvicorn", processes=2, root=baseline)))
         for target in ("socketio", "channels"):
             plan.append(("S2 throughput 50 pairs, window 10", target, lambda t=target: s2_throughput(t, 50, 10)))
         for label, server in kirimins:
@@ -479,14 +517,18 @@ def main():
             plan.append(("S4 likes, 50 clients", label, lambda sv=server: s4_likes(50, 10, server=sv)))
 
     only = [p.strip() for p in args.only.split(",") if p.strip()]
-    results = []
-    for scenario, label, run in plan:
-        if only and not any(scenario.startswith(p) for p in only):
-            continue
-        log(f"== {scenario} / {label}")
-        result = run()
-        log("   ", {k: v for k, v in result.items() if k != "samples"})
-        results.append({"scenario": scenario, "label": label, "result": result})
+    labels = [p.strip() for p in args.labels.split(",") if p.strip()]
+    plan = [row for row in plan if (not only or any(row[0].startswith(p) for p in only))
+            and (not labels or any(row[1].startswith(p) for p in labels))]
+    rounds = {}
+    for n in range(args.rounds):
+        for scenario, label, run in plan:
+            log(f"== {scenario} / {label}" + (f" (round {n + 1} of {args.rounds})" if args.rounds > 1 else ""))
+            result = run()
+            log("   ", {k: v for k, v in result.items() if k != "samples"})
+            rounds.setdefault((scenario, label), []).append(result)
+    results = [{"scenario": scenario, "label": label, "result": median_round(scenario, rounds[scenario, label])}
+               for scenario, label, _ in plan]
 
     machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
                "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip(),
