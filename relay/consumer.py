@@ -155,7 +155,7 @@ class RelayConsumer(AsyncConsumer):
             return await auth.user_id_from_ticket(ticket)
         token = auth.bearer_token(self.scope)
         if token is not None:
-            return auth.user_id_from_access_token(token)
+            return await auth.user_id_from_access_token(token)
         return None
 
     async def sign_in(self, user_id):
@@ -165,7 +165,7 @@ class RelayConsumer(AsyncConsumer):
         the socket was closed instead."""
         snapshot = await _snapshot(user_id)
         position, _, (user, group_ids), _ = snapshot
-        if await self.hub.presence.sockets(user.pk) >= settings.RELAY_MAX_SOCKETS_PER_USER:
+        if not await self.hub.admit(user.pk, settings.RELAY_MAX_SOCKETS_PER_USER):
             await self.close_with(CLOSE_TOO_MANY_SOCKETS)
             return None
         self.user, self.user_id = user, user.pk

@@ -65,6 +65,7 @@ class Hub:
         self.topics: dict[str, set] = {}
         self.clients: dict[str, object] = {}
         self.anonymous: dict[str, set] = {}  # client address -> its anonymous sockets
+        self.joining = collections.Counter()  # user id -> their sockets admitted and not yet attached
         self.position = None  # the newest stream position applied here
         self.ahead = {}  # position -> entry that came before the ones before it
         self.recent = collections.deque()  # at most RELAY_STREAM_RECENT entries and _BYTES of text
@@ -116,9 +117,27 @@ class Hub:
         return f"{self.channel}#{next(self._ids)}"
 
     # --- sockets -----------------------------------------------------------------------
+    async def admit(self, user_id, cap):
+        """Hold a place for one more socket of `user_id` if their sockets on every process stay
+        within `cap`; False if not. Counted from here, before any wait, so sockets of one user
+        opening at once never all pass the check; `attach` takes the place over."""
+        self.joining[user_id] += 1
+        admitted = False
+        try:
+            admitted = await self.presence.admit(user_id, self.local_sockets(user_id), cap)
+        finally:
+            if not admitted:
+                self._joined(user_id)
+        return admitted
+
+    def _joined(self, user_id):
+        self.joining[user_id] -= 1
+        if self.joining[user_id] <= 0:
+            del self.joining[user_id]
+
     async def attach(self, consumer, topics):
-        """Register a socket on `topics` (its user and groups). It gets nothing until it is
-        `ready` (see `catch_up`)."""
+        """Register a socket on `topics` (its user and groups), in the place `admit` held for a
+        user's socket. It gets nothing until it is `ready` (see `catch_up`)."""
         self.clients[consumer.client_id] = consumer
         if consumer.user_id is None:
             self.anonymous.setdefault(consumer.address, set()).add(consumer)
@@ -126,6 +145,8 @@ class Hub:
             self._not_anonymous(consumer)
         for topic in topics:
             self._subscribe(consumer, topic)
+        if consumer.user_id is not None:
+            self._joined(consumer.user_id)
         if consumer.user_id is not None:
             await self.presence.set_local(consumer.user_id, self.local_sockets(consumer.user_id))
 
@@ -151,10 +172,11 @@ class Hub:
             self._unsubscribe(consumer, topic)
 
     def local_sockets(self, user_id):
-        return len(self.topics.get(user_topic(user_id), ()))
+        """The user's sockets on this process, counting those admitted and still signing in."""
+        return len(self.topics.get(user_topic(user_id), ())) + self.joining.get(user_id, 0)
 
     def online_user_ids(self):
-        return [int(t[5:]) for t in self.topics if t.startswith("user.")]
+        return [int(t[5:]) for t in self.topics if t.startswith("user.")] + list(self.joining)
 
     async def subscribe(self, consumer, topic):
         self._subscribe(consumer, topic)

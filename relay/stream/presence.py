@@ -23,6 +23,25 @@ def _proc_key(proc_id):
     return f"kirimin:presence:p:{proc_id}"
 
 
+# KEYS: the live processes, this process's counts. ARGV: now, this process's id, the user,
+# their sockets here (the new one included), the cap, the counts' time to live.
+_ADMIT = """
+local total = tonumber(ARGV[4])
+for _, proc in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')) do
+  if proc ~= ARGV[2] then
+    total = total + tonumber(redis.call('HGET', 'kirimin:presence:p:' .. proc, ARGV[3]) or '0')
+  end
+end
+if total > tonumber(ARGV[5]) then return 0 end
+if tonumber(redis.call('HGET', KEYS[2], ARGV[3]) or '0') < tonumber(ARGV[4]) then
+  redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+end
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+redis.call('ZADD', KEYS[1], ARGV[1] + ARGV[6], ARGV[2])
+return 1
+"""
+
+
 # --- embedded default: one process -------------------------------------------------------
 _local_counts: dict[int, int] = {}
 
@@ -36,8 +55,9 @@ class LocalPresence:
         else:
             _local_counts.pop(user_id, None)
 
-    async def sockets(self, user_id):
-        return _local_counts.get(user_id, 0)
+    async def admit(self, user_id, local, cap):
+        """One process holds every socket: `local` (this one included) is the whole count."""
+        return local <= cap
 
     async def heartbeat(self, hub, full=False):
         pass
@@ -79,15 +99,14 @@ class RedisPresence:
         except redis.RedisError:
             pass  # the next heartbeat rewrites the whole hash
 
-    async def sockets(self, user_id):
-        live = await self.redis.zrangebyscore(_PROCS, time.time(), "+inf")
-        if not live:
-            return 0
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for proc in live:
-                pipe.hget(_proc_key(proc.decode()), user_id)
-            counts = await pipe.execute()
-        return sum(int(c) for c in counts if c)
+    async def admit(self, user_id, local, cap):
+        """True if the user's sockets on every live process, with `local` on this one (the new
+        socket included), stay within `cap`; then this process's count is raised to `local` in
+        the same step, so that sockets opening at once on several processes never pass the cap
+        between one's check and its count (a script runs in Redis as one step)."""
+        admitted = await self.redis.eval(_ADMIT, 2, _PROCS, self.key, time.time(), self.proc_id, user_id,
+                                         local, cap, self.ttl)
+        return bool(admitted)
 
     async def heartbeat(self, hub, full=False):
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -53,3 +53,29 @@ async def test_socket_closed_by_the_server_goes_offline(connect, alice):
 
 async def test_no_ids_asks_nothing(connect):
     assert await sync_to_async(presence.online_user_ids)([]) == set()
+
+
+async def test_sockets_admitted_at_once_never_pass_the_cap(settings):
+    """Sockets of one user signing in at the same moment, on one process or (with Redis) on
+    two: exactly `cap` are admitted. Each holds its place before it waits on anything, and the
+    cross-process count is checked and raised in one step in Redis; with a check first and the
+    count later, all of them saw room."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    from relay.hub import Hub
+
+    hubs = [Hub(get_channel_layer()) for _ in range(2 if settings.REDIS_URL else 1)]
+    try:
+        user_id, cap = 987654, 10
+        admitted = await asyncio.gather(*(hubs[i % len(hubs)].admit(user_id, cap) for i in range(40)))
+        assert admitted.count(True) == cap
+        assert sum(hub.local_sockets(user_id) for hub in hubs) == cap
+        assert not await hubs[-1].admit(user_id, cap)
+        hubs[0]._joined(user_id)  # one of them gave up (closed before attaching)
+        await hubs[0].presence.set_local(user_id, hubs[0].local_sockets(user_id))
+        assert await hubs[-1].admit(user_id, cap)
+    finally:
+        for hub in hubs:
+            await hub.presence.stop()

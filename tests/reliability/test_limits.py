@@ -213,3 +213,52 @@ async def test_a_user_holds_at_most_the_socket_cap(server):
     finally:
         for ws in open_ones:
             await ws.close()
+
+
+async def _connect_counted(ticket):
+    """Open a socket with `ticket`: the socket if it got its `connection` frame, else the close code."""
+    from websockets.asyncio.client import connect
+
+    ws = await connect(f"ws://{ticket['host']}?id={ticket['id']}", open_timeout=15)
+    try:
+        first = json.loads(await asyncio.wait_for(ws.recv(), 15))
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+    assert first["type"] == "connection", first
+    return ws
+
+
+async def test_sockets_opening_at_once_never_pass_the_cap(e2e_stack):
+    """60 sockets of one user open at the same moment, spread over every process of the stack
+    (three on Redis): exactly the cap get in, the others are closed with 4429, and a place
+    freed by a close can be taken again. (Each used to check the count before any of them was
+    counted: 11 of 10 got in.)"""
+    count = 3 if e2e_stack.redis_url else 1
+    started = [servers.Server.start(e2e_stack, wait=False, server="uvicorn", RELAY_MAX_SOCKETS_PER_USER=10,
+                                    THROTTLE_TICKET="100000/min") for _ in range(count)]
+    opened = []
+    try:
+        for server in started:
+            server.wait_ready()
+        clients = [server.client() for server in started]
+        dave = clients[0].register()
+        tickets = [clients[i % count].socket(dave["access"]) for i in range(60)]
+        results = await asyncio.gather(*(_connect_counted(t) for t in tickets))
+        opened = [r for r in results if not isinstance(r, int | None)]
+        codes = sorted(r for r in results if isinstance(r, int))
+        assert len(opened) == 10 and codes == [4429] * 50, (len(opened), codes)
+        await opened.pop().close()
+        deadline = time.monotonic() + 5
+        while True:  # the freed place is taken once the close is counted
+            again = await _connect_counted(clients[-1].socket(dave["access"]))
+            if not isinstance(again, int | None):
+                opened.append(again)
+                break
+            assert again == 4429 and time.monotonic() < deadline, again
+            await asyncio.sleep(0.2)
+        assert await _connect_counted(clients[0].socket(dave["access"])) == 4429
+    finally:
+        for ws in opened:
+            await ws.close()
+        for server in started:
+            server.stop()
