@@ -1,4 +1,5 @@
-"""Throttles for the unauthenticated account endpoints.
+"""Throttles for the unauthenticated account endpoints, and per user for minting socket
+tickets and sending messages through REST.
 
 Their counters live in the cache (Redis in production). While Redis is
 unreachable they let requests through (and log it) rather than fail them with a
@@ -9,7 +10,7 @@ import hashlib
 import logging
 import unicodedata
 
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 from config.redis_clients import REDIS_DOWN
 
@@ -82,3 +83,20 @@ class FailedLoginIPThrottle(FailedLoginThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class TicketThrottle(FailOpen, UserRateThrottle):
+    """One-time socket tickets minted per user (`is-user`): each opens a socket, so a client
+    looping on it cannot make the server hold tickets (and sign-ins) without bound."""
+
+    scope = "ticket"
+
+
+class SendThrottle(FailOpen, UserRateThrottle):
+    """Messages sent through REST per user (a socket has its own per-frame rate limit);
+    reading history is not counted."""
+
+    scope = "send"
+
+    def allow_request(self, request, view):
+        return request.method != "POST" or super().allow_request(request, view)

@@ -15,8 +15,14 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import serializers as s
+from accounts import sessions
 from accounts.models import User
-from accounts.throttles import FailedLoginIPThrottle, FailedLoginThrottle, RegisterThrottle
+from accounts.throttles import (
+    FailedLoginIPThrottle,
+    FailedLoginThrottle,
+    RegisterThrottle,
+    TicketThrottle,
+)
 from accounts.tickets import issue_ticket
 from config import errors
 
@@ -82,7 +88,7 @@ class LoginView(APIView):
             for throttle in self.failure_throttles:
                 throttle.record_failure()
             raise errors.InvalidCredentials()
-        refresh = RefreshToken.for_user(user)
+        refresh = sessions.start(user)
         update_last_login(None, user)
         return Response({
             "access": str(refresh.access_token),
@@ -112,7 +118,7 @@ class RefreshView(APIView):
 
 
 class LogoutView(APIView):
-    """Blacklist a refresh token."""
+    """End a session: its refresh token is blacklisted and its access tokens are refused from now on."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -121,9 +127,11 @@ class LogoutView(APIView):
     def post(self, request):
         data = validated(s.RefreshSerializer, request)
         try:
-            RefreshToken(data["refresh"]).blacklist()
+            refresh = RefreshToken(data["refresh"])
+            refresh.blacklist()
         except TokenError as exc:
             raise errors.InvalidToken() from exc
+        sessions.end(refresh)
         return Response(None)
 
 
@@ -131,6 +139,7 @@ class IsUserView(APIView):
     """The signed-in user and a fresh socket config."""
 
     permission_classes = [IsAuthenticated]
+    throttle_classes = [TicketThrottle]
 
     @extend_schema(responses={200: s.IsUserSerializer})
     def get(self, request):

@@ -28,6 +28,25 @@ if not DEBUG and SECRET_KEY == INSECURE_SECRET_KEY:
         "print(secrets.token_urlsafe(50))\"`)."
     )
 
+# Served over TLS (on by default when DEBUG is off): plain HTTP is redirected to HTTPS (but
+# /healthz/, which probes call on the container's own port), browsers are told to stay on
+# HTTPS (HSTS, SECURE_HSTS_SECONDS), and cookies are sent over HTTPS only. Behind a proxy
+# that terminates TLS (NUM_PROXIES > 0) its X-Forwarded-Proto says whether the request came
+# in over HTTPS. Set HTTPS=0 to serve plain HTTP (a local stack, the test servers).
+HTTPS = env.bool("HTTPS", default=not DEBUG)
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    # Whether HSTS covers every subdomain and asks for the browsers' preload list: the
+    # operator's call (it binds every subdomain), so off unless set.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if env.int("NUM_PROXIES", default=0) > 0:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -194,6 +213,8 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Refused once their session has logged out (accounts.sessions).
+    "AUTH_TOKEN_CLASSES": ("accounts.sessions.SessionAccessToken",),
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
 }
 
@@ -217,6 +238,9 @@ REST_FRAMEWORK = {
         "login": env.str("THROTTLE_LOGIN", default="10/min"),
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="60/min"),
         "register": env.str("THROTTLE_REGISTER", default="60/min"),
+        # Per user: socket tickets minted (is-user), messages sent through REST.
+        "ticket": env.str("THROTTLE_TICKET", default="60/min"),
+        "send": env.str("THROTTLE_SEND", default="120/min"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from accounts.throttles import SendThrottle
 from config.errors import Forbidden, NotFound, ValidationFailed
 from config.params import flag_param, id_param, id_parameter
 from groups import actions
@@ -132,7 +133,7 @@ class GroupViewSet(viewsets.GenericViewSet):
     @extend_schema(methods=["get"], parameters=[id_parameter("before")],
                    responses=s.MessageOutSerializer(many=True))
     @extend_schema(methods=["post"], request=s.SendMessageSerializer, responses={201: s.MessageOutSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], throttle_classes=[SendThrottle])
     def messages(self, request, pk=None):
         group = self.get_group()
         if request.method == "POST":
@@ -157,6 +158,7 @@ class DirectMessagesView(GenericAPIView):
     """Direct messages: the conversation with one user, and sending."""
 
     serializer_class = s.DirectMessageSerializer  # what OPTIONS describes for POST
+    throttle_classes = [SendThrottle]
 
     @extend_schema(parameters=[id_parameter("with", required=True), id_parameter("before")],
                    responses=s.MessageOutSerializer(many=True))

@@ -1,11 +1,12 @@
 """Who is on a socket: a one-time ticket, a Bearer access JWT, or nobody."""
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.sessions import SessionAccessToken
 from accounts.tickets import aconsume_ticket
 from config.redis_clients import REDIS_DOWN
 from groups.selectors import member_group_ids
@@ -50,9 +51,10 @@ async def user_id_from_ticket(ticket):
     return user_id
 
 
-def user_id_from_access_token(raw):
+async def user_id_from_access_token(raw):
     try:
-        token = AccessToken(raw)
+        # Off the event loop: whether its session has ended is a cache read.
+        token = await sync_to_async(SessionAccessToken)(raw)
         return token[api_settings.USER_ID_CLAIM]
     except (TokenError, KeyError) as exc:
         raise SocketAuthError(INVALID) from exc
@@ -61,7 +63,7 @@ def user_id_from_access_token(raw):
 async def user_id_from_credential(credential):
     """The `auth` frame's token: a JWT has two dots, a ticket has none."""
     if credential.count(".") == 2:
-        return user_id_from_access_token(credential)
+        return await user_id_from_access_token(credential)
     return await user_id_from_ticket(credential)
 
 

@@ -85,7 +85,7 @@ class Stack:
         """The environment of a server (or manage.py) process on this stack."""
         env = {k: v for k, v in os.environ.items() if k not in _STACK_VARS}
         env.update(DJANGO_SETTINGS_MODULE="config.settings", FAST_PASSWORD_HASHER="1", PYTHONUNBUFFERED="1",
-                   LOG_LEVEL="WARNING", RELAY_PRESENCE_TTL="5")
+                   LOG_LEVEL="WARNING", RELAY_PRESENCE_TTL="5", HTTPS="0")  # served over plain HTTP
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
             env["DB_POOL"] = "1"  # servers run as in production: a pooled PostgreSQL connection

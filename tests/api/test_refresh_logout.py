@@ -171,3 +171,27 @@ def test_an_expired_access_token_is_invalid_token(anon, alice):
 def test_a_refresh_token_is_not_an_access_token(anon, tokens):
     _, token = tokens
     err(is_user(anon, token), 401, "invalid_token")
+
+
+def login_tokens(anon):
+    data = ok(anon.post("/api/auth/login/", {"username": "alice", "password": PASSWORD}, format="json"))
+    return data["access"], data["refresh"]
+
+
+def test_logout_ends_the_sessions_access_tokens_at_once(anon, tokens):
+    access, token = tokens
+    rotated = ok(refresh(anon, token))  # an access token made later in the same session
+    other_access, _ = login_tokens(anon)  # another device
+    ok(is_user(anon, access))
+    ok(logout(anon, rotated["refresh"]))
+    err(is_user(anon, access), 401, "invalid_token")
+    err(is_user(anon, rotated["access"]), 401, "invalid_token")
+    ok(is_user(anon, other_access))
+
+
+def test_an_access_token_of_a_deactivated_user_is_refused(anon, alice, tokens):
+    access, _ = tokens
+    ok(is_user(anon, access))
+    alice.is_active = False
+    alice.save()
+    err(is_user(anon, access), 401, "invalid_token")

@@ -5,6 +5,7 @@ No browser needed: these run wherever the suite runs.
 """
 
 import re
+import urllib.error
 import urllib.request
 import uuid
 from urllib.parse import urljoin
@@ -110,5 +111,27 @@ def test_a_real_server_serves_the_demo(sqlite_stack, mode):
         for url in [*assets, "/static/app/kirimin.js"]:
             status, _, body = fetch(server.base_url + url)
             assert status == 200 and body, url
+    finally:
+        server.stop()
+
+
+@pytest.mark.processes
+def test_with_debug_off_plain_http_is_sent_to_https_but_the_health_check(sqlite_stack):
+    """The image's default (HTTPS on with DEBUG off): every plain HTTP request is redirected to
+    HTTPS, except /healthz/, which the container's own probe calls over HTTP."""
+    server = servers.Server.start(sqlite_stack, DEBUG="0", SECRET_KEY=uuid.uuid4().hex * 2, HTTPS="1")
+    try:
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect)
+        for path in ("/", "/api/auth/is-user/", "/admin/"):
+            with pytest.raises(urllib.error.HTTPError) as redirected:
+                opener.open(server.base_url + path, timeout=10)
+            assert redirected.value.code == 301, path
+            assert redirected.value.headers["Location"].startswith("https://"), path
+        status, _, _ = fetch(server.base_url + "/healthz/")
+        assert status == 200
     finally:
         server.stop()

@@ -132,6 +132,21 @@ async def test_bearer_of_a_deleted_user_closes_4401(open_socket, make_user):
     assert await closed_with(comm) == 4401
 
 
+async def test_an_access_token_of_a_session_that_logged_out_closes_4401(open_socket, connect, alice):
+    from accounts import sessions
+
+    refresh = await sync_to_async(sessions.start)(alice)
+    access = str(refresh.access_token)
+    comm, _, _ = await open_socket("/ws/", bearer(access))
+    await recv_types(comm, "connection")
+    await sync_to_async(sessions.end)(refresh)
+    comm, _, _ = await open_socket("/ws/", bearer(access))
+    assert await closed_with(comm) == 4401
+    comm = await connect()
+    await send(comm, "auth", token=access)
+    assert await closed_with(comm) == 4401
+
+
 @pytest.mark.parametrize("token", ["garbage", "a.b.c", "x" * 43])
 async def test_bad_token_in_auth_frame_closes_4401(connect, token):
     comm = await connect()

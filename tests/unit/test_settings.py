@@ -5,6 +5,7 @@ Each case starts a fresh interpreter, since settings are read once per process.
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +108,29 @@ def test_the_asgi_app_freezes_its_start_up_objects_unless_told_not_to():
     left = run("-c", FROZEN, GC_FREEZE="0")
     assert left.returncode == 0, left.stderr
     assert int(left.stdout) == 0
+
+
+TLS_WARNINGS = ("security.W004", "security.W008", "security.W012", "security.W016")  # HSTS, redirect, cookies
+
+
+def test_the_deployment_check_passes_with_debug_off():
+    """DEBUG off serves over TLS by default: redirects, HSTS, Secure cookies. Whether HSTS binds
+    every subdomain and asks for preloading is left to the operator (two settings), so
+    `check --deploy` is clean of everything else."""
+    result = run("manage.py", "check", "--deploy", DEBUG="0", SECRET_KEY=STRONG_SECRET_KEY,
+                 ALLOWED_HOSTS="kirimin.example", HTTPS=None)
+    assert result.returncode == 0, result.stderr
+    found = set(re.findall(r"\(([a-z_.]+\.[EW]\d+)\)", result.stderr + result.stdout))
+    assert found <= {"security.W005", "security.W021"}, found
+    result = run("manage.py", "check", "--deploy", "--fail-level", "WARNING", DEBUG="0", SECRET_KEY=STRONG_SECRET_KEY,
+                 ALLOWED_HOSTS="kirimin.example", HTTPS=None, SECURE_HSTS_INCLUDE_SUBDOMAINS="1",
+                 SECURE_HSTS_PRELOAD="1")
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_https_0_serves_plain_http_and_the_deployment_check_says_so():
+    result = run("manage.py", "check", "--deploy", DEBUG="0", SECRET_KEY=STRONG_SECRET_KEY,
+                 ALLOWED_HOSTS="kirimin.example", HTTPS="0")
+    assert result.returncode == 0, result.stderr
+    for warning in TLS_WARNINGS:
+        assert warning in result.stderr + result.stdout

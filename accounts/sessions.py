@@ -1,0 +1,62 @@
+"""Sign-in sessions: each login starts one, named by the `sid` claim that its refresh token and
+every access token made from it carry (rotation keeps it). Logging out ends the session at once:
+its access tokens are refused from then on, on REST and on sockets, instead of living out
+their lifetime. The ended sessions are kept in the cache (Redis in production) for as long
+as an access token lives; while the cache is unreachable tokens are taken as they are
+(logged), as the throttles do, rather than failing every request."""
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from config.redis_clients import REDIS_DOWN
+
+log = logging.getLogger("kirimin.api")
+
+SID_CLAIM = "sid"
+
+
+def _key(sid):
+    return f"session-ended:{sid}"
+
+
+def start(user) -> RefreshToken:
+    """A refresh token for a new session of `user`."""
+    refresh = RefreshToken.for_user(user)
+    refresh[SID_CLAIM] = uuid.uuid4().hex
+    return refresh
+
+
+def end(token):
+    """End the session `token` (a refresh or access token) belongs to."""
+    sid = token.get(SID_CLAIM)
+    if not sid:
+        return
+    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()
+    try:
+        cache.set(_key(sid), True, timeout=int(lifetime) + 60)
+    except REDIS_DOWN as exc:
+        log.warning("logout: could not record the end of session %s: %r", sid, exc)
+
+
+def ended(sid) -> bool:
+    if not sid:
+        return False
+    try:
+        return bool(cache.get(_key(sid)))
+    except REDIS_DOWN as exc:
+        log.warning("sessions: the cache is unreachable, taking a token as valid: %r", exc)
+        return False
+
+
+class SessionAccessToken(AccessToken):
+    """An access token that is refused once its session has ended (SIMPLE_JWT's AUTH_TOKEN_CLASSES)."""
+
+    def verify(self):
+        super().verify()
+        if ended(self.get(SID_CLAIM)):
+            raise TokenError("This session has been signed out.")
