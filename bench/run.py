@@ -443,7 +443,7 @@ def main():
     parser.add_argument("--granian", action="store_true",
                         help="also measure Kirimin under granian (pip install granian first; not a dependency)")
     parser.add_argument("--labels", default="",
-                        help='comma-separated server label prefixes, e.g. "kirimin (uvicorn),socketio"')
+                        help='comma-separated server labels as the report names them, e.g. "kirimin (uvicorn),socketio"')
     parser.add_argument("--baseline", default=None, metavar="DIR",
                         help="also measure another checkout of Kirimin (e.g. `git worktree add /tmp/base <ref>`) on "
                              "S1 1000 members and S2 under uvicorn, in the same run, to compare a change with what "
@@ -519,7 +519,7 @@ def main():
     only = [p.strip() for p in args.only.split(",") if p.strip()]
     labels = [p.strip() for p in args.labels.split(",") if p.strip()]
     plan = [row for row in plan if (not only or any(row[0].startswith(p) for p in only))
-            and (not labels or any(row[1].startswith(p) for p in labels))]
+            and (not labels or row[1] in labels)]
     rounds = {}
     for n in range(args.rounds):
         for scenario, label, run in plan:
