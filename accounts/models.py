@@ -120,6 +120,7 @@ class ModerationLog(models.Model):
         UNHIDE_POST = "unhide_post"
         DELETE_POST = "delete_post"
         DELETE_MESSAGE = "delete_message"
+        DELETE_GROUP = "delete_group"
         RESOLVE_REPORT = "resolve_report"
         DISMISS_REPORT = "dismiss_report"
 

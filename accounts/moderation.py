@@ -144,6 +144,24 @@ def delete_message(*, moderator, message, reason) -> bool:
     return changed
 
 
+def delete_group(*, moderator, group, reason) -> bool:
+    """Delete a group with its messages and posts; its members' sockets leave it."""
+    _require(moderator, "groups.delete_group")
+    with transaction.atomic():
+        target_repr, group_id = f"group #{group.pk} {group.name}", group.pk
+        group_actions.delete_group(actor=moderator, group=group, moderated=True)
+        record(moderator=moderator, action=Action.DELETE_GROUP, target_type="group", target_id=group_id,
+               target_repr=target_repr, reason=reason)
+    return True
+
+
+def reason_of(request) -> str:
+    """The optional `reason` of a staff verb sent through REST (a JSON body on DELETE)."""
+    data = request.data
+    reason = data.get("reason", "") if isinstance(data, dict) else ""
+    return reason if isinstance(reason, str) else ""
+
+
 # --- posts -----------------------------------------------------------------------------------------
 def hide_post(*, moderator, post, reason, hidden=True) -> bool:
     """Hide a post from every feed (relays `postdelete`), or show it again."""
@@ -163,7 +181,7 @@ def delete_post(*, moderator, post, reason) -> bool:
     _require(moderator, "posts.delete_post")
     with transaction.atomic():
         target_repr, post_id = post_repr(post), post.pk
-        post_actions.delete_post(actor=moderator, post=post)
+        post_actions.delete_post(actor=moderator, post=post, moderated=True)
         reports = _close_reports(moderator, Target.POST, post_id, reason)
         record(moderator=moderator, action=Action.DELETE_POST, target_type="post", target_id=post_id,
                target_repr=target_repr, reason=reason, details={"reports": reports} if reports else None)

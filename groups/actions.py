@@ -49,8 +49,10 @@ def update_group(*, actor, group, **changes) -> Group:
     return group
 
 
-def delete_group(*, actor, group):
-    if group.owner_id != actor.pk and not actor.is_staff:
+def delete_group(*, actor, group, moderated=False):
+    """The owner deletes their group; `moderated`: a moderator does, through the desk's
+    permission check and audit (accounts.moderation)."""
+    if group.owner_id != actor.pk and not moderated:
         raise Forbidden("Only the owner can delete the group.")
     with transaction.atomic():
         publish.lock()  # before the delete: messages written under the lock reference the group

@@ -13,6 +13,11 @@ from accounts.admin import DeskAdmin, ReadOnlyAdmin, moderation_action, short
 from groups.models import Ban, Group, Membership, Message
 
 
+delete_groups = moderation_action(
+    "delete_groups", description="Delete selected groups", permission="remove",
+    apply=lambda moderator, group, reason: moderation.delete_group(moderator=moderator, group=group, reason=reason))
+
+
 @admin.register(Group)
 class GroupAdmin(DeskAdmin):
     list_display = ["id", "name", "owner", "is_private", "members_count", "created_at"]
@@ -30,8 +35,13 @@ class GroupAdmin(DeskAdmin):
     def members_count(self, group):
         return group.members_count
 
+    actions = [delete_groups]
+
     def has_delete_permission(self, request, obj=None):
-        return False  # the owner (or staff, through the API) deletes a group, so members' sockets follow
+        return False  # the "Delete selected groups" action: members' sockets follow, and it is audited
+
+    def has_remove_permission(self, request):
+        return request.user.has_perm("groups.delete_group")
 
 
 remove_members = moderation_action(

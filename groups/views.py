@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from accounts import moderation
 from accounts.throttles import SendThrottle
 from config.errors import Forbidden, NotFound, ValidationFailed
 from config.params import flag_param, id_param, id_parameter
@@ -78,7 +79,12 @@ class GroupViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: None})
     def destroy(self, request, pk=None):
-        actions.delete_group(actor=request.user, group=self.get_group())
+        group = self.get_group()
+        if group.owner_id != request.user.pk and request.user.is_staff:
+            # Staff act through the moderation desk: its permission, its audit row.
+            moderation.delete_group(moderator=request.user, group=group, reason=moderation.reason_of(request))
+        else:
+            actions.delete_group(actor=request.user, group=group)
         return Response(None)
 
     @extend_schema(request=None, responses=s.MembershipResultSerializer)

@@ -5,6 +5,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts import moderation
 from config.errors import NotFound
 from config.params import id_param, id_parameter
 from groups.selectors import access_group
@@ -65,7 +66,12 @@ class PostViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: None})
     def destroy(self, request, pk=None):
-        actions.delete_post(actor=request.user, post=self._post(pk))
+        post = self._post(pk)
+        if request.user.is_staff and not actions.can_delete_post(request.user, post):
+            # Staff act through the moderation desk: its permission, its audit row.
+            moderation.delete_post(moderator=request.user, post=post, reason=moderation.reason_of(request))
+        else:
+            actions.delete_post(actor=request.user, post=post)
         return Response(None)
 
     @extend_schema(methods=["post", "delete"], request=None, responses={200: s.LikeResultSerializer})

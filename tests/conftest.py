@@ -34,9 +34,17 @@ def _fast_tests(settings):
 def make_user(db, django_user_model):
     counter = iter(range(1, 10_000))
 
-    def make(username=None, **extra):
+    def make(username=None, *, perms=(), **extra):
+        """`perms`: permissions ("app.codename") the user holds, e.g. a moderator's."""
         username = username or f"user{next(counter)}"
-        return django_user_model.objects.create_user(username=username, password=PASSWORD, **extra)
+        user = django_user_model.objects.create_user(username=username, password=PASSWORD, **extra)
+        if perms:
+            from django.contrib.auth.models import Permission
+
+            for perm in perms:
+                app_label, codename = perm.split(".")
+                user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        return user
 
     return make
 

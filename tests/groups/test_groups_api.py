@@ -233,6 +233,21 @@ def test_only_the_owner_deletes(api, bob, charlie, scene):
     assert Group.objects.filter(pk__in=[group.pk, scene["alice_private"].pk]).count() == 2
 
 
+def test_staff_delete_a_group_only_with_the_desks_permission_and_an_audit_row(api, make_user, scene):
+    """Being staff is not a permission: REST goes through the moderation desk's check and audit."""
+    from accounts.models import ModerationLog
+
+    group = scene["alice_public"]
+    err(api(make_user("intern", is_staff=True)).delete(detail(group)), 403, "forbidden")
+    assert Group.objects.filter(pk=group.pk).exists() and not ModerationLog.objects.exists()
+    moderator = make_user("mod", is_staff=True, perms=["groups.delete_group"])
+    assert ok(api(moderator).delete(detail(group), {"reason": "abandoned spam group"}, format="json")) is None
+    assert not Group.objects.filter(pk=group.pk).exists()
+    entry = ModerationLog.objects.get()
+    assert (entry.moderator, entry.action, entry.target_type, entry.target_id, entry.reason) == (
+        moderator, "delete_group", "group", group.pk, "abandoned spam group")
+
+
 # --- authentication -------------------------------------------------------------------------
 @pytest.mark.parametrize("method, suffix", [
     ("get", ""), ("post", ""), ("get", "{id}/"), ("patch", "{id}/"), ("delete", "{id}/"),

@@ -92,3 +92,18 @@ async def test_deleting_a_direct_message_relays_deletemessage_to_both_users_only
     await nothing(alice_socket, bob_socket, charlie_socket)
     assert not await Message.objects.filter(pk=message.pk).aexists()
     assert (await ModerationLog.objects.aget()).details == {"to": bob.pk}
+
+
+async def test_deleting_a_group_from_the_desk_is_audited_and_takes_its_members_sockets_off_it(
+        superdesk, alice, bob, charlie, connect):
+    from groups.models import Group
+
+    group = await call(group_with, alice, bob)
+    bob_socket = await connect(bob)
+    await call(run_action, superdesk, "groups.group", "delete_groups", [group], "Coordinated spam.")
+    assert not await Group.objects.filter(pk=group.pk).aexists()
+    entry = await ModerationLog.objects.aget()
+    assert (entry.action, entry.target_type, entry.target_id, entry.reason) == (
+        "delete_group", "group", group.pk, "Coordinated spam.")
+    await send(bob_socket, "sendmessage", groupid=group.pk, message="still here?", ref="m")
+    assert (await expect(bob_socket, "error"))["code"] == "not_found"

@@ -75,7 +75,7 @@ async def test_a_group_post_delete_reaches_author_subscribers_and_members(api, a
 async def test_a_public_post_delete_by_staff_reaches_author_and_subscribers(api, alice, bob, charlie, make_user,
                                                                             make_post, connect):
     post = await call(make_post, alice)
-    staff = await call(make_user, "staff", is_staff=True)
+    staff = await call(make_user, "staff", is_staff=True, perms=["posts.delete_post"])
     author, subscriber, outsider, moderator = await connect(alice), await connect(bob), await connect(charlie), \
         await connect(staff)
     await subscribe(subscriber, f"post:{post.pk}")

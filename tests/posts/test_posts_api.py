@@ -123,16 +123,30 @@ def dana(make_user, public_group, alice):
 def test_who_may_delete_a_group_post(api, bob, alice, dana, make_user, public_group, make_post, deleter):
     post = make_post(bob, public_group)
     actor = {"author": bob, "owner": alice, "admin": dana,
-             "staff": make_user("staff", is_staff=True)}[deleter]
+             "staff": make_user("staff", is_staff=True, perms=["posts.delete_post"])}[deleter]
     assert ok(api(actor).delete(detail(post))) is None
     assert not Post.objects.filter(pk=post.pk).exists()
     err(api(bob).get(detail(post)), 404, "not_found")
 
 
-def test_staff_delete_a_public_post(api, alice, make_user, make_post):
+def test_staff_delete_a_public_post_through_the_desk_with_an_audit_row(api, alice, make_user, make_post):
+    from accounts.models import ModerationLog
+
     post = make_post(alice)
-    ok(api(make_user("staff", is_staff=True)).delete(detail(post)))
+    moderator = make_user("mod", is_staff=True, perms=["posts.delete_post"])
+    ok(api(moderator).delete(detail(post), {"reason": "spam"}, format="json"))
     assert not Post.objects.exists()
+    entry = ModerationLog.objects.get()
+    assert (entry.moderator, entry.action, entry.target_id, entry.reason) == (moderator, "delete_post", post.pk, "spam")
+
+
+def test_staff_without_the_permission_may_not_delete_a_post(api, alice, make_user, make_post):
+    """Being staff is not a permission: the desk's own check applies to REST too."""
+    from accounts.models import ModerationLog
+
+    post = make_post(alice)
+    err(api(make_user("intern", is_staff=True)).delete(detail(post)), 403, "forbidden")
+    assert Post.objects.filter(pk=post.pk).exists() and not ModerationLog.objects.exists()
 
 
 def test_others_may_not_delete(api, alice, bob, charlie, dana, make_user, public_group, make_post):
