@@ -13,6 +13,7 @@ actions' after-commit sends run on the test's event loop.
 """
 
 import asyncio
+import itertools
 import json
 
 import pytest
@@ -24,6 +25,7 @@ from django.db import connections
 import config.asgi
 from accounts.tickets import issue_ticket
 from relay import hub
+from relay.stream import publish
 
 IDENTIFIER = "kirimin"
 
@@ -132,12 +134,36 @@ async def recv_types(comm, *types, timeout=3):
     return {f["type"]: f for f in frames}
 
 
-async def nothing(*comms, timeout=0.3):
-    """Assert nothing arrives on any of `comms` for `timeout` seconds (checked together)."""
-    results = await asyncio.gather(*(comm.receive_nothing(timeout=timeout) for comm in comms))
-    for comm, quiet in zip(comms, results, strict=True):
-        if not quiet:
-            raise AssertionError(f"expected nothing, got {comm.output_queue.get_nowait()}")
+_markers = itertools.count(1)
+
+
+async def nothing(*comms, timeout=3):
+    """Assert nothing more arrives on any of `comms`. Observed, not waited for: each socket is
+    sent a marker through its process's hub, behind everything published before it (the hub
+    applies what it receives in order), and the marker must be the very next thing the socket
+    gets. A socket opened without `connect` (no client id known), or that its hub no longer
+    holds, gets a quiet window instead."""
+    live = await hub.get_hub()
+    marked = []
+    for comm in comms:
+        consumer = live.clients.get((getattr(comm, "first", None) or {}).get("client_id"))
+        if consumer is not None:
+            # One that connected with `since=`/`resume=` may still be catching up: the hub writes
+            # nothing to it before, and it gets everything published meanwhile after.
+            deadline = asyncio.get_running_loop().time() + timeout
+            while not consumer.ready and not consumer.closed and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.005)
+            marked.append(comm)
+    text = json.dumps({"identifier": IDENTIFIER, "type": "test.marker", "n": next(_markers)})
+    await publish.send_to_clients([comm.first["client_id"] for comm in marked], text)
+    for comm in comms:
+        if comm not in marked:
+            if not await comm.receive_nothing(timeout=0.3):
+                raise AssertionError(f"expected nothing, got {comm.output_queue.get_nowait()}")
+            continue
+        message = await comm.receive_output(timeout)
+        if message.get("text") != text:
+            raise AssertionError(f"expected nothing, got {message}")
 
 
 async def closed_with(comm, timeout=3):

@@ -330,10 +330,12 @@ async def _publish_message(message):
 
 def to_clients(client_ids, event):
     """A frame for single sockets by their `client_id`, after commit; not kept."""
-    _after_commit(_send_to_clients, list(client_ids), encode(event))
+    _after_commit(send_to_clients, list(client_ids), encode(event))
 
 
-async def _send_to_clients(client_ids, text):
+async def send_to_clients(client_ids, text):
+    """Send the encoded frame `text` to single sockets by their `client_id`, now: each process's
+    hub gets it behind everything published to it before."""
     layer = get_channel_layer()
     by_channel = {}
     for client_id in client_ids:

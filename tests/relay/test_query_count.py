@@ -42,3 +42,37 @@ def test_direct_message_queries_are_constant(make_user, alice, django_assert_max
     # 6, plus the stream's 5: its lock, the head, the topics' offsets, the entry and its topics.
     with django_assert_max_num_queries(11), django_capture_on_commit_callbacks(execute=True):
         group_actions.send_message(actor=alice, body="hi", to_id=bob.pk)
+
+
+def queries_of_a_batch(requests):
+    """Queries of what the socket writer runs for a batch of `sendmessage` frames
+    (relay.writer: one transaction, really committed, so that the database backend numbers and
+    stores the batch's entries in one pass right before COMMIT, as in production)."""
+    from relay.stream.publish import deferred_sends
+
+    collected = []
+    token = deferred_sends.set(collected)  # as relay.writer runs it: the publishes are collected, not sent
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            results = group_actions.send_messages(requests)
+    finally:
+        deferred_sends.reset(token)
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert len(collected) == len(requests), "each message schedules its one entry"
+    return [q["sql"] for q in queries.captured_queries]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_socket_writers_queries_grow_with_neither_members_nor_messages(group_of, alice, make_user):
+    """The path the bench drives: a batch of group and direct messages costs the same queries
+    whether the groups have 3 or 300 members and whether the batch holds 2 messages or 60."""
+    small, large = group_of(3), group_of(300)
+    bob = make_user("bob")
+
+    def batch(group, n):
+        return [(alice, f"m{i}", group.pk, None) if i % 2 else (alice, f"m{i}", None, bob.pk) for i in range(n)]
+
+    few_members = queries_of_a_batch(batch(small, 2))
+    many_members = queries_of_a_batch(batch(large, 2))
+    many_messages = queries_of_a_batch(batch(large, 60))
+    assert len(few_members) == len(many_members) == len(many_messages), (few_members, many_messages)
