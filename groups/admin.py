@@ -12,7 +12,6 @@ from accounts import moderation
 from accounts.admin import DeskAdmin, ReadOnlyAdmin, moderation_action, short
 from groups.models import Ban, Group, Membership, Message
 
-
 delete_groups = moderation_action(
     "delete_groups", description="Delete selected groups", permission="remove",
     apply=lambda moderator, group, reason: moderation.delete_group(moderator=moderator, group=group, reason=reason))
