@@ -3,11 +3,16 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from accounts.usernames import skeleton
+
 
 class User(AbstractUser):
     """A Kirimin user; shown to clients as {"id", "username", "display_name"}."""
 
     display_name = models.CharField(max_length=150, blank=True)
+    # The username's look-alike key (accounts.usernames.skeleton): sign-up refuses a name whose
+    # key is taken.
+    username_skeleton = models.CharField(max_length=600, db_index=True, editable=False, default="")
 
     class Meta(AbstractUser.Meta):
         permissions = [("deactivate_user", "Can deactivate (ban) and reactivate users")]
@@ -15,6 +20,9 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         if not self.display_name:
             self.display_name = self.username
+        self.username_skeleton = skeleton(self.username)
+        if kwargs.get("update_fields") is not None and "username" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "username_skeleton"}
         super().save(*args, **kwargs)
 
     def __str__(self):

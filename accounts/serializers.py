@@ -3,8 +3,10 @@
 from django.contrib.auth import password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from rest_framework import serializers
 
+from accounts import usernames
 from accounts.models import User
 from config.fields import StrictCharField, StrictEmailField
 from relay.stream.events import user_shape
@@ -30,8 +32,11 @@ class RegisterSerializer(serializers.Serializer):
     display_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
 
     def validate_username(self, value):
-        if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("A user with that username already exists.")
+        if usernames.mixes_look_alike_scripts(value):
+            raise serializers.ValidationError(
+                "Use the letters of one script: this name mixes in a letter that imitates another script's.")
+        if User.objects.filter(Q(username__iexact=value) | Q(username_skeleton=usernames.skeleton(value))).exists():
+            raise serializers.ValidationError("A user with that username, or one that looks like it, already exists.")
         return value
 
     def validate(self, attrs):

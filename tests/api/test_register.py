@@ -52,6 +52,39 @@ def test_it_rejects_a_taken_username_whatever_its_case(anon, alice, users, usern
     assert users() == 1
 
 
+@pytest.mark.parametrize("username", [
+    "aIice",  # capital i for l
+    "a1ice",  # digit one for l
+    "\u0430lice",  # Cyrillic a
+    "\uff41lice",  # fullwidth a (NFKC)
+    "al\u0456ce",  # Cyrillic i
+])
+def test_it_rejects_a_name_that_passes_for_a_taken_one(anon, alice, users, username):
+    body = err(register(anon, {"username": username, "password": PASSWORD}), 400, "validation_error")
+    assert list(body["details"]) == ["username"], body
+    assert users() == 1
+
+
+@pytest.mark.parametrize("username", ["p\u0430ypal", "j\u043ehn"])  # one Cyrillic letter among Latin ones
+def test_it_rejects_a_name_mixing_scripts_with_a_look_alike_letter(anon, users, username):
+    body = err(register(anon, {"username": username, "password": PASSWORD}), 400, "validation_error")
+    assert "script" in body["details"]["username"][0]
+    assert users() == 0
+
+
+@pytest.mark.parametrize("username", ["\u0438\u0432\u0430\u043d", "\u00e9lodie", "alicia", "bob_1"])
+def test_names_in_one_script_and_names_unlike_others_are_accepted(anon, alice, username):
+    ok(register(anon, {"username": username, "password": PASSWORD}), 201)
+
+
+def test_the_look_alike_key_follows_a_renamed_user(alice, django_user_model):
+    from accounts.usernames import skeleton
+
+    alice.username = "Alicia"
+    alice.save(update_fields=["username"])
+    assert django_user_model.objects.get(pk=alice.pk).username_skeleton == skeleton("Alicia")
+
+
 @pytest.mark.parametrize(
     "username, password",
     [
