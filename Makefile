@@ -32,7 +32,7 @@ $(VENV)/.installed-bench: pyproject.toml bench/package-lock.json | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --noinput -v 0
 ifeq ($(SERVER),uvicorn)
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio --ws-per-message-deflate false --no-proxy-headers --no-access-log
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio --ws-per-message-deflate false --http config.http:HeadDeadline --no-proxy-headers --no-access-log
 else
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 endif

@@ -141,6 +141,8 @@ def kirimin(port, server="daphne", root=ROOT, **env):
                 "--no-access-log"]
         if server == "uvicorn":
             argv += ["--ws-per-message-deflate", "false"]
+        if (Path(root) / "config" / "http.py").exists():  # as shipped (a --baseline checkout may predate it)
+            argv += ["--http", "config.http:HeadDeadline"]
     else:
         argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
     proc = Proc(f"kirimin/{server}:{port}", argv, port, cwd=root, env=env)

@@ -141,8 +141,8 @@ SERVERS = {
     "daphne": lambda fd: ["-m", "daphne", "--fd", str(fd), "config.asgi:application"],
     # As the Makefile and the Docker image run it: no permessage-deflate (see relay/fastpath.py).
     "uvicorn": lambda fd: ["-m", "uvicorn", "config.asgi:application", "--fd", str(fd),
-                           "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--no-proxy-headers",
-                           "--no-access-log"],
+                           "--ws", "websockets-sansio", "--ws-per-message-deflate", "false",
+                           "--http", "config.http:HeadDeadline", "--no-proxy-headers", "--no-access-log"],
     # uvicorn's own default, which accepts permessage-deflate: still supported.
     "uvicorn-deflate": lambda fd: ["-m", "uvicorn", "config.asgi:application", "--fd", str(fd),
                                    "--ws", "websockets-sansio", "--no-access-log"],

@@ -262,3 +262,53 @@ async def test_sockets_opening_at_once_never_pass_the_cap(e2e_stack):
             await ws.close()
         for server in started:
             server.stop()
+
+
+def _closed_within(sock, seconds, feed=None):
+    """Seconds until the server closed `sock` (sending `feed()` bytes each 0.3 s meanwhile), or None."""
+    sock.settimeout(0.3)
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        try:
+            if feed is not None:
+                sock.sendall(feed())
+            if sock.recv(4096) == b"":
+                return time.monotonic() - start
+        except TimeoutError:
+            continue
+        except OSError:
+            return time.monotonic() - start
+    return None
+
+
+def test_uvicorn_closes_connections_that_never_finish_a_request_head(e2e_stack):
+    """Exposed directly, uvicorn kept a connection that sent nothing, or a header line every
+    few seconds, open for ever. As shipped (config.http.HeadDeadline) a request head must be
+    complete within HTTP_HEADER_TIMEOUT; requests, keep-alive and WebSockets go on as before."""
+    server = servers.Server.start(e2e_stack, server="uvicorn", HTTP_HEADER_TIMEOUT=1)
+    try:
+        idle = socket.create_connection(("127.0.0.1", server.port))
+        assert 0.8 < (_closed_within(idle, 5) or 99) < 3
+        slow = socket.create_connection(("127.0.0.1", server.port))
+        slow.sendall(b"GET /healthz/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        assert 0.8 < (_closed_within(slow, 5, feed=lambda: b"X-Slow: 1\r\n") or 99) < 3
+
+        kept = socket.create_connection(("127.0.0.1", server.port))  # keep-alive: one request a second
+        kept.settimeout(5)
+        for _ in range(3):
+            kept.sendall(b"GET /healthz/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert kept.recv(4096).startswith(b"HTTP/1.1 200"), "a complete request is served"
+            time.sleep(0.9)
+        kept.close()
+
+        async def websocket_outlives_it():
+            http = server.client()
+            ws, _ = await open_socket(http.socket(http.register()["access"]))
+            await asyncio.sleep(2)
+            await send(ws, "ping", ref="p")
+            assert (await receive(ws))["type"] == "pong"
+            await ws.close()
+
+        asyncio.run(websocket_outlives_it())
+    finally:
+        server.stop()
