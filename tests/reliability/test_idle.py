@@ -137,7 +137,7 @@ async def test_a_connection_storm_does_not_exhaust_the_redis_pool(e2e_stack, lay
     users_n, per_user = 20, 100
     # Tickets live long enough for a storm on a busy 2-core machine.
     server = servers.Server.start(e2e_stack, server="uvicorn", RELAY_LAYER=layer, RELAY_MAX_SOCKETS_PER_USER=per_user,
-                                  THROTTLE_REGISTER="1000/min", SOCKET_TICKET_TTL=600)
+                                  THROTTLE_REGISTER="1000/min", THROTTLE_TICKET="100000/min", SOCKET_TICKET_TTL=600)
     sockets = []
     try:
         http = server.client()
