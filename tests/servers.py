@@ -311,6 +311,18 @@ async def receive_types(ws, *types, timeout=5):
     return {f["type"]: f for f in frames}
 
 
+async def nothing_more(ws, publish_marker, timeout=10):
+    """Assert `ws` gets nothing more than it already had. Observed, not waited for:
+    `await publish_marker(text)` makes the server publish one more `sendmessage` with that
+    text to `ws`'s user; the stream delivers in order, so it must be the very next frame.
+    Returns it (the caller's other sockets got it, and its ack, too)."""
+    marker = f"marker {uuid.uuid4().hex[:8]}"
+    await publish_marker(marker)
+    frame = await receive(ws, timeout)
+    assert frame.get("message") == marker, f"expected nothing before the marker, got {frame}"
+    return frame
+
+
 async def nothing(ws, timeout=0.5):
     try:
         frame = await asyncio.wait_for(ws.recv(), timeout)

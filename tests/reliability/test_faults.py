@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from tests import servers
 from tests.conftest import needs_redis
 from tests.reliability import report
-from tests.servers import nothing, open_socket, receive, receive_types, send
+from tests.servers import nothing_more, open_socket, receive, receive_types, send
 
 pytestmark = [pytest.mark.processes, needs_redis, pytest.mark.usefixtures("server_logs_on_failure")]
 
@@ -105,14 +105,18 @@ async def test_redis_goes_away_and_comes_back(layer, own_redis_stack, own_redis)
         assert offsets == [offsets[0], offsets[0] + 1, offsets[0] + 2]  # bob's stream has no gap
         resumed = time.monotonic() - back
         assert resumed < 10, f"relaying resumed {resumed:.1f} s after Redis came back"
-        await nothing(bob_ws, timeout=1)
+
+        def to_bob_now(text):
+            return send(alice_ws, "sendmessage", to=to_bob, message=text)
+
+        marker = (await nothing_more(bob_ws, to_bob_now))["message"]
 
         # bob reconnects with since=: every stored message, oldest first, exactly once, then live.
         await bob_ws.close()
         again, _ = await open_socket(http_b.socket(bob["access"]), since=before["id"])
         sockets.append(again)
-        assert [m["message"] for m in await replayed(again, 3)] == ["outage 1", "outage 2", "after"]
-        await nothing(again, timeout=1)
+        assert [m["message"] for m in await replayed(again, 4)] == ["outage 1", "outage 2", "after", marker]
+        await nothing_more(again, to_bob_now)
         report.record("redis_outage", server="uvicorn", layer=layer, resumed_s=round(resumed, 2), stored_during_outage=2,
                       delivered_live=sum(f["message"].startswith("outage") for f in got))
     finally:
@@ -183,7 +187,7 @@ async def test_a_dropped_subscriber_connection_loses_nothing(own_redis_stack, ow
             got.append(await receive(bob_ws, timeout=10))
         assert [f["type"] for f in got] == ["sendmessage"] * len(acked)  # no resync
         assert [f["id"] for f in got] == acked  # each once, in order
-        await nothing(bob_ws, timeout=1)
+        await nothing_more(bob_ws, lambda text: send(alice_ws, "sendmessage", to=bob["user"]["id"], message=text))
         report.record("subscriber_dropped", server="uvicorn", acknowledged=len(acked), delivered=len(got),
                       lost=len(set(acked) - {f["id"] for f in got}))
     finally:
@@ -241,7 +245,7 @@ async def test_clients_of_a_killed_process_recover_on_another(e2e_stack):
         await send(alice_ws, "sendmessage", groupid=group_id, message="live")
         live = (await receive_types(alice_ws, "ack", "sendmessage"))["ack"]["id"]
         assert (await receive(bob_again))["id"] == live
-        await nothing(bob_again, timeout=1)
+        await nothing_more(bob_again, lambda text: send(alice_ws, "sendmessage", groupid=group_id, message=text))
 
         # carol's only socket died with A: she drops offline within the presence TTL.
         while online()[carol["user"]["username"]]:
