@@ -2,7 +2,7 @@
 every access token made from it carry (rotation keeps it). Logging out ends the session at once:
 its access tokens are refused from then on, on REST and on sockets, instead of living out
 their lifetime. The ended sessions are kept in the cache (Redis in production) for as long
-as an access token lives; while the cache is unreachable tokens are taken as they are
+as a refresh token lives; while the cache is unreachable tokens are taken as they are
 (logged), as the throttles do, rather than failing every request."""
 
 import logging
@@ -36,7 +36,9 @@ def end(token):
     sid = token.get(SID_CLAIM)
     if not sid:
         return
-    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()
+    # As long as any token of the session could still be presented: a refresh token that escaped
+    # the blacklist (two refreshes of one token at once) is refused by `RefreshView` too.
+    lifetime = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds()
     try:
         cache.set(_key(sid), True, timeout=int(lifetime) + 60)
     except REDIS_DOWN as exc:

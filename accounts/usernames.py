@@ -6,13 +6,14 @@ the characters it can be mistaken for, from the confusables table of Unicode's T
 confusable-homoglyphs package ships it. So "alice", "ALICE", "aIice" (capital i), "а1ice"
 (Cyrillic а, digit one) share a skeleton. Sign-up refuses a name whose skeleton is another
 user's, and a name that mixes scripts with a letter that imitates another script's
-("pаypal" with a Cyrillic а). Multi-letter look-alikes ("rn" for "m") are not folded.
+("pаypal" with a Cyrillic а); scripts written together (Japanese kanji and kana, Korean
+hangul and hanja) count as one. Multi-letter look-alikes ("rn" for "m") are not folded.
 """
 
 import functools
 import unicodedata
 
-from confusable_homoglyphs import confusables
+from confusable_homoglyphs import categories, confusables
 
 _MARKS = "\u200e\u200f"  # the table wraps right-to-left characters in direction marks
 
@@ -58,6 +59,28 @@ def skeleton(name: str) -> str:
     return plain(plain(unicodedata.normalize("NFKC", name)).casefold())
 
 
+# Scripts that are written together: a Japanese name mixes Han, Hiragana and Katakana, a
+# Korean one may hold Han among Hangul (Unicode TR39's "highly restrictive" combinations).
+_WRITTEN_TOGETHER = {"HAN": "CJK", "HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK", "BOPOMOFO": "CJK"}
+_CJK = [alias.lower() for alias in _WRITTEN_TOGETHER]
+
+
+def _script(char):
+    alias = categories.alias(char)
+    return _WRITTEN_TOGETHER.get(alias, alias)
+
+
 def mixes_look_alike_scripts(name: str) -> bool:
-    """Letters of several scripts, one of which imitates a letter of another."""
-    return bool(confusables.is_dangerous(name))
+    """Letters of several scripts (those written together count as one), one of which can be
+    mistaken for a letter of another script in the name: "pаypal" with a Cyrillic а."""
+    scripts = {_script(char) for char in name} - {"COMMON", "INHERITED"}
+    if len(scripts) <= 1:
+        return False
+    for char in name:
+        own = _script(char)
+        if own in ("COMMON", "INHERITED"):
+            continue
+        others = [s.lower() for s in scripts if s not in (own, "CJK")] + (_CJK if "CJK" in scripts - {own} else [])
+        if confusables.is_confusable(char, preferred_aliases=others):
+            return True
+    return False

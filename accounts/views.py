@@ -88,6 +88,11 @@ class LoginView(APIView):
             for throttle in self.failure_throttles:
                 throttle.record_failure()
             raise errors.InvalidCredentials()
+        # A login mints a socket ticket too: the same per-user limit as is-user.
+        request.user = user
+        tickets = TicketThrottle()
+        if not tickets.allow_request(request, self):
+            self.throttled(request, tickets.wait())
         refresh = sessions.start(user)
         update_last_login(None, user)
         return Response({
@@ -109,6 +114,8 @@ class RefreshView(APIView):
         validated(s.RefreshSerializer, request)
         serializer = TokenRefreshSerializer(data={"refresh": request.data["refresh"]})
         try:
+            if sessions.ended(RefreshToken(request.data["refresh"]).get(sessions.SID_CLAIM)):
+                raise TokenError("This session has been signed out.")
             serializer.is_valid(raise_exception=True)
         except (TokenError, AuthenticationFailed, User.DoesNotExist) as exc:
             # Expired, malformed, blacklisted (reused after rotation), or its user is inactive or gone.

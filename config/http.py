@@ -26,7 +26,8 @@ class HeadDeadline(HttpToolsProtocol):
 
     def on_message_begin(self):
         super().on_message_begin()
-        self._arm()
+        if self._head_deadline is None:  # the first request's deadline runs from the connection
+            self._arm()
 
     def on_headers_complete(self):
         self._disarm()
@@ -47,5 +48,10 @@ class HeadDeadline(HttpToolsProtocol):
 
     def _head_too_slow(self):
         self._head_deadline = None
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A request is being handled (a pipelined head waits while uvicorn pauses reading):
+            # the next head's time starts when the server reads again.
+            self._arm()
+            return
         if not self.transport.is_closing():
             self.transport.close()

@@ -122,13 +122,27 @@ class Hub:
         within `cap`; False if not. Counted from here, before any wait, so sockets of one user
         opening at once never all pass the check; `attach` takes the place over."""
         self.joining[user_id] += 1
-        admitted = False
         try:
             admitted = await self.presence.admit(user_id, self.local_sockets(user_id), cap)
-        finally:
-            if not admitted:
-                self._joined(user_id)
+        except Exception:
+            # The count may have been raised before the reply was lost: write the true one back.
+            self._joined(user_id)
+            task = asyncio.create_task(self._recount(user_id))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+            raise
+        except BaseException:  # cancelled: the socket is gone
+            self._joined(user_id)
+            raise
+        if not admitted:
+            self._joined(user_id)
         return admitted
+
+    async def _recount(self, user_id):
+        try:
+            await self.presence.set_local(user_id, self.local_sockets(user_id))
+        except Exception:  # best effort: the next heartbeat rewrites every count
+            pass
 
     def _joined(self, user_id):
         self.joining[user_id] -= 1

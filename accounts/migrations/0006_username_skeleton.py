@@ -7,10 +7,14 @@ from accounts.usernames import skeleton
 
 def fill_skeletons(apps, schema_editor):
     User = apps.get_model("accounts", "User")
-    users = list(User.objects.only("pk", "username"))
-    for user in users:
+    batch = []
+    for user in User.objects.only("pk", "username").iterator(chunk_size=1000):
         user.username_skeleton = skeleton(user.username)
-    User.objects.bulk_update(users, ["username_skeleton"], batch_size=1000)
+        batch.append(user)
+        if len(batch) == 1000:
+            User.objects.bulk_update(batch, ["username_skeleton"])
+            batch = []
+    User.objects.bulk_update(batch, ["username_skeleton"])
 
 
 class Migration(migrations.Migration):

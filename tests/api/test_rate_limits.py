@@ -36,3 +36,11 @@ def test_rest_sends_are_limited_per_user_and_reading_is_not(api, alice, bob, low
         ok(client.get(f"/api/groups/{group.pk}/messages/"))
         ok(client.get(f"/api/messages/?with={bob.pk}"))
     ok(api(bob).post("/api/messages/", {"to": alice.pk, "message": "bob may"}, format="json"), 201)
+
+
+def test_logins_mint_tickets_under_the_same_limit(anon, alice, low_limits):
+    from tests.conftest import PASSWORD
+
+    for _ in range(3):
+        ok(anon.post("/api/auth/login/", {"username": "alice", "password": PASSWORD}, format="json"))
+    err(anon.post("/api/auth/login/", {"username": "alice", "password": PASSWORD}, format="json"), 429, "throttled")

@@ -195,3 +195,12 @@ def test_an_access_token_of_a_deactivated_user_is_refused(anon, alice, tokens):
     alice.is_active = False
     alice.save()
     err(is_user(anon, access), 401, "invalid_token")
+
+
+def test_a_refresh_token_of_a_session_that_logged_out_is_refused_even_if_not_blacklisted(anon, tokens):
+    """Two refreshes of one token at once can both rotate it: the spare is of an ended session."""
+    _, token = tokens
+    spare = RefreshToken(token)
+    spare.set_jti()  # another valid refresh token of the same session, not on the blacklist
+    ok(logout(anon, token))
+    err(refresh(anon, str(spare)), 401, "invalid_token")

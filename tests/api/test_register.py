@@ -72,7 +72,8 @@ def test_it_rejects_a_name_mixing_scripts_with_a_look_alike_letter(anon, users, 
     assert users() == 0
 
 
-@pytest.mark.parametrize("username", ["\u0438\u0432\u0430\u043d", "\u00e9lodie", "alicia", "bob_1"])
+@pytest.mark.parametrize("username", ["\u0438\u0432\u0430\u043d", "\u00e9lodie", "alicia", "bob_1",
+                                      "田中さん", "佐藤エミ", "さくらサクラ", "김민수_金", "user名前", "Straße"])
 def test_names_in_one_script_and_names_unlike_others_are_accepted(anon, alice, username):
     ok(register(anon, {"username": username, "password": PASSWORD}), 201)
 
