@@ -119,7 +119,8 @@ def document():
             "description": (
                 "JSON text frames tagged `\"identifier\": \"kirimin\"`. Connect to `ws(s)://<socket.host>?id=<ticket>` "
                 "(the `socket` object of login/is-user), or with `Authorization: Bearer <access>`, or anonymously "
-                "and send `auth`. Close codes: 4401 bad/expired/reused ticket or token, 4403 deactivated user, "
+                "and send `auth`. Close codes: 4401 bad/expired/reused ticket or token (or a token of a session "
+                "that logged out), 4403 deactivated user, "
                 "4429 too many sockets for this user (or anonymous ones from this address), 4408 anonymous socket idle, "
                 "4008 client stopped reading, 1009 frame too big, 1013 try again later. Error codes: "
                 + ", ".join(error_codes) + "." + STREAM
