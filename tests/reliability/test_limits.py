@@ -293,11 +293,16 @@ def test_uvicorn_closes_connections_that_never_finish_a_request_head(e2e_stack):
         slow.sendall(b"GET /healthz/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         assert 0.8 < (_closed_within(slow, 5, feed=lambda: b"X-Slow: 1\r\n") or 99) < 3
 
-        kept = socket.create_connection(("127.0.0.1", server.port))  # keep-alive: one request a second
-        kept.settimeout(5)
+        import http.client
+
+        kept = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)  # keep-alive: a request a second
+        kept.connect()
+        used = kept.sock
         for _ in range(3):
-            kept.sendall(b"GET /healthz/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            assert kept.recv(4096).startswith(b"HTTP/1.1 200"), "a complete request is served"
+            kept.request("GET", "/healthz/")
+            response = kept.getresponse()
+            assert response.status == 200 and response.read(), "a complete request is served"
+            assert kept.sock is used, "on the same connection"
             time.sleep(0.9)
         kept.close()
 
