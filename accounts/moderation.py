@@ -155,13 +155,6 @@ def delete_group(*, moderator, group, reason) -> bool:
     return True
 
 
-def reason_of(request) -> str:
-    """The optional `reason` of a staff verb sent through REST (a JSON body on DELETE)."""
-    data = request.data
-    reason = data.get("reason", "") if isinstance(data, dict) else ""
-    return reason if isinstance(reason, str) else ""
-
-
 # --- posts -----------------------------------------------------------------------------------------
 def hide_post(*, moderator, post, reason, hidden=True) -> bool:
     """Hide a post from every feed (relays `postdelete`), or show it again."""

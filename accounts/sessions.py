@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from config.redis_clients import REDIS_DOWN
@@ -26,7 +27,7 @@ def _key(sid):
 
 def start(user) -> RefreshToken:
     """A refresh token for a new session of `user`."""
-    refresh = RefreshToken.for_user(user)
+    refresh = SessionRefreshToken.for_user(user)
     refresh[SID_CLAIM] = uuid.uuid4().hex
     return refresh
 
@@ -36,8 +37,7 @@ def end(token):
     sid = token.get(SID_CLAIM)
     if not sid:
         return
-    # As long as any token of the session could still be presented: a refresh token that escaped
-    # the blacklist (two refreshes of one token at once) is refused by `RefreshView` too.
+    # As long as any token of the session could still be presented, refresh tokens included.
     lifetime = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds()
     try:
         cache.set(_key(sid), True, timeout=int(lifetime) + 60)
@@ -55,10 +55,23 @@ def ended(sid) -> bool:
         return False
 
 
-class SessionAccessToken(AccessToken):
-    """An access token that is refused once its session has ended (SIMPLE_JWT's AUTH_TOKEN_CLASSES)."""
+class _EndsWithItsSession:
+    """A token refused once its session has ended."""
 
     def verify(self):
         super().verify()
         if ended(self.get(SID_CLAIM)):
             raise TokenError("This session has been signed out.")
+
+
+class SessionAccessToken(_EndsWithItsSession, AccessToken):
+    """SIMPLE_JWT's AUTH_TOKEN_CLASSES: REST and sockets."""
+
+
+class SessionRefreshToken(_EndsWithItsSession, RefreshToken):
+    """Refresh and logout: a refresh token that escaped the blacklist (two refreshes of one
+    token at once) is refused with its session."""
+
+
+class SessionRefreshSerializer(TokenRefreshSerializer):
+    token_class = SessionRefreshToken

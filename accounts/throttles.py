@@ -85,11 +85,19 @@ class FailedLoginIPThrottle(FailedLoginThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class TicketThrottle(FailOpen, UserRateThrottle):
-    """One-time socket tickets minted per user (`is-user`): each opens a socket, so a client
-    looping on it cannot make the server hold tickets (and sign-ins) without bound."""
+class TicketThrottle(FailOpen, SimpleRateThrottle):
+    """One-time socket tickets minted per `user` (login and is-user: `accounts.views.socket_config`):
+    each opens a socket, so a client looping on them cannot make the server hold tickets (and
+    sign-ins) without bound."""
 
     scope = "ticket"
+
+    def __init__(self, user):
+        super().__init__()
+        self.user = user
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.user.pk}
 
 
 class SendThrottle(FailOpen, UserRateThrottle):

@@ -6,13 +6,11 @@ from django.contrib.auth.models import update_last_login
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import serializers as s
 from accounts import sessions
@@ -28,7 +26,11 @@ from config import errors
 
 
 def socket_config(request, user):
-    """The SPEC §2 `socket` object, with a freshly minted one-time ticket."""
+    """The SPEC §2 `socket` object, with a freshly minted one-time ticket (at most
+    THROTTLE_TICKET a user: login and is-user alike)."""
+    tickets = TicketThrottle(user)
+    if not tickets.allow_request(request, None):
+        raise Throttled(tickets.wait())
     ticket = issue_ticket(user)
     host = settings.RELAY_PUBLIC_HOST or request.get_host()
     return {"host": f"{host.rstrip('/')}/ws/", "id": ticket.id, "expires_in": ticket.expires_in}
@@ -88,18 +90,14 @@ class LoginView(APIView):
             for throttle in self.failure_throttles:
                 throttle.record_failure()
             raise errors.InvalidCredentials()
-        # A login mints a socket ticket too: the same per-user limit as is-user.
-        request.user = user
-        tickets = TicketThrottle()
-        if not tickets.allow_request(request, self):
-            self.throttled(request, tickets.wait())
+        socket = socket_config(request, user)
         refresh = sessions.start(user)
         update_last_login(None, user)
         return Response({
             "access": str(refresh.access_token),
             "refresh": str(refresh),
             "user": s.user_dict(user),
-            "socket": socket_config(request, user),
+            "socket": socket,
         })
 
 
@@ -112,13 +110,12 @@ class RefreshView(APIView):
     @extend_schema(request=s.RefreshSerializer, responses={200: s.TokenPairSerializer})
     def post(self, request):
         validated(s.RefreshSerializer, request)
-        serializer = TokenRefreshSerializer(data={"refresh": request.data["refresh"]})
+        serializer = sessions.SessionRefreshSerializer(data={"refresh": request.data["refresh"]})
         try:
-            if sessions.ended(RefreshToken(request.data["refresh"]).get(sessions.SID_CLAIM)):
-                raise TokenError("This session has been signed out.")
             serializer.is_valid(raise_exception=True)
         except (TokenError, AuthenticationFailed, User.DoesNotExist) as exc:
-            # Expired, malformed, blacklisted (reused after rotation), or its user is inactive or gone.
+            # Expired, malformed, blacklisted (reused after rotation), of a session that logged out,
+            # or its user is inactive or gone.
             raise errors.InvalidToken() from exc
         return Response({"access": serializer.validated_data["access"],
                          "refresh": serializer.validated_data["refresh"]})
@@ -134,7 +131,7 @@ class LogoutView(APIView):
     def post(self, request):
         data = validated(s.RefreshSerializer, request)
         try:
-            refresh = RefreshToken(data["refresh"])
+            refresh = sessions.SessionRefreshToken(data["refresh"])
             refresh.blacklist()
         except TokenError as exc:
             raise errors.InvalidToken() from exc
@@ -146,7 +143,6 @@ class IsUserView(APIView):
     """The signed-in user and a fresh socket config."""
 
     permission_classes = [IsAuthenticated]
-    throttle_classes = [TicketThrottle]
 
     @extend_schema(responses={200: s.IsUserSerializer})
     def get(self, request):

@@ -1,4 +1,4 @@
-"""Small parsers for query parameters: bad values are a 400, never a 500.
+"""Small parsers for request parameters: bad values are a 400, never a 500.
 
 `id_parameter` is the OpenAPI twin of `id_param`, so the schema states exactly
 what the parser accepts.
@@ -54,3 +54,10 @@ class IdConverter:
 
     def to_url(self, value):
         return str(value)
+
+
+def reason_param(request):
+    """The optional `reason` of a staff verb sent through REST (a JSON body, on DELETE too)."""
+    data = request.data
+    reason = data.get("reason", "") if isinstance(data, dict) else ""
+    return reason if isinstance(reason, str) else ""

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from accounts import moderation
 from accounts.throttles import SendThrottle
 from config.errors import Forbidden, NotFound, ValidationFailed
-from config.params import flag_param, id_param, id_parameter
+from config.params import flag_param, id_param, id_parameter, reason_param
 from groups import actions
 from groups import serializers as s
 from groups.models import Message
@@ -82,7 +82,7 @@ class GroupViewSet(viewsets.GenericViewSet):
         group = self.get_group()
         if group.owner_id != request.user.pk and request.user.is_staff:
             # Staff act through the moderation desk: its permission, its audit row.
-            moderation.delete_group(moderator=request.user, group=group, reason=moderation.reason_of(request))
+            moderation.delete_group(moderator=request.user, group=group, reason=reason_param(request))
         else:
             actions.delete_group(actor=request.user, group=group)
         return Response(None)

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from accounts import moderation
 from config.errors import NotFound
-from config.params import id_param, id_parameter
+from config.params import id_param, id_parameter, reason_param
 from groups.selectors import access_group
 from posts import actions
 from posts import serializers as s
@@ -69,7 +69,7 @@ class PostViewSet(viewsets.GenericViewSet):
         post = self._post(pk)
         if request.user.is_staff and not actions.can_delete_post(request.user, post):
             # Staff act through the moderation desk: its permission, its audit row.
-            moderation.delete_post(moderator=request.user, post=post, reason=moderation.reason_of(request))
+            moderation.delete_post(moderator=request.user, post=post, reason=reason_param(request))
         else:
             actions.delete_post(actor=request.user, post=post)
         return Response(None)
