@@ -81,7 +81,7 @@ class Hub:
         self._out = {}  # fast socket -> [(frame bytes, text)] to write at the end of this pass
         self._pushes = {}  # other socket -> [text] to send through ASGI
         self._to_close = []  # (socket, code) to close once this pass is written
-        self._closing = set()  # close tasks of sockets that stopped reading
+        self._background = set()  # tasks the hub does not wait for (closes, recounts)
         self._lost = False
         self._disconnects = 0  # the layer's count of subscriber breaks already handled
         self.fills = 0  # how many times entries were read back from the database
@@ -124,15 +124,10 @@ class Hub:
         self.joining[user_id] += 1
         try:
             admitted = await self.presence.admit(user_id, self.local_sockets(user_id), cap)
-        except Exception:
-            # The count may have been raised before the reply was lost: write the true one back.
+        except BaseException:
+            # Failed or cancelled, maybe after the count was raised: write the true one back.
             self._joined(user_id)
-            task = asyncio.create_task(self._recount(user_id))
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
-            raise
-        except BaseException:  # cancelled: the socket is gone
-            self._joined(user_id)
+            self._spawn(self._recount(user_id))
             raise
         if not admitted:
             self._joined(user_id)
@@ -143,6 +138,11 @@ class Hub:
             await self.presence.set_local(user_id, self.local_sockets(user_id))
         except Exception:  # best effort: the next heartbeat rewrites every count
             pass
+
+    def _spawn(self, coroutine):
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)  # held, so the loop does not drop it half done
+        task.add_done_callback(self._background.discard)
 
     def _joined(self, user_id):
         self.joining[user_id] -= 1
@@ -161,7 +161,6 @@ class Hub:
             self._subscribe(consumer, topic)
         if consumer.user_id is not None:
             self._joined(consumer.user_id)
-        if consumer.user_id is not None:
             await self.presence.set_local(consumer.user_id, self.local_sockets(consumer.user_id))
 
     async def detach(self, consumer):
@@ -446,9 +445,7 @@ class Hub:
                 # In a task of its own: the close may wait behind the very buffer the client
                 # is not reading (uvicorn waits until the transport is writable again), and
                 # the hub must not wait with it. The socket counts as closed at once.
-                task = asyncio.create_task(consumer.close_with(CLOSE_SLOW_CONSUMER))
-                self._closing.add(task)
-                task.add_done_callback(self._closing.discard)
+                self._spawn(consumer.close_with(CLOSE_SLOW_CONSUMER))
         while self._pushes:
             pushes, self._pushes = self._pushes, {}
             for consumer, queued in pushes.items():

@@ -19,17 +19,21 @@ from config.redis_clients import async_redis
 _PROCS = "kirimin:presence:procs"
 
 
+_PROC_PREFIX = "kirimin:presence:p:"
+
+
 def _proc_key(proc_id):
-    return f"kirimin:presence:p:{proc_id}"
+    return _PROC_PREFIX + proc_id
 
 
 # KEYS: the live processes, this process's counts. ARGV: now, this process's id, the user,
-# their sockets here (the new one included), the cap, the counts' time to live.
+# their sockets here (the new one included), the cap, the counts' time to live, the prefix
+# of every process's counts.
 _ADMIT = """
 local total = tonumber(ARGV[4])
 for _, proc in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')) do
   if proc ~= ARGV[2] then
-    total = total + tonumber(redis.call('HGET', 'kirimin:presence:p:' .. proc, ARGV[3]) or '0')
+    total = total + tonumber(redis.call('HGET', ARGV[7] .. proc, ARGV[3]) or '0')
   end
 end
 if total > tonumber(ARGV[5]) then return 0 end
@@ -75,6 +79,7 @@ class RedisPresence:
         self.key = _proc_key(self.proc_id)
         self.ttl = settings.RELAY_PRESENCE_TTL
         self.redis = async_redis()
+        self._admit = self.redis.register_script(_ADMIT)  # sent by its hash after the first time
         # A process stopped with SIGTERM (a deploy) takes its users offline at once,
         # instead of after RELAY_PRESENCE_TTL; a crash still waits for the TTL.
         atexit.register(self._forget_sync)
@@ -104,8 +109,8 @@ class RedisPresence:
         socket included), stay within `cap`; then this process's count is raised to `local` in
         the same step, so that sockets opening at once on several processes never pass the cap
         between one's check and its count (a script runs in Redis as one step)."""
-        admitted = await self.redis.eval(_ADMIT, 2, _PROCS, self.key, time.time(), self.proc_id, user_id,
-                                         local, cap, self.ttl)
+        admitted = await self._admit(keys=[_PROCS, self.key],
+                                     args=[time.time(), self.proc_id, user_id, local, cap, self.ttl, _PROC_PREFIX])
         return bool(admitted)
 
     async def heartbeat(self, hub, full=False):

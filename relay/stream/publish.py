@@ -143,10 +143,9 @@ def _insert(db, cursor, table, rows):
             for row in rows:
                 copy.write_row(row)
         return
-    width = len(rows[0]) if rows else 0
+    marks = "(" + ", ".join(["%s"] * len(rows[0])) + ")" if rows else ""
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start:start + _CHUNK]
-        marks = "(" + ", ".join(["%s"] * width) + ")"
         cursor.execute(f"INSERT INTO {table} VALUES " + ", ".join([marks] * len(chunk)), [v for row in chunk for v in row])
 
 
