@@ -37,8 +37,7 @@ class HeadDeadline(HttpToolsProtocol):
         self._disarm()
         super().connection_lost(exc)
 
-    def _arm(self):
-        self._disarm()
+    def _arm(self):  # only while no deadline runs
         self._head_deadline = self.loop.call_later(HEADER_TIMEOUT, self._head_too_slow)
 
     def _disarm(self):
