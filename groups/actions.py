@@ -7,13 +7,14 @@ these; none repeats their rules. An action that changes nothing relays nothing.
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils.timezone import now
 
 from accounts.actions import notify_user
 from config.errors import Conflict, Forbidden, KiriminError, NotFound, ValidationFailed
 from groups.models import Ban, Group, Membership, Message, Role
 from groups.selectors import access_group, membership
 from groups.serializers import message_dict
-from relay.stream import events, publish
+from relay.stream import events, numbering, publish
 
 
 class OwnerCannotLeave(Conflict):
@@ -55,7 +56,7 @@ def delete_group(*, actor, group, moderated=False):
     if group.owner_id != actor.pk and not moderated:
         raise Forbidden("Only the owner can delete the group.")
     with transaction.atomic():
-        publish.lock()  # before the delete: messages written under the lock reference the group
+        numbering.lock()  # before the delete: messages written under the lock reference the group
         member_ids = list(group.memberships.values_list("user_id", flat=True))
         group_id = group.pk
         group.delete()
@@ -233,17 +234,23 @@ def send_messages(requests) -> list:
                     pending.append((i, Message(sender=actor, recipient=recipient, body=body)))
             except KiriminError as exc:
                 results[i] = exc
-        # Ids are taken under the stream's lock, so they follow commit order (see publish.lock);
-        # the checks above run before it, beside other processes' batches.
-        publish.lock()
-        Message.objects.bulk_create([msg for _, msg in pending])
+        # Ids are taken under the stream's lock, so they follow commit order; the checks above
+        # and the events below run beside other processes' batches, each event completed with
+        # its message's id and time once the message is stored.
+        entries = []
         for i, msg in pending:
+            msg.created_at = now()  # for now: set again as the row is written
             event = events.message(message_dict(msg))
             if msg.group_id is not None:
-                publish.notify_groups([msg.group_id], event, message_id=msg.pk)
+                entry = publish.emit(event, groups=[msg.group_id])
             else:
-                publish.notify_users(sorted({msg.sender_id, msg.recipient_id}), event, message_id=msg.pk)
+                entry = publish.emit(event, users=sorted({msg.sender_id, msg.recipient_id}))
+            entries.append((event, entry))
             results[i] = msg
+        numbering.insert_in_order([msg for _, msg in pending])
+        for (_, msg), (event, entry) in zip(pending, entries, strict=True):
+            event["id"] = entry.message_id = msg.pk
+            event["created_at"] = events.iso(msg.created_at)
     return results
 
 

@@ -17,8 +17,6 @@ Frames are encoded to JSON once, here; the hubs write the same text to every soc
 
 import contextvars
 import logging
-import time
-from collections import Counter
 
 import orjson
 from asgiref.sync import async_to_sync
@@ -26,7 +24,8 @@ from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
 from relay.stream.layers import group_send_many
-from relay.stream.topics import channel_topic, group_topic, stream_group, stream_name, user_topic
+from relay.stream.numbering import store
+from relay.stream.topics import channel_topic, group_topic, stream_group, user_topic
 
 log = logging.getLogger("kirimin.relay")
 
@@ -39,7 +38,7 @@ def encode(payload) -> str:
 class Entry:
     """An event on its way into the stream. `seq` and `streams` are set when it is numbered."""
 
-    __slots__ = ("event", "users", "groups", "channels", "topics", "ops", "message_id", "text", "seq", "streams")
+    __slots__ = ("event", "users", "groups", "channels", "topics", "ops", "message_id", "seq", "streams", "text")
 
     def __init__(self, event, *, users=(), groups=(), channels=(), ops=(), message_id=None):
         self.event = event
@@ -49,15 +48,16 @@ class Entry:
         self.topics = list(dict.fromkeys(topics))
         self.ops = [list(op) for op in ops]
         self.message_id = message_id
-        self.text = encode(event) if event is not None else ""
         self.seq = None
         self.streams = None
+        self.text = ""  # the frame as sent, once numbered
 
     def number(self, seq, streams):
+        """Give the entry its position and its offset in each of its topics' streams; the
+        event is encoded here, so the action may complete it (a message's id) until then."""
         self.seq, self.streams = seq, streams
-        if self.text:
-            # The frame as sent: its position and its offset in each of its topics' streams.
-            self.text = f'{self.text[:-1]},"seq":{seq},"streams":{encode(streams)}}}'
+        if self.event is not None:
+            self.text = encode({**self.event, "seq": seq, "streams": streams})
 
     def data(self):
         return encode({"t": self.topics, "o": self.ops})
@@ -85,84 +85,6 @@ relay_outcome = contextvars.ContextVar("relay_outcome", default=None)
 # action are collected here after commit and awaited by the handler on the event loop,
 # instead of each blocking the worker thread on a hop back to the loop.
 deferred_sends = contextvars.ContextVar("deferred_sends", default=None)
-
-
-# --- numbering, inside the committing transaction ---------------------------------------------
-def pending_entries(db):
-    """The entries queued in this connection's transaction (savepoints rolled back are gone)."""
-    return [entry for _, func, _ in db.run_on_commit
-            if (entry := getattr(func, "stream_entry", None)) is not None and entry.seq is None]
-
-
-_CHUNK = 500
-
-
-def number_pending(db):
-    """Number and store the transaction's queued entries: called by the database backend
-    right before COMMIT. The UPDATE of the head row is the stream's lock: held until the
-    commit, it makes positions (and the ids of messages written under it) follow commit order."""
-    entries = pending_entries(db)
-    if entries:
-        store(db, entries)
-
-
-def store(db, entries):
-    with db.cursor() as cursor:
-        first = _advance_head(cursor, len(entries)) - len(entries) + 1
-        counts = Counter(t for entry in entries if entry.text for t in entry.topics)
-        offsets = {}
-        if counts:
-            names = sorted(counts)
-            values = ", ".join(["(%s, %s)"] * len(names))
-            cursor.execute(
-                f"INSERT INTO stream_topic (name, head) VALUES {values} ON CONFLICT (name) "
-                "DO UPDATE SET head = stream_topic.head + excluded.head RETURNING name, head",
-                [v for name in names for v in (name, counts[name])])
-            offsets = {name: head - counts[name] + 1 for name, head in cursor.fetchall()}
-        now = time.time()
-        rows, topic_rows = [], []
-        for i, entry in enumerate(entries):
-            streams = {}
-            if entry.text:
-                for topic in entry.topics:
-                    streams[stream_name(topic)] = offsets[topic]
-                    offsets[topic] += 1
-            entry.number(first + i, streams)
-            rows.append((entry.seq, now, entry.text, entry.data(), entry.message_id))
-            topic_rows.extend((topic, entry.seq) for topic in entry.topics)
-        _insert(db, cursor, "stream_entry (seq, at, text, data, message_id)", rows)
-        _insert(db, cursor, "stream_entry_topic (topic, seq)", topic_rows)
-
-
-def _insert(db, cursor, table, rows):
-    """Insert `rows` into `table` ("name (columns)"). On PostgreSQL with COPY: psycopg then
-    writes the values in C, where an INSERT's client-side binding quotes every one in Python
-    (measured: storing the stream cost more than storing the messages)."""
-    if db.vendor == "postgresql":
-        with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    marks = "(" + ", ".join(["%s"] * len(rows[0])) + ")" if rows else ""
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start:start + _CHUNK]
-        cursor.execute(f"INSERT INTO {table} VALUES " + ", ".join([marks] * len(chunk)), [v for row in chunk for v in row])
-
-
-def lock():
-    """Take the stream's lock now, in the current transaction (held until it ends): what is
-    written after this commits in the stream's order. Message ids are taken under it, so that
-    they follow commit order too (a client's `since=<message id>` relies on that)."""
-    with connection.cursor() as cursor:
-        _advance_head(cursor, 0)
-
-
-def _advance_head(cursor, count):
-    """Move the head by `count` and return it; the row lock lasts until the transaction ends.
-    (An upsert: the row is made on first use, e.g. after a test flushed the tables.)"""
-    cursor.execute("INSERT INTO stream_head (id, seq, trimmed) VALUES (1, %s, 0) ON CONFLICT (id) "
-                   "DO UPDATE SET seq = stream_head.seq + excluded.seq RETURNING seq", [count])
-    return cursor.fetchone()[0]
 
 
 # --- publishing, after commit ----------------------------------------------------------------------
@@ -266,8 +188,11 @@ async def _count_failures(collected):
 def emit(event, *, users=(), groups=(), channels=(), message_id=None):
     """A stateful event for every socket of `users`, of the members (and subscribers) of
     `groups`, and of subscribers of public `channels` ("post:42"): numbered, stored, and
-    published after the current transaction commits."""
-    _queue(Entry(event, users=users, groups=groups, channels=channels, message_id=message_id))
+    published after the current transaction commits. Returns the queued `Entry`: until the
+    transaction commits, the action may still complete its event (a message's id)."""
+    entry = Entry(event, users=users, groups=groups, channels=channels, message_id=message_id)
+    _queue(entry)
+    return entry
 
 
 def notify_users(user_ids, event, **options):
