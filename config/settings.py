@@ -10,12 +10,13 @@ Every variable is documented in README.md.
 from datetime import timedelta
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from config.env import StrictEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+env = StrictEnv()  # a malformed boolean or number stops the start, naming the variable
 
 INSECURE_SECRET_KEY = "django-insecure-kirimin-development-key-do-not-use-in-production"
 

@@ -134,3 +134,16 @@ def test_https_0_serves_plain_http_and_the_deployment_check_says_so():
     assert result.returncode == 0, result.stderr
     for warning in TLS_WARNINGS:
         assert warning in result.stderr + result.stdout
+
+
+def test_a_misspelt_boolean_refuses_to_start_naming_the_variable():
+    result = run("-c", SETUP, HTTPS="ture")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "HTTPS='ture'" in result.stderr
+
+
+def test_a_malformed_number_refuses_to_start_naming_the_variable():
+    result = run("-c", SETUP, RELAY_RATE="20/s")
+    assert result.returncode != 0
+    assert "RELAY_RATE='20/s': must be a number" in result.stderr
