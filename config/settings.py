@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "accounts",
     "groups",
     "posts",
+    "moderation",
     "relay.stream",
     "relay",
 ]

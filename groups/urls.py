@@ -1,9 +1,8 @@
+"""Direct messages; `groups/` itself is routed by `moderation.urls`, whose viewset adds the
+staff delete to `groups.views.GroupViewSet`."""
+
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
-from groups.views import DirectMessagesView, GroupViewSet
+from groups.views import DirectMessagesView
 
-router = SimpleRouter()
-router.register("groups", GroupViewSet, basename="group")
-
-urlpatterns = [*router.urls, path("messages/", DirectMessagesView.as_view(), name="direct-messages")]
+urlpatterns = [path("messages/", DirectMessagesView.as_view(), name="direct-messages")]

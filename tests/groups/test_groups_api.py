@@ -235,7 +235,7 @@ def test_only_the_owner_deletes(api, bob, charlie, scene):
 
 def test_staff_delete_a_group_only_with_the_desks_permission_and_an_audit_row(api, make_user, scene):
     """Being staff is not a permission: REST goes through the moderation desk's check and audit."""
-    from accounts.models import ModerationLog
+    from moderation.models import ModerationLog
 
     group = scene["alice_public"]
     err(api(make_user("intern", is_staff=True)).delete(detail(group)), 403, "forbidden")

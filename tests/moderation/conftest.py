@@ -13,7 +13,6 @@ after-commit sends run on the test's event loop and reach the sockets opened
 there; every socket is disconnected and the loop's hub stopped after each test.
 """
 
-import importlib
 
 import pytest
 from django.apps import apps as django_apps
@@ -21,6 +20,7 @@ from django.contrib.auth.models import Group as AuthGroup
 from django.test import Client
 from django.urls import reverse
 
+from moderation import moderators
 from tests.conftest import group_with  # noqa: F401 - the suite's tests import it from here
 from tests.sockets import (  # noqa: F401 - fixtures and helpers this suite's tests use
     IDENTIFIER,
@@ -38,14 +38,12 @@ from tests.sockets import (  # noqa: F401 - fixtures and helpers this suite's te
     user_shape,
 )
 
-moderators_migration = importlib.import_module("accounts.migrations.0004_moderators_group")
-
 
 # --- the cast ------------------------------------------------------------------------------------
 @pytest.fixture
 def moderators_group(db):
-    moderators_migration.create_moderators_group(django_apps, None)
-    return AuthGroup.objects.get(name=moderators_migration.GROUP_NAME)
+    moderators.create_moderators_group(django_apps, None)
+    return AuthGroup.objects.get(name=moderators.GROUP_NAME)
 
 
 @pytest.fixture

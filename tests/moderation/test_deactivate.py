@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.models import ModerationLog, User
+from accounts.models import User
 from accounts.tickets import issue_ticket
+from moderation.models import ModerationLog
 from tests.conftest import PASSWORD, err, ok
 from tests.moderation.conftest import admin_messages, call, closed_with, nothing, run_action
 

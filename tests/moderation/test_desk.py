@@ -8,17 +8,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import FriendRequest, ModerationLog, Notification, Report, User
+from accounts.models import FriendRequest, Notification, User
 from groups.models import Ban, Group, Membership, Message
+from moderation.models import ModerationLog, Report
 from posts.models import Like, Post
 from tests.conftest import PASSWORD
-from tests.moderation.conftest import changelist, moderators_migration
+from tests.moderation.conftest import changelist, moderators
 
 pytestmark = pytest.mark.django_db
 
 
 # --- who gets in -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("path", ["/admin/", "/admin/accounts/user/", "/admin/accounts/report/"])
+@pytest.mark.parametrize("path", ["/admin/", "/admin/accounts/user/", "/admin/moderation/report/"])
 def test_non_staff_are_redirected_to_the_admin_login(make_user, path):
     client = Client()
     client.force_login(make_user("plain"))
@@ -42,7 +43,7 @@ def test_a_moderator_signs_in_and_sees_only_the_desk(moderator):
     response = client.post("/admin/login/?next=/admin/", {"username": "mod", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/admin/"
     index = client.get("/admin/").content.decode()
-    for model in ["accounts/user", "accounts/report", "accounts/moderationlog", "groups/group",
+    for model in ["accounts/user", "moderation/report", "moderation/moderationlog", "groups/group",
                   "groups/membership", "groups/ban", "groups/message", "posts/post"]:
         assert f"/admin/{model}/" in index, model
     for hidden in ["accounts/notification", "accounts/friendrequest", "posts/like", "auth/group",
@@ -60,10 +61,10 @@ def test_a_deactivated_moderator_is_shut_out(moderator, desk):
 def test_the_data_migration_made_the_moderators_group_with_the_least_permissions(moderator):
     group = AuthGroup.objects.get(name="Moderators")
     granted = {(p.content_type.app_label, p.codename) for p in group.permissions.select_related("content_type")}
-    assert granted == set(moderators_migration.MODERATOR_PERMISSIONS)
+    assert granted == set(moderators.MODERATOR_PERMISSIONS)
     assert not any(code.startswith("add_") for _, code in granted)
     assert not moderator.is_superuser
-    moderators_migration.create_moderators_group(__import__("django.apps").apps.apps, None)  # idempotent
+    moderators.create_moderators_group(__import__("django.apps").apps.apps, None)  # idempotent
     assert AuthGroup.objects.filter(name="Moderators").count() == 1
 
 
@@ -89,7 +90,7 @@ def test_generic_deletes_are_closed_so_changes_go_through_relayed_actions(desk, 
 
 
 def test_moderators_may_not_add_rows_by_hand(desk):
-    for model in ["groups.membership", "groups.ban", "groups.message", "posts.post", "accounts.report",
+    for model in ["groups.membership", "groups.ban", "groups.message", "posts.post", "moderation.report",
                   "accounts.user"]:
         app, name = model.split(".")
         assert desk.get(reverse(f"admin:{app}_{name}_add")).status_code == 403, model
@@ -98,15 +99,15 @@ def test_moderators_may_not_add_rows_by_hand(desk):
 def test_the_audit_trail_is_read_only_for_everyone(desk, superdesk, moderator):
     entry = ModerationLog.objects.create(moderator=moderator, moderator_name="mod", action="hide_post",
                                          target_type="post", target_id=7, target_repr="post #7", reason="spam")
-    change = reverse("admin:accounts_moderationlog_change", args=[entry.pk])
+    change = reverse("admin:moderation_moderationlog_change", args=[entry.pk])
     for client in (desk, superdesk):
-        assert client.get(changelist("accounts.moderationlog")).status_code == 200
+        assert client.get(changelist("moderation.moderationlog")).status_code == 200
         page = client.get(change)
         assert page.status_code == 200 and b"spam" in page.content
         assert b'name="_save"' not in page.content and b'name="reason"' not in page.content
         assert client.post(change, {"reason": "edited"}).status_code == 403
-        assert client.get(reverse("admin:accounts_moderationlog_add")).status_code == 403
-        assert client.post(reverse("admin:accounts_moderationlog_delete", args=[entry.pk]),
+        assert client.get(reverse("admin:moderation_moderationlog_add")).status_code == 403
+        assert client.post(reverse("admin:moderation_moderationlog_delete", args=[entry.pk]),
                            {"post": "yes"}).status_code == 403
     entry.refresh_from_db()
     assert entry.reason == "spam"
@@ -145,10 +146,10 @@ class Seed:
                                                                              message="m"),
                 "accounts.friendrequest": lambda: FriendRequest.objects.create(from_user=self.user(),
                                                                                to_user=self.user()),
-                "accounts.report": lambda: Report.objects.create(
+                "moderation.report": lambda: Report.objects.create(
                     reporter=self.user(), target_type="user", target_id=1, target_owner=self.user(),
                     target_repr="x", reason="r", status="open"),
-                "accounts.moderationlog": lambda: ModerationLog.objects.create(
+                "moderation.moderationlog": lambda: ModerationLog.objects.create(
                     moderator=self.user(), moderator_name="m", action="hide_post", target_type="post",
                     target_id=1),
                 "auth.group": lambda i=i: AuthGroup.objects.create(name=f"team {self.user().pk}"),
@@ -157,7 +158,7 @@ class Seed:
             }[model]()
 
 
-MODERATOR_PAGES = ["accounts.user", "accounts.report", "accounts.moderationlog", "groups.group",
+MODERATOR_PAGES = ["accounts.user", "moderation.report", "moderation.moderationlog", "groups.group",
                    "groups.membership", "groups.ban", "groups.message", "posts.post"]
 SUPERUSER_PAGES = ["accounts.notification", "accounts.friendrequest", "posts.like", "auth.group",
                    "token_blacklist.outstandingtoken", "token_blacklist.blacklistedtoken"]
@@ -193,3 +194,10 @@ def test_search_and_filters_stay_bounded_too(make_user, desk, model):
     seed.rows(model, 27)
     many, _ = queries_for(desk, url + "?q=1&o=1")
     assert many == few <= MAX_QUERIES, (few, many)
+
+
+def test_old_addresses_of_the_queue_and_the_audit_trail_still_land(desk):
+    response = desk.get("/admin/accounts/report/7/change/?status=all")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/moderation/report/7/change/?status=all"
+    assert desk.get("/admin/accounts/moderationlog/")["Location"] == "/admin/moderation/moderationlog/"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from accounts.models import ModerationLog
 from groups.actions import send_message
 from groups.models import Message
+from moderation.models import ModerationLog
 from posts.actions import create_post
 from posts.models import Post
 from tests.conftest import err, ok

@@ -2,9 +2,10 @@
 
 import pytest
 
-from accounts.models import ModerationLog, Notification
+from accounts.models import Notification
 from groups.actions import send_message
 from groups.models import Ban, Membership
+from moderation.models import ModerationLog
 from tests.conftest import err
 from tests.moderation.conftest import (
     admin_messages,

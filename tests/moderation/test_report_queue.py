@@ -3,17 +3,18 @@
 import pytest
 from django.urls import reverse
 
-from accounts import moderation
-from accounts.models import ModerationLog, Report, User
+from accounts.models import User
 from groups.actions import send_message
 from groups.models import Message
+from moderation import actions as moderation
+from moderation.models import ModerationLog, Report
 from posts.actions import create_post
 from posts.models import Post
 from tests.moderation.conftest import call, changelist, closed_with, expect, group_with, nothing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-QUEUE = "accounts.report"
+QUEUE = "moderation.report"
 
 
 def file(reporter, target, reason="Please look."):
@@ -22,7 +23,7 @@ def file(reporter, target, reason="Please look."):
 
 
 def one_click(client, report):
-    return client.post(reverse("admin:accounts_report_take_down", args=[report.pk]))
+    return client.post(reverse("admin:moderation_report_take_down", args=[report.pk]))
 
 
 def test_the_queue_shows_open_reports_by_default(desk, alice, bob, charlie):
@@ -120,18 +121,18 @@ def test_a_report_whose_target_is_gone_is_just_resolved(desk, alice, bob):
 
 def test_the_report_page_offers_the_one_click_buttons(desk, alice, bob):
     report = file(alice, f"user:{bob.pk}")
-    page = desk.get(reverse("admin:accounts_report_change", args=[report.pk])).content.decode()
-    assert reverse("admin:accounts_report_take_down", args=[report.pk]) in page
+    page = desk.get(reverse("admin:moderation_report_change", args=[report.pk])).content.decode()
+    assert reverse("admin:moderation_report_take_down", args=[report.pk]) in page
     assert "Deactivate user and resolve" in page
-    assert reverse("admin:accounts_report_dismiss", args=[report.pk]) in page
-    desk.post(reverse("admin:accounts_report_dismiss", args=[report.pk]))
+    assert reverse("admin:moderation_report_dismiss", args=[report.pk]) in page
+    desk.post(reverse("admin:moderation_report_dismiss", args=[report.pk]))
     report.refresh_from_db()
     assert report.status == "dismissed" and User.objects.get(pk=bob.pk).is_active
 
 
 def test_one_click_urls_need_post_and_the_permission(desk, make_user, alice, bob):
     report = file(alice, f"user:{bob.pk}")
-    assert desk.get(reverse("admin:accounts_report_take_down", args=[report.pk])).status_code == 405
+    assert desk.get(reverse("admin:moderation_report_take_down", args=[report.pk])).status_code == 405
     from django.test import Client
 
     staff = Client()
@@ -143,7 +144,7 @@ def test_one_click_urls_need_post_and_the_permission(desk, make_user, alice, bob
 
 def test_reports_cannot_be_edited_by_hand(desk, alice, bob):
     report = file(alice, f"user:{bob.pk}", "original")
-    desk.post(reverse("admin:accounts_report_change", args=[report.pk]),
+    desk.post(reverse("admin:moderation_report_change", args=[report.pk]),
               {"status": "dismissed", "reason": "edited"})
     report.refresh_from_db()
     assert (report.status, report.reason) == ("open", "original")

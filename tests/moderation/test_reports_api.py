@@ -2,8 +2,8 @@
 
 import pytest
 
-from accounts.models import Report
 from groups.actions import send_message
+from moderation.models import Report
 from posts.actions import create_post
 from tests.conftest import err, ok
 from tests.moderation.conftest import group_with

@@ -130,7 +130,7 @@ def test_who_may_delete_a_group_post(api, bob, alice, dana, make_user, public_gr
 
 
 def test_staff_delete_a_public_post_through_the_desk_with_an_audit_row(api, alice, make_user, make_post):
-    from accounts.models import ModerationLog
+    from moderation.models import ModerationLog
 
     post = make_post(alice)
     moderator = make_user("mod", is_staff=True, perms=["posts.delete_post"])
@@ -142,7 +142,7 @@ def test_staff_delete_a_public_post_through_the_desk_with_an_audit_row(api, alic
 
 def test_staff_without_the_permission_may_not_delete_a_post(api, alice, make_user, make_post):
     """Being staff is not a permission: the desk's own check applies to REST too."""
-    from accounts.models import ModerationLog
+    from moderation.models import ModerationLog
 
     post = make_post(alice)
     err(api(make_user("intern", is_staff=True)).delete(detail(post)), 403, "forbidden")

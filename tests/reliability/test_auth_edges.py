@@ -72,7 +72,7 @@ async def test_a_user_deactivated_elsewhere_loses_every_open_socket_at_once(pair
     # A moderator acts from a third process (a management shell, as an admin worker would).
     started = time.monotonic()
     e2e_stack.python(
-        "from accounts.models import User; from accounts.moderation import deactivate_user; "
+        "from accounts.models import User; from moderation.actions import deactivate_user; "
         "mod = User.objects.create_superuser('mod-' + str(User.objects.count()), password='x-Long-pass-1'); "
         f"print(deactivate_user(moderator=mod, user=User.objects.get(pk={bob['user']['id']}), reason='spam'))"
     )

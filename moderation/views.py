@@ -1,13 +1,18 @@
-"""Reports (README "Moderation"): any user reports a post, a message or a user to the moderators."""
+"""The desk's REST side: any user reports a post, a message or a user to the moderators
+(README "Moderation"), and staff delete any group or post through the desk's verbs."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from accounts import moderation
-from accounts.models import Report
+import groups.views
+import posts.views
 from config.fields import MAX_ID, IdField, StrictCharField
+from config.params import reason_param
+from moderation import actions as moderation
+from moderation.models import Report
+from posts import actions as post_actions
 
 
 class ReportCreateSerializer(serializers.Serializer):
@@ -63,3 +68,27 @@ class ReportsView(GenericAPIView):
         report, created = moderation.file_report(reporter=request.user, **serializer.validated_data)
         return Response(ReportSerializer(report).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class GroupViewSet(groups.views.GroupViewSet):
+    """`/api/groups/`, where staff may delete any group: through the desk, with its permission
+    and its audit row (the owner deletes their own as before)."""
+
+    def perform_destroy(self, group):
+        user = self.request.user
+        if group.owner_id != user.pk and user.is_staff:
+            moderation.delete_group(moderator=user, group=group, reason=reason_param(self.request))
+        else:
+            super().perform_destroy(group)
+
+
+class PostViewSet(posts.views.PostViewSet):
+    """`/api/posts/`, where staff may delete any post: through the desk, with its permission
+    and its audit row."""
+
+    def perform_destroy(self, post):
+        user = self.request.user
+        if user.is_staff and not post_actions.can_delete_post(user, post):
+            moderation.delete_post(moderator=user, post=post, reason=reason_param(self.request))
+        else:
+            super().perform_destroy(post)

@@ -1,16 +1,16 @@
 """The moderation desk for groups: groups, memberships, bans and messages.
 
 Memberships and messages change only through moderation actions (a reason, then
-`accounts.moderation`, which relays `kick` / `deletemessage` and audits).
+`moderation.actions`, which relays `kick` / `deletemessage` and audits).
 """
 
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from accounts import moderation
-from accounts.admin import DeskAdmin, ReadOnlyAdmin, moderation_action, short
 from groups.models import Ban, Group, Membership, Message
+from moderation import actions as moderation
+from moderation.admin.desk import DeskAdmin, ReadOnlyAdmin, moderation_action, short
 
 delete_groups = moderation_action(
     "delete_groups", description="Delete selected groups", permission="remove",

@@ -12,11 +12,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.models import ModerationLog, Report
 from config.errors import Forbidden, NotFound, ValidationFailed
 from groups import actions as group_actions
 from groups.models import Message
 from groups.selectors import visible_messages
+from moderation.models import ModerationLog, Report
 from posts import actions as post_actions
 from posts.models import Post
 from posts.selectors import visible_posts
@@ -133,7 +133,7 @@ def delete_message(*, moderator, message, reason) -> bool:
     _require(moderator, "groups.delete_message")
     with transaction.atomic():
         target_repr = message_repr(message)
-        changed = group_actions.delete_message(actor=moderator, message=message)
+        changed = group_actions.delete_message(message=message)
         if changed:
             reports = _close_reports(moderator, Target.MESSAGE, message.pk, reason)
             details = {"groupid": message.group_id} if message.group_id else {"to": message.recipient_id}
@@ -160,7 +160,7 @@ def hide_post(*, moderator, post, reason, hidden=True) -> bool:
     """Hide a post from every feed (relays `postdelete`), or show it again."""
     _require(moderator, "posts.change_post")
     with transaction.atomic():
-        changed = post_actions.hide_post(actor=moderator, post=post, hidden=hidden)
+        changed = post_actions.hide_post(post=post, hidden=hidden)
         if changed:
             reports = _close_reports(moderator, Target.POST, post.pk, reason) if hidden else []
             record(moderator=moderator, action=Action.HIDE_POST if hidden else Action.UNHIDE_POST,
@@ -220,7 +220,7 @@ def file_report(*, reporter, target_type, target_id, reason) -> tuple[Report, bo
 
 
 def _handle_report(moderator, report, status, action, note):
-    _require(moderator, "accounts.change_report")
+    _require(moderator, "moderation.change_report")
     with transaction.atomic():
         changed = Report.objects.filter(pk=report.pk, status=Report.Status.OPEN).update(
             status=status, handled_by=moderator, handled_at=timezone.now()) > 0
@@ -250,7 +250,7 @@ def take_down(*, moderator, report, note="") -> bool:
     The target action resolves every open report about the target (this one
     included); a target that is already gone or hidden just resolves the report.
     """
-    _require(moderator, "accounts.change_report")
+    _require(moderator, "moderation.change_report")
     reason = note or _clip(f"report #{report.pk}: {report.reason}", 1000)
     with transaction.atomic():
         if report.target_type == Target.POST:

@@ -1,13 +1,13 @@
 """The moderation desk for posts and likes.
 
 Posts are hidden, shown again or deleted only through moderation actions (a
-reason, then `accounts.moderation`, which relays `postdelete` and audits).
+reason, then `moderation.actions`, which relays `postdelete` and audits).
 """
 
 from django.contrib import admin
 
-from accounts import moderation
-from accounts.admin import DeskAdmin, ReadOnlyAdmin, moderation_action, short
+from moderation import actions as moderation
+from moderation.admin.desk import DeskAdmin, ReadOnlyAdmin, moderation_action, short
 from posts.models import Like, Post
 
 hide_posts = moderation_action(
