@@ -12,7 +12,7 @@ from accounts.models import FriendRequest, Notification
 from accounts.serializers import UserSerializer, user_dict
 from config.errors import NotFound, ValidationFailed
 from config.fields import IdField, StrictBooleanField
-from config.params import flag_param
+from config.rest.params import flag_param
 from relay.stream.presence import online_user_ids
 
 

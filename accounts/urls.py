@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from accounts import views
-from config.params import IdConverter
+from config.rest.params import IdConverter
 
 register_converter(IdConverter, "id")
 

@@ -1,6 +1,6 @@
 """The domain error hierarchy: one class per SPEC machine code.
 
-Actions raise these; `config.envelope.exception_handler` turns them into the REST
+Actions raise these; `config.rest.envelope.exception_handler` turns them into the REST
 envelope and `relay.frames.error_frame` into the socket `error` frame. They are
 DRF `APIException`s, so a view can simply let them propagate.
 """

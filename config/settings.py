@@ -85,7 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "relay.middleware.RelayOutcomeMiddleware",
+    "config.rest.relayed.RelayOutcomeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -230,11 +230,11 @@ REST_FRAMEWORK = {
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["config.envelope.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.CursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["config.rest.envelope.EnvelopeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["config.rest.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "config.rest.pagination.CursorPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.envelope.exception_handler",
+    "EXCEPTION_HANDLER": "config.rest.envelope.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         # Failed logins per (client IP, username), and per client IP over all usernames.
         "login": env.str("THROTTLE_LOGIN", default="10/min"),
@@ -269,7 +269,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_PATCH": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.envelope.envelope_schema_hook",
+        "config.rest.envelope.envelope_schema_hook",
     ],
 }
 

@@ -32,7 +32,7 @@ urlpatterns = [
     path("", spa, name="spa"),
 ]
 
-handler400 = "config.envelope.handler400"
-handler403 = "config.envelope.handler403"
-handler404 = "config.envelope.handler404"
-handler500 = "config.envelope.handler500"
+handler400 = "config.rest.envelope.handler400"
+handler403 = "config.rest.envelope.handler403"
+handler404 = "config.rest.envelope.handler404"
+handler500 = "config.rest.envelope.handler500"

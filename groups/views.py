@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts.throttles import SendThrottle
 from config.errors import Forbidden, NotFound, ValidationFailed
-from config.params import flag_param, id_param, id_parameter
+from config.rest.params import flag_param, id_param, id_parameter
 from groups import actions
 from groups import serializers as s
 from groups.models import Message

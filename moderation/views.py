@@ -9,7 +9,7 @@ from rest_framework.response import Response
 import groups.views
 import posts.views
 from config.fields import MAX_ID, IdField, StrictCharField
-from config.params import reason_param
+from config.rest.params import reason_param
 from moderation import actions as moderation
 from moderation.models import Report
 from posts import actions as post_actions

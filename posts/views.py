@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.errors import NotFound
-from config.params import id_param, id_parameter
+from config.rest.params import id_param, id_parameter
 from groups.selectors import access_group
 from posts import actions
 from posts import serializers as s

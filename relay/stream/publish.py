@@ -79,7 +79,7 @@ class RelayOutcome:
         self.failed = 0
 
 
-# Set per request (relay.middleware) and per frame (the consumer).
+# Set per request (config.rest.relayed) and per frame (the consumer).
 relay_outcome = contextvars.ContextVar("relay_outcome", default=None)
 # Set by relay handlers around an action run in a worker thread: publishes scheduled by that
 # action are collected here after commit and awaited by the handler on the event loop,

@@ -88,7 +88,7 @@ def test_the_safe_parser_turns_deep_nesting_into_a_parse_error():
 
     from rest_framework.exceptions import ParseError
 
-    from config.parsers import JSONParser
+    from config.rest.parsers import JSONParser
 
     with pytest.raises(ParseError):
         JSONParser().parse(io.BytesIO(b"[" * 100_000 + b"]" * 100_000))

@@ -15,7 +15,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from config import errors
-from relay.middleware import relay_failed
+from config.rest.relayed import relay_failed
 
 log = logging.getLogger("kirimin.api")
 
