@@ -1,16 +1,14 @@
 """Friends and notifications (SPEC §5)."""
 
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from accounts import actions
+from accounts import actions, selectors
 from accounts.models import FriendRequest, Notification
 from accounts.serializers import UserSerializer, user_dict
-from config.errors import NotFound, ValidationFailed
+from config.errors import ValidationFailed
 from config.fields import IdField, StrictBooleanField
 from config.rest.params import flag_param
 from relay.stream.presence import online_user_ids
@@ -68,19 +66,15 @@ class FriendRequestsView(GenericAPIView):
         direction = request.query_params.get("direction", "incoming")
         if direction not in ("incoming", "outgoing"):
             raise ValidationFailed(details={"direction": ["Must be `incoming` or `outgoing`."]})
-        mine = {"to_user": request.user} if direction == "incoming" else {"from_user": request.user}
-        qs = FriendRequest.objects.filter(status=FriendRequest.Status.PENDING, **mine).select_related(
-            "from_user", "to_user")
-        page = self.paginate_queryset(qs)
+        page = self.paginate_queryset(selectors.pending_friend_requests(request.user,
+                                                                        incoming=direction == "incoming"))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=ToSerializer, responses={201: FriendRequestSerializer, 200: FriendRequestSerializer})
     def post(self, request):
         data = ToSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        target = get_user_model().objects.filter(pk=data.validated_data["to"], is_active=True).first()
-        if target is None:
-            raise NotFound("No such user.")
+        target = selectors.active_user(data.validated_data["to"])
         friend_request, created = actions.send_friend_request(actor=request.user, target=target)
         return Response(self.get_serializer(friend_request).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -92,11 +86,7 @@ class FriendRequestAnswerView(GenericAPIView):
 
     @extend_schema(request=None)
     def post(self, request, pk):
-        # Only the two people involved may know the request exists.
-        friend_request = FriendRequest.objects.filter(
-            Q(to_user=request.user) | Q(from_user=request.user), pk=pk).first()
-        if friend_request is None:
-            raise NotFound("No such friend request.")
+        friend_request = selectors.friend_request_of(request.user, pk)
         answered = actions.respond_to_friend_request(actor=request.user, request=friend_request, accept=self.accept)
         return Response(self.get_serializer(answered).data)
 
@@ -107,8 +97,7 @@ class FriendsView(GenericAPIView):
     @extend_schema(responses=FriendSerializer(many=True))
     def get(self, request):
         me = request.user
-        qs = FriendRequest.objects.filter(Q(from_user=me) | Q(to_user=me), status=FriendRequest.Status.ACCEPTED)
-        page = self.paginate_queryset(qs.select_related("from_user", "to_user"))
+        page = self.paginate_queryset(selectors.friendships(me))
         friends = [(r.to_user if r.from_user_id == me.pk else r.from_user, r.responded_at or r.created_at)
                    for r in page]
         online = online_user_ids([u.pk for u, _ in friends])
@@ -121,10 +110,7 @@ class NotificationsView(GenericAPIView):
 
     @extend_schema(parameters=[OpenApiParameter("unread", bool)], responses=NotificationSerializer(many=True))
     def get(self, request):
-        qs = Notification.objects.filter(user=request.user)
-        if flag_param(request, "unread"):
-            qs = qs.filter(read=False)
-        page = self.paginate_queryset(qs)
+        page = self.paginate_queryset(selectors.notifications(request.user, unread_only=flag_param(request, "unread")))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

@@ -69,3 +69,36 @@ def visible_messages(user):
     return Message.objects.filter(
         Q(group__memberships__user=user) | Q(recipient=user) | Q(sender=user, group__isnull=True)
     )
+
+
+def group_list(user, *, mine=False, q=""):
+    """The groups `user` may see, theirs only if `mine`, names containing `q`."""
+    qs = visible_groups(user)
+    if mine:
+        qs = qs.filter(my_role__isnull=False)
+    return qs.filter(name__icontains=q[:100]) if q else qs
+
+
+def group_messages(group, *, before=None):
+    """A group's messages, newest first (by the model's ordering), older than `before` if given."""
+    qs = group.messages.select_related("sender")
+    return qs.filter(id__lt=before) if before is not None else qs
+
+
+def direct_messages(user_id, other_id, *, before=None):
+    """The direct conversation between two users, older than `before` if given."""
+    qs = Message.objects.filter(Q(sender_id=user_id, recipient_id=other_id) | Q(sender_id=other_id, recipient_id=user_id))
+    qs = qs.select_related("sender")
+    return qs.filter(id__lt=before) if before is not None else qs
+
+
+def messages_between(user, since, until=None, *, limit=1000):
+    """The messages `user` can see with since < id < until, oldest first."""
+    messages = visible_messages(user).filter(id__gt=since)
+    if until is not None:
+        messages = messages.filter(id__lt=until)
+    return list(messages.select_related("sender").order_by("id").distinct()[:limit])
+
+
+def existing_message_ids(ids) -> set[int]:
+    return set(Message.objects.filter(id__in=list(ids)).values_list("id", flat=True))

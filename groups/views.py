@@ -1,7 +1,5 @@
 """Group, membership and message endpoints (SPEC §3 and §5). Thin: actions hold the rules."""
 
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -9,13 +7,22 @@ from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from accounts.selectors import any_user
 from accounts.throttles import SendThrottle
-from config.errors import Forbidden, NotFound, ValidationFailed
+from config.errors import Forbidden, ValidationFailed
 from config.rest.params import flag_param, id_param, id_parameter
 from groups import actions
 from groups import serializers as s
-from groups.models import Message
-from groups.selectors import access_group, group_members, group_to_join, membership, visible_groups
+from groups.selectors import (
+    access_group,
+    direct_messages,
+    group_list,
+    group_members,
+    group_messages,
+    group_to_join,
+    membership,
+    visible_groups,
+)
 from relay.stream.presence import online_user_ids
 
 
@@ -23,13 +30,6 @@ def _input(serializer_class, request):
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _target_user(user_id):
-    user = get_user_model().objects.filter(pk=user_id).first()
-    if user is None:
-        raise NotFound("No such user.")
-    return user
 
 
 class GroupViewSet(viewsets.GenericViewSet):
@@ -48,15 +48,10 @@ class GroupViewSet(viewsets.GenericViewSet):
 
     @extend_schema(parameters=[OpenApiParameter("mine", bool), OpenApiParameter("q", str)])
     def list(self, request):
-        qs = self.get_queryset()
-        if flag_param(request, "mine"):
-            qs = qs.filter(my_role__isnull=False)
         q = request.query_params.get("q", "").strip()
         if "\x00" in q:  # PostgreSQL refuses NUL in text: a 400, not a 500
             raise ValidationFailed(details={"q": ["Must not contain NUL characters."]})
-        if q:
-            qs = qs.filter(name__icontains=q[:100])
-        page = self.paginate_queryset(qs)
+        page = self.paginate_queryset(group_list(request.user, mine=flag_param(request, "mine"), q=q))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def create(self, request):
@@ -101,7 +96,7 @@ class GroupViewSet(viewsets.GenericViewSet):
     def kick(self, request, pk=None):
         group = self.get_group()
         data = _input(s.KickSerializer, request)
-        changed = actions.kick_member(actor=request.user, group=group, target=_target_user(data["user_id"]),
+        changed = actions.kick_member(actor=request.user, group=group, target=any_user(data["user_id"]),
                                       ban=data["ban"])
         return Response({"groupid": group.pk, "userid": data["user_id"], "ban": data["ban"], "changed": changed})
 
@@ -113,7 +108,7 @@ class GroupViewSet(viewsets.GenericViewSet):
         group = self.get_group()
         if request.method == "POST":
             data = _input(s.UserIdSerializer, request)
-            changed = actions.add_member(actor=request.user, group=group, target=_target_user(data["user_id"]))
+            changed = actions.add_member(actor=request.user, group=group, target=any_user(data["user_id"]))
             return Response({"groupid": group.pk, "userid": data["user_id"], "changed": changed},
                             status=status.HTTP_201_CREATED if changed else status.HTTP_200_OK)
         if membership(request.user, group) is None:
@@ -129,7 +124,7 @@ class GroupViewSet(viewsets.GenericViewSet):
     def member(self, request, pk=None, user_id=None):
         group = self.get_group()
         data = _input(s.RoleSerializer, request)
-        m = actions.set_role(actor=request.user, group=group, target=_target_user(int(user_id)), role=data["role"])
+        m = actions.set_role(actor=request.user, group=group, target=any_user(int(user_id)), role=data["role"])
         return Response(s.MemberSerializer({"user": m.user, "role": m.role, "joined_at": m.joined_at,
                                             "online": bool(online_user_ids([m.user_id]))}).data)
 
@@ -145,14 +140,10 @@ class GroupViewSet(viewsets.GenericViewSet):
             return Response(s.message_dict(msg), status=status.HTTP_201_CREATED)
         if membership(request.user, group) is None:
             raise Forbidden("Only members can read the messages.")
-        qs = group.messages.select_related("sender")
-        return _message_page(self, request, qs)
+        return _message_page(self, group_messages(group, before=id_param(request, "before")))
 
 
-def _message_page(view, request, qs):
-    before = id_param(request, "before")
-    if before is not None:
-        qs = qs.filter(id__lt=before)
+def _message_page(view, qs):
     page = view.paginate_queryset(qs)
     return view.get_paginated_response([s.message_dict(m) for m in page])
 
@@ -167,9 +158,7 @@ class DirectMessagesView(GenericAPIView):
                    responses=s.MessageOutSerializer(many=True))
     def get(self, request):
         other = id_param(request, "with", required=True)
-        me = request.user.pk
-        qs = Message.objects.filter(Q(sender_id=me, recipient_id=other) | Q(sender_id=other, recipient_id=me))
-        return _message_page(self, request, qs.select_related("sender"))
+        return _message_page(self, direct_messages(request.user.pk, other, before=id_param(request, "before")))
 
     @extend_schema(request=s.DirectMessageSerializer, responses={201: s.MessageOutSerializer})
     def post(self, request):

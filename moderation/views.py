@@ -12,6 +12,7 @@ from config.fields import MAX_ID, IdField, StrictCharField
 from config.rest.params import reason_param
 from moderation import actions as moderation
 from moderation.models import Report
+from moderation.selectors import reports_filed_by
 from posts import actions as post_actions
 
 
@@ -54,7 +55,7 @@ class ReportsView(GenericAPIView):
     serializer_class = ReportSerializer
 
     def get_queryset(self):
-        return Report.objects.filter(reporter=self.request.user)
+        return reports_filed_by(self.request.user)
 
     @extend_schema(responses=ReportSerializer(many=True))
     def get(self, request):

@@ -27,3 +27,11 @@ def access_post(user, post_id) -> Post:
 
 def can_see_post(user, post_id) -> bool:
     return visible_posts(user).filter(pk=post_id).exists()
+
+
+def post_list(user, *, group=None, author=None):
+    """The posts `user` may see, of one group or one author if given."""
+    qs = visible_posts(user)
+    if group is not None:
+        qs = qs.filter(group_id=group)
+    return qs.filter(author_id=author) if author is not None else qs

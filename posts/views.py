@@ -10,7 +10,7 @@ from config.rest.params import id_param, id_parameter
 from groups.selectors import access_group
 from posts import actions
 from posts import serializers as s
-from posts.selectors import access_post, visible_posts
+from posts.selectors import access_post, post_list, visible_posts
 
 
 def _input(serializer_class, request):
@@ -31,14 +31,8 @@ class PostViewSet(viewsets.GenericViewSet):
 
     @extend_schema(parameters=[id_parameter("group"), id_parameter("author")])
     def list(self, request):
-        qs = self.get_queryset()
-        group = id_param(request, "group")
-        if group is not None:
-            qs = qs.filter(group_id=group)
-        author = id_param(request, "author")
-        if author is not None:
-            qs = qs.filter(author_id=author)
-        page = self.paginate_queryset(qs)
+        page = self.paginate_queryset(post_list(request.user, group=id_param(request, "group"),
+                                                author=id_param(request, "author")))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=s.PostCreateSerializer, responses={201: s.PostSerializer})

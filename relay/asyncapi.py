@@ -1,14 +1,14 @@
 """The AsyncAPI 3 document of the relay, generated from the frame serializers.
 
 Client frames come from `relay.handlers.DISPATCH` (the serializers that validate
-them), server frames from `relay.frames.SERVER_FRAMES`, so the catalogue lists
+them), server frames from `relay.stream.catalogue.SERVER_FRAMES`, so the catalogue lists
 exactly what the server accepts and sends.
 """
 
 from rest_framework import serializers
 
-from relay.frames import SERVER_FRAMES, ErrorOut
 from relay.handlers import CLIENT_FRAME_DESCRIPTIONS, DISPATCH
+from relay.stream.catalogue import SERVER_FRAMES, ErrorOut
 from relay.stream.events import STATEFUL_TYPES
 
 _POSITION = {

@@ -1,8 +1,9 @@
-"""Frame schemas: one serializer per client frame type and per server frame type.
+"""Client frame schemas: one serializer per client frame type.
 
-These serializers validate incoming frames (`relay.handlers.DISPATCH` maps each
-type to one) and generate the AsyncAPI document (`relay.asyncapi`), so the
-protocol catalogue cannot drift from what the server accepts and sends.
+They validate incoming frames (`relay.handlers.DISPATCH` maps each type to one) and,
+with the server frames' catalogue (`relay.stream.catalogue`), generate the AsyncAPI
+document (`relay.asyncapi`), so the protocol's description cannot drift from what
+the server accepts and sends.
 """
 
 import threading
@@ -21,10 +22,7 @@ from rest_framework.fields import (
     empty,
 )
 
-from config.fields import MAX_ID, IdField, MessageTextField, StrictBooleanField, StrictCharField
-
-__all__ = ["MAX_ID", "IdField"]  # re-exported: REST serializers import ids from here too
-
+from config.fields import IdField, MessageTextField, StrictBooleanField, StrictCharField
 
 _validators = threading.local()
 
@@ -213,134 +211,3 @@ class KickFrame(ClientFrame):
     groupid = IdField()
     userid = IdField()
     ban = StrictBooleanField(default=False)
-
-
-# --- server frames (documentation and the drift test) ------------------------------------------
-class UserShape(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
-
-
-class ConnectionOut(serializers.Serializer):
-    client_id = serializers.CharField()
-    user = UserShape(allow_null=True)
-    groups = serializers.ListField(child=serializers.IntegerField())
-    ref = serializers.CharField(required=False)
-    seq = serializers.IntegerField(required=False, help_text=(
-        "first frame only: the stream position this socket starts at (reconnect with `resume=` the newest "
-        "`seq` seen, or this one)"))
-    streams = serializers.DictField(child=serializers.IntegerField(), required=False, help_text=(
-        "first frame only: the offset of each of the user's streams (`user:<id>`, `group:<id>`) at `seq`"))
-
-
-class RefOnly(serializers.Serializer):
-    ref = serializers.CharField(required=False)
-
-
-class AckOut(serializers.Serializer):
-    ref = serializers.CharField(required=False)
-    id = serializers.IntegerField(required=False, help_text="the new object's id (sendmessage)")
-
-
-class ErrorOut(serializers.Serializer):
-    code = serializers.ChoiceField(choices=[
-        "invalid_json", "invalid_identifier", "unknown_type", "invalid_frame", "forbidden",
-        "unauthorized", "not_found", "conflict", "rate_limited", "too_many_subscriptions", "server_error",
-    ])
-    message = serializers.CharField()
-    ref = serializers.CharField(required=False)
-    details = serializers.DictField(required=False)
-
-
-class MessageOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    to = serializers.IntegerField(required=False, help_text="the recipient's user id (direct)")
-    groupid = serializers.IntegerField(required=False)
-    message = serializers.CharField()
-    created_at = serializers.DateTimeField()
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = UserShape()  # `from` is a Python keyword
-        return fields
-
-
-class PostLikeOut(serializers.Serializer):
-    postid = serializers.IntegerField()
-    userid = serializers.IntegerField()
-    liked = serializers.BooleanField()
-    likes_count = serializers.IntegerField()
-
-
-class PostDeleteOut(serializers.Serializer):
-    postid = serializers.IntegerField()
-    groupid = serializers.IntegerField(allow_null=True)
-
-
-class MembershipOut(serializers.Serializer):
-    groupid = serializers.IntegerField()
-    user = UserShape()
-
-
-class KickOut(MembershipOut):
-    by = UserShape()
-    ban = serializers.BooleanField()
-
-
-class TypingOut(serializers.Serializer):
-    to = serializers.IntegerField(required=False)
-    groupid = serializers.IntegerField(required=False)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = UserShape()
-        return fields
-
-
-class FriendRequestOut(serializers.Serializer):
-    id = serializers.IntegerField()
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = UserShape()
-        return fields
-
-
-class NotificationOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    message = serializers.CharField()
-    data = serializers.DictField()
-
-
-class DeleteMessageOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    groupid = serializers.IntegerField(required=False)
-
-
-class ResyncOut(serializers.Serializer):
-    reason = serializers.CharField(help_text=(
-        "`retention`: the `resume=` position is older than the stream keeps; reload through REST"))
-    message = serializers.CharField(required=False)
-    seq = serializers.IntegerField(required=False, help_text="the position the socket goes on from")
-
-
-SERVER_FRAMES = {
-    "connection": (ConnectionOut, "first frame on every socket, and the answer to `connection`"),
-    "pong": (RefOnly, "answers `ping`"),
-    "ping": (RefOnly, "sent by the server; clients may answer `pong`"),
-    "ack": (AckOut, "answers a successful frame that carried `ref`, with its result"),
-    "error": (ErrorOut, "answers a frame that failed"),
-    "sendmessage": (MessageOut, "a direct or group message"),
-    "postlike": (PostLikeOut, "a like count changed"),
-    "postdelete": (PostDeleteOut, "a post was deleted"),
-    "join": (MembershipOut, "someone joined a group"),
-    "leave": (MembershipOut, "someone left a group"),
-    "kick": (KickOut, "someone was removed from a group"),
-    "typing": (TypingOut, "someone is typing"),
-    "friendrequest": (FriendRequestOut, "someone sent you a friend request"),
-    "notification": (NotificationOut, "a stored notification for you"),
-    "deletemessage": (DeleteMessageOut, "a moderator deleted a message"),
-    "resync": (ResyncOut, "the stream cannot take this socket from where it asked: reload through REST"),
-}

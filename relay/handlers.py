@@ -1,25 +1,23 @@
 """The dispatch table: frame type -> (serializer, handler), and the handlers.
 
-Handlers are thin: they resolve ids the caller may see and call the same domain
-actions as REST, in a database thread. They return the reply frame (an `ack`),
-or None when the frame needs no answer.
+Handlers are thin: they get the socket's `relay.session.Session` and the validated
+frame, resolve ids the caller may see and call the same domain actions as REST, in
+a database thread. They return the reply frame (an `ack`), or None when the frame
+needs no answer.
 """
 
 from typing import NamedTuple
 
-import orjson
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
+from accounts.selectors import any_user
 from config.errors import NotFound
 from groups import actions as group_actions
 from groups import selectors as group_selectors
-from groups.models import Message
-from groups.serializers import message_dict
 from posts.actions import like_post_by_id
 from posts.selectors import can_see_post
-from relay import auth
+from relay import auth, opening
 from relay import frames as f
 from relay.db import pooled
 from relay.stream import events
@@ -56,31 +54,6 @@ class Route(NamedTuple):
     pipelined: bool = False
 
 
-# --- what the consumer needs from the domain -----------------------------------------------
-@database_sync_to_async
-def _replay(user, since, until, limit):
-    messages = group_selectors.visible_messages(user).filter(id__gt=since)
-    if until is not None:
-        messages = messages.filter(id__lt=until)
-    messages = messages.select_related("sender").order_by("id").distinct()[:limit]
-    return [(m.pk, events.encode(events.message(message_dict(m)))) for m in messages]
-
-
-async def replay_messages(user, since, until=None, limit=1000):
-    """(id, encoded frame) of every message `user` can see with since < id < until, oldest first
-    (for `since=`: the messages from before the stream began)."""
-    return await _replay(user, since, until, limit)
-
-
-@database_sync_to_async
-def existing_messages(texts):
-    """The `sendmessage` frames among `texts` whose message still exists (a legacy `since=` replay)."""
-    frames = [(text, orjson.loads(text)) for text in texts]
-    frames = [(text, frame["id"]) for text, frame in frames if frame.get("type") == "sendmessage"]
-    alive = set(Message.objects.filter(id__in=[i for _, i in frames]).values_list("id", flat=True))
-    return [text for text, message_id in frames if message_id in alive]
-
-
 def _can_subscribe(user, channel):
     kind, _, raw_id = channel.partition(":")
     if kind == "group":
@@ -91,63 +64,63 @@ def _can_subscribe(user, channel):
 
 
 # --- built-in frames -----------------------------------------------------------------------------
-async def ping(consumer, data):
+async def ping(session, data):
     return events.pong()
 
 
-async def pong(consumer, data):
+async def pong(session, data):
     return None
 
 
-async def connection(consumer, data):
-    return await consumer.connection_frame()
+async def connection(session, data):
+    return session.connection_frame()
 
 
-async def authenticate(consumer, data):
-    if consumer.user is not None:
+async def authenticate(session, data):
+    if session.user is not None:
         return events.error("forbidden", "This socket is already signed in.")
     user_id = await auth.user_id_from_credential(data["token"])
-    if await consumer.sign_in(user_id) is None:
+    if await opening.sign_in(session, user_id) is None:
         return None
-    await consumer.hub.catch_up(consumer, 10.0)
-    frame = await consumer.connection_frame()
+    await session.hub.catch_up(session, opening.CATCH_UP_TIMEOUT)
+    frame = session.connection_frame()
     return events.ack(user=frame["user"], client_id=frame["client_id"], groups=frame["groups"])
 
 
-async def subscribe(consumer, data):
+async def subscribe(session, data):
     channel = data["channel"]
-    user = consumer.user
-    if len(consumer.subscriptions) >= settings.RELAY_MAX_SUBSCRIPTIONS:
+    user = session.user
+    if len(session.subscriptions) >= settings.RELAY_MAX_SUBSCRIPTIONS:
         return events.error("too_many_subscriptions",
                             f"A socket follows at most {settings.RELAY_MAX_SUBSCRIPTIONS} channels: unsubscribe first.")
     allowed = database_sync_to_async(_can_subscribe)
     if not await allowed(user, channel):
         raise NotFound("No such channel, or you may not see it.")
     topic = channel_topic(channel)
-    consumer.subscriptions.add(topic)
-    await consumer.hub.subscribe(consumer, topic)
+    session.subscriptions.add(topic)
+    session.hub.registry.subscribe(session, topic)
     # Once more now that it listens: a change (a group made private) applied between the
     # first look and the subscription would not have reached this socket.
     if not await allowed(user, channel):
-        consumer.subscriptions.discard(topic)
-        if topic not in consumer.member_topics:
-            await consumer.hub.unsubscribe(consumer, topic)
+        session.subscriptions.discard(topic)
+        if topic not in session.member_topics:
+            session.hub.registry.unsubscribe(session, topic)
         raise NotFound("No such channel, or you may not see it.")
     return events.subscribed(channel)
 
 
-async def unsubscribe(consumer, data):
+async def unsubscribe(session, data):
     channel = data["channel"]
     topic = channel_topic(channel)
-    consumer.subscriptions.discard(topic)
-    if topic not in consumer.member_topics:  # membership keeps group events flowing
-        await consumer.hub.unsubscribe(consumer, topic)
+    session.subscriptions.discard(topic)
+    if topic not in session.member_topics:  # membership keeps group events flowing
+        session.hub.registry.unsubscribe(session, topic)
     return events.unsubscribed(channel)
 
 
 # --- domain frames: the same actions as REST -------------------------------------------------------
-async def sendmessage(consumer, data):
-    return events.ack(id=await get_writer().submit(consumer.user, data))
+async def sendmessage(session, data):
+    return events.ack(id=await get_writer().submit(session.user, data))
 
 
 @action
@@ -162,40 +135,38 @@ def _join(user, group_id):
     return group_actions.join_group(actor=user, group=group_selectors.group_to_join(group_id))
 
 
-async def join(consumer, data):
-    changed = await _join(consumer.user, data["groupid"])
+async def join(session, data):
+    changed = await _join(session.user, data["groupid"])
     return events.ack(groupid=data["groupid"], changed=changed)
 
 
-async def leave(consumer, data):
-    changed = await _group_action(group_actions.leave_group, consumer.user, data["groupid"])
+async def leave(session, data):
+    changed = await _group_action(group_actions.leave_group, session.user, data["groupid"])
     return events.ack(groupid=data["groupid"], changed=changed)
 
 
 @action
 def _kick(user, data):
     group = group_selectors.access_group(user, data["groupid"])
-    target = get_user_model().objects.filter(pk=data["userid"]).first()
-    if target is None:
-        raise NotFound("No such user.")
+    target = any_user(data["userid"])
     return group_actions.kick_member(actor=user, group=group, target=target, ban=data["ban"])
 
 
-async def kick(consumer, data):
-    changed = await _kick(consumer.user, data)
+async def kick(session, data):
+    changed = await _kick(session.user, data)
     return events.ack(groupid=data["groupid"], userid=data["userid"], changed=changed)
 
 
-async def typing(consumer, data):
-    if not consumer.allow_typing():
+async def typing(session, data):
+    if not session.typing.allow():
         return events.error("rate_limited", "Typing indicators are limited to a few per second.")
-    await action(group_actions.relay_typing)(actor=consumer.user, group_id=data.get("groupid"),
+    await action(group_actions.relay_typing)(actor=session.user, group_id=data.get("groupid"),
                                              to_id=data.get("to"))
     return events.ack() if "ref" in data else None
 
 
-async def postlike(consumer, data):
-    result = await action(like_post_by_id)(actor=consumer.user, post_id=data["postid"], liked=data["liked"])
+async def postlike(session, data):
+    result = await action(like_post_by_id)(actor=session.user, post_id=data["postid"], liked=data["liked"])
     return events.ack(**result)
 
 

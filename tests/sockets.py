@@ -146,7 +146,7 @@ async def nothing(*comms, timeout=3):
     live = await hub.get_hub()
     marked = []
     for comm in comms:
-        consumer = live.clients.get((getattr(comm, "first", None) or {}).get("client_id"))
+        consumer = live.registry.clients.get((getattr(comm, "first", None) or {}).get("client_id"))
         if consumer is not None:
             # One that connected with `since=`/`resume=` may still be catching up: the hub writes
             # nothing to it before, and it gets everything published meanwhile after.

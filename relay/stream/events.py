@@ -15,7 +15,7 @@ STATEFUL_TYPES = frozenset({
     "sendmessage", "postlike", "postdelete", "join", "leave", "kick", "friendrequest", "notification",
     "deletemessage",
 })
-# Every server frame type; each is catalogued in `relay.frames.SERVER_FRAMES` (the AsyncAPI document).
+# Every server frame type; each is catalogued in `relay.stream.catalogue.SERVER_FRAMES` (the AsyncAPI document).
 SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing"}
 
 

@@ -63,7 +63,7 @@ class LocalPresence:
         """One process holds every socket: `local` (this one included) is the whole count."""
         return local <= cap
 
-    async def heartbeat(self, hub, full=False):
+    async def heartbeat(self, sockets, full=False):
         pass
 
     async def stop(self):
@@ -113,11 +113,13 @@ class RedisPresence:
                                      args=[time.time(), self.proc_id, user_id, local, cap, self.ttl, _PROC_PREFIX])
         return bool(admitted)
 
-    async def heartbeat(self, hub, full=False):
+    async def heartbeat(self, sockets, full=False):
+        """Keep this process's counts alive; `full`: write them all again from `sockets` (the hub's
+        registry: `online_user_ids()`, `local_sockets(user_id)`)."""
         async with self.redis.pipeline(transaction=True) as pipe:
             if full:  # after an outage Redis may be empty: rewrite everything we know
                 pipe.delete(self.key)
-                counts = {uid: hub.local_sockets(uid) for uid in hub.online_user_ids()}
+                counts = {uid: sockets.local_sockets(uid) for uid in sockets.online_user_ids()}
                 if counts:
                     pipe.hset(self.key, mapping=counts)
             pipe.expire(self.key, self.ttl)

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from relay.frames import SERVER_FRAMES
 from relay.handlers import CLIENT_FRAME_DESCRIPTIONS, DISPATCH
 from relay.stream import events
+from relay.stream.catalogue import SERVER_FRAMES
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from channels.layers import get_channel_layer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relay import fastpath, frames, hub
-from relay.frames import MAX_ID
+from config.fields import MAX_ID
+from relay import fastpath, frames, hub, outbox
 from relay.handlers import DISPATCH
 from relay.stream import events
 from relay.stream.layers import group_send_many
@@ -155,7 +155,7 @@ def frames_in(data):
 async def test_events_of_one_pass_go_out_in_one_write_per_socket_in_order():
     h = hub.Hub(layer=None)
     a, b = FakeSocket(1, "c#1"), FakeSocket(2, "c#2")
-    h.topics = {"group.1": {a, b}, "user.2": {b}}
+    h.registry.topics = {"group.1": {a, b}, "user.2": {b}}
     texts = [events.encode({"n": i, "pad": "x" * 200 * i}) for i in range(3)]
     await h.handle_many([event("group.1", texts[0]), event("user.2", texts[1]), event("group.1", texts[2])])
     assert len(a.writes) == 1 and frames_in(a.writes[0]) == [texts[0], texts[2]]
@@ -165,7 +165,7 @@ async def test_events_of_one_pass_go_out_in_one_write_per_socket_in_order():
 async def test_sockets_that_get_the_same_events_share_one_buffer():
     h = hub.Hub(layer=None)
     members = [FakeSocket(i, f"c#{i}") for i in range(50)]
-    h.topics = {"group.1": set(members)}
+    h.registry.topics = {"group.1": set(members)}
     await h.handle_many([event("group.1", f'"e{i}"') for i in range(4)])
     assert len({id(s.writes[0]) for s in members}) == 1  # joined once, not 50 times
     assert frames_in(members[0].writes[0]) == [f'"e{i}"' for i in range(4)]
@@ -174,10 +174,10 @@ async def test_sockets_that_get_the_same_events_share_one_buffer():
 async def test_a_socket_that_stopped_reading_is_closed_and_the_others_still_get_the_pass():
     h = hub.Hub(layer=None)
     stuck, fine = FakeSocket(1, "c#1", result=fastpath.SLOW), FakeSocket(2, "c#2")
-    h.topics = {"group.1": {stuck, fine}}
+    h.registry.topics = {"group.1": {stuck, fine}}
     await h.handle_many([event("group.1", '"a"'), event("group.1", '"b"')])
     await asyncio.sleep(0)  # the close runs in a task of its own: the hub does not wait for it
-    assert stuck.closed_with == hub.CLOSE_SLOW_CONSUMER
+    assert stuck.closed_with == outbox.CLOSE_SLOW_CONSUMER
     assert frames_in(fine.writes[0]) == ['"a"', '"b"']
 
 
@@ -185,7 +185,7 @@ async def test_sockets_without_a_raw_writer_get_each_event_through_asgi_in_order
     h = hub.Hub(layer=None)
     plain = FakeSocket(1, "c#1")
     plain.raw_send = None
-    h.topics = {"group.1": {plain}}
+    h.registry.topics = {"group.1": {plain}}
     await h.handle_many([event("group.1", '"a"'), event("group.1", '"b"')])
     assert plain.pushed == ['"a"', '"b"']
 

@@ -71,11 +71,11 @@ async def test_sockets_admitted_at_once_never_pass_the_cap(settings):
         user_id, cap = 987654, 10
         admitted = await asyncio.gather(*(hubs[i % len(hubs)].admit(user_id, cap) for i in range(40)))
         assert admitted.count(True) == cap
-        assert sum(hub.local_sockets(user_id) for hub in hubs) == cap
+        assert sum(hub.registry.local_sockets(user_id) for hub in hubs) == cap
         assert not await hubs[-1].admit(user_id, cap)
-        holder = next(hub for hub in hubs if hub.joining.get(user_id))  # the places may all be on one hub
-        holder._joined(user_id)  # one of them gave up (closed before attaching)
-        await holder.presence.set_local(user_id, holder.local_sockets(user_id))
+        holder = next(hub for hub in hubs if hub.registry.joining.get(user_id))  # the places may all be on one hub
+        holder.registry.joined(user_id)  # one of them gave up (closed before attaching)
+        await holder.presence.set_local(user_id, holder.registry.local_sockets(user_id))
         assert await hubs[-1].admit(user_id, cap)
     finally:
         for hub in hubs:
