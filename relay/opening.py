@@ -16,7 +16,7 @@ from config.redis_clients import REDIS_DOWN
 from relay import auth
 from relay.hub import get_hub
 from relay.replay import replay
-from relay.session import Session
+from relay.session import Session, close_socket
 from relay.stream import events, read
 from relay.stream.topics import group_topic, user_topic
 
@@ -65,8 +65,8 @@ async def open_socket(send, scope):
 async def _close(send, session, code):
     if session is not None:
         await session.close_with(code)
-    else:
-        await send({"type": "websocket.close", "code": code})
+    else:  # the hub could not start: nothing to detach from
+        await close_socket(send, code)
 
 
 async def _handshake_user_id(scope):

@@ -79,13 +79,19 @@ class Session:
         # client is not reading (uvicorn waits for the transport to drain; its ping
         # timeout ends such a connection), and this socket is gone for us already.
         await self.hub.detach(self)
-        try:
-            if not fastpath.close_directly(self._send, code):
-                await self._send({"type": "websocket.close", "code": code})
-        except Exception:
-            log.warning("relay: could not close a socket with %s", code, exc_info=True)
+        await close_socket(self._send, code)
 
     async def gone(self):
         """The client went away."""
         self.closed = True
         await self.hub.detach(self)
+
+
+async def close_socket(send, code):
+    """Close with `code`, straight on the transport where the server allows it (daphne's
+    autobahn refuses codes such as 1013 through ASGI), else through ASGI."""
+    try:
+        if not fastpath.close_directly(send, code):
+            await send({"type": "websocket.close", "code": code})
+    except Exception:
+        log.warning("relay: could not close a socket with %s", code, exc_info=True)
