@@ -41,9 +41,16 @@ MODERATOR_PERMISSIONS = [
 
 def create_moderators_group(apps, schema_editor):
     """Create (or reset) the group; idempotent. Also callable with the live app registry."""
+    make_group(apps, schema_editor, GROUP_NAME, MODERATOR_PERMISSIONS)
+
+
+def make_group(apps, schema_editor, name, wanted_permissions):
+    """Create (or reset) the auth group `name` with exactly `wanted_permissions` ((app label,
+    codename) pairs), with `apps` a migration's registry or the live one. accounts' migration
+    0004 calls it with the permissions of its day: keep its meaning."""
     using = schema_editor.connection.alias if schema_editor is not None else "default"
     # Permissions are normally created after all migrations (post_migrate): make them now.
-    for label in {app for app, _ in MODERATOR_PERMISSIONS}:
+    for label in {app for app, _ in wanted_permissions}:
         app_config = apps.get_app_config(label)
         stub = getattr(app_config, "models_module", None) is None
         if stub:
@@ -54,10 +61,10 @@ def create_moderators_group(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     wanted = Q()
-    for app, codename in MODERATOR_PERMISSIONS:
+    for app, codename in wanted_permissions:
         wanted |= Q(content_type__app_label=app, codename=codename)
     permissions = list(Permission.objects.using(using).filter(wanted))
-    if len(permissions) != len(MODERATOR_PERMISSIONS):
-        raise RuntimeError("Some moderator permissions are missing.")
-    group, _ = Group.objects.using(using).get_or_create(name=GROUP_NAME)
+    if len(permissions) != len(wanted_permissions):
+        raise RuntimeError(f"Some permissions of the {name} group are missing.")
+    group, _ = Group.objects.using(using).get_or_create(name=name)
     group.permissions.set(permissions)

@@ -12,9 +12,9 @@ it offers no form that edits those rows directly. Notifications, friend requests
 likes and tokens stay out of sight.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
-from django.db.models import Q
+
+from moderation.moderators import make_group
 
 GROUP_NAME = "Moderators"
 
@@ -37,27 +37,9 @@ MODERATOR_PERMISSIONS = [
 
 
 def create_moderators_group(apps, schema_editor):
-    """Create (or reset) the group; idempotent. Also callable with the live app registry."""
-    using = schema_editor.connection.alias if schema_editor is not None else "default"
-    # Permissions are normally created after all migrations (post_migrate): make them now.
-    for label in {app for app, _ in MODERATOR_PERMISSIONS}:
-        app_config = apps.get_app_config(label)
-        stub = getattr(app_config, "models_module", None) is None
-        if stub:
-            app_config.models_module = True
-        create_permissions(app_config, verbosity=0, using=using, apps=apps)
-        if stub:
-            app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    wanted = Q()
-    for app, codename in MODERATOR_PERMISSIONS:
-        wanted |= Q(content_type__app_label=app, codename=codename)
-    permissions = list(Permission.objects.using(using).filter(wanted))
-    if len(permissions) != len(MODERATOR_PERMISSIONS):
-        raise RuntimeError("Some moderator permissions are missing.")
-    group, _ = Group.objects.using(using).get_or_create(name=GROUP_NAME)
-    group.permissions.set(permissions)
+    """Create (or reset) the group with the permissions of this migration's day (the desk's
+    models were in accounts then; moderation's 0001 moved them, permissions included)."""
+    make_group(apps, schema_editor, GROUP_NAME, MODERATOR_PERMISSIONS)
 
 
 def drop_moderators_group(apps, schema_editor):
