@@ -115,8 +115,8 @@ def insert_in_order(objs):
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     rows = [[f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields] for obj in objs]
     columns = ", ".join(db.ops.quote_name(c) for c in [meta.pk.column] + [f.column for f in fields])
+    lock()
     with db.cursor() as cursor:
-        _advance_head(cursor, 0)
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                        [meta.db_table, meta.pk.column, len(objs)])
         ids = [row[0] for row in cursor.fetchall()]
