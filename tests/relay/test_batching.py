@@ -5,6 +5,7 @@ checked on its own, stored in the order sent, relayed in that order and answered
 in that order, and a later frame with other effects never overtakes it.
 """
 
+import json
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from django.db import DatabaseError
 
 from groups import actions
 from groups.models import Message
+from relay.stream.models import Entry as StreamEntry
 from tests.conftest import group_with
 from tests.relay.conftest import recv, send
 from tests.sockets import call
@@ -155,3 +157,18 @@ def test_send_messages_checks_each_request_and_stores_the_rest_in_order(alice, b
     assert [(m.body, m.group_id, m.recipient_id) for m in Message.objects.order_by("id")] == [
         ("hello", club.pk, None), ("hi", None, alice.pk), ("mine", closed.pk, None)]
     assert all(m.created_at is not None for m in Message.objects.all())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("size", [3, 200])  # one INSERT statement, or COPY (relay.stream.numbering)
+def test_a_batch_is_stored_with_its_stream_entries_in_the_order_sent(alice, bob, size):
+    club = group_with(alice, bob, name="club")
+    results = actions.send_messages([(alice if i % 2 else bob, f"m{i}", club.pk, None) for i in range(size)])
+    assert [m.body for m in results] == [f"m{i}" for i in range(size)]
+    assert [m.pk for m in results] == sorted(m.pk for m in results)
+    stored = list(Message.objects.order_by("id").values_list("id", "body", "sender_id"))
+    assert stored == [(m.pk, m.body, m.sender_id) for m in results]
+    entries = list(StreamEntry.objects.filter(message_id__isnull=False).order_by("seq").values_list("message_id", "text"))
+    assert [message_id for message_id, _ in entries] == [m.pk for m in results]
+    offsets = [json.loads(text)["streams"][f"group:{club.pk}"] for _, text in entries]
+    assert offsets == list(range(offsets[0], offsets[0] + size))

@@ -39,7 +39,8 @@ def test_group_message_queries_do_not_grow_with_members(group_of, alice, django_
 def test_direct_message_queries_are_constant(make_user, alice, django_assert_max_num_queries,
                                             django_capture_on_commit_callbacks):
     bob = make_user("bob")
-    # 6, plus the stream's 5: its lock, the head, the topics' offsets, the entry and its topics.
+    # 6, plus the stream's 5 on SQLite: its lock, the head, the topics' offsets, the entry and its
+    # topics (3 on PostgreSQL: the lock with the message's id, the heads, the entry with its topics).
     with django_assert_max_num_queries(11), django_capture_on_commit_callbacks(execute=True):
         group_actions.send_message(actor=alice, body="hi", to_id=bob.pk)
 
@@ -75,4 +76,6 @@ def test_the_socket_writers_queries_grow_with_neither_members_nor_messages(group
     few_members = queries_of_a_batch(batch(small, 2))
     many_members = queries_of_a_batch(batch(large, 2))
     many_messages = queries_of_a_batch(batch(large, 60))
-    assert len(few_members) == len(many_members) == len(many_messages), (few_members, many_messages)
+    # A large batch writes the stream by COPY, which the capture does not see (two round trips
+    # per table, whatever the batch's size): so the 60 messages may show fewer statements.
+    assert len(few_members) == len(many_members) >= len(many_messages), (few_members, many_messages)
