@@ -1,8 +1,9 @@
 """The dispatch table: frame type -> (serializer, handler), and the handlers.
 
-Handlers are thin: they get the socket's `relay.session.Session` and the validated
-frame, resolve ids the caller may see and call the same domain actions as REST, in
-a database thread. They return the reply frame (an `ack`), or None when the frame
+Handlers are thin: they get the socket's `relay.session.Session`, the validated
+frame and the frame's `RelayOutcome` (where events that could not be sent count),
+resolve ids the caller may see and call the same domain actions as REST, in a
+database thread. They return the reply frame (an `ack`), or None when the frame
 needs no answer.
 """
 
@@ -20,8 +21,7 @@ from posts.selectors import can_see_post
 from relay import auth, opening
 from relay import frames as f
 from relay.db import pooled
-from relay.stream import events
-from relay.stream.publish import deferred_sends, run_deferred
+from relay.stream import events, publish
 from relay.stream.topics import channel_topic
 from relay.writer import get_writer
 
@@ -29,18 +29,23 @@ from relay.writer import get_writer
 def action(fn):
     """Run a domain action from a handler off the loop (`relay.db.pooled`: actions of
     different sockets in parallel where the database allows), then send the events it
-    scheduled from here, on the event loop."""
-    in_thread = pooled(fn)
+    committed from here, on the event loop; those that could not be sent count in the
+    frame's `outcome`, the first argument of the returned callable."""
 
-    async def run(*args, **kwargs):
-        collected = []
-        token = deferred_sends.set(collected)
+    def run_and_take(*args, **kwargs):
         try:
-            return await in_thread(*args, **kwargs)
-        finally:
-            # Whatever committed is relayed, even if the action failed afterwards.
-            deferred_sends.reset(token)
-            await run_deferred(collected)
+            return fn(*args, **kwargs), None, publish.take()
+        except Exception as exc:  # whatever committed is relayed, even if the action failed afterwards
+            return None, exc, publish.take()
+
+    in_thread = pooled(run_and_take)
+
+    async def run(outcome, *args, **kwargs):
+        result, error, sends = await in_thread(*args, **kwargs)
+        outcome.failed += await publish.send(sends)
+        if error is not None:
+            raise error
+        return result
 
     return run
 
@@ -64,19 +69,19 @@ def _can_subscribe(user, channel):
 
 
 # --- built-in frames -----------------------------------------------------------------------------
-async def ping(session, data):
+async def ping(session, data, outcome):
     return events.pong()
 
 
-async def pong(session, data):
+async def pong(session, data, outcome):
     return None
 
 
-async def connection(session, data):
+async def connection(session, data, outcome):
     return session.connection_frame()
 
 
-async def authenticate(session, data):
+async def authenticate(session, data, outcome):
     if session.user is not None:
         return events.error("forbidden", "This socket is already signed in.")
     user_id = await auth.user_id_from_credential(data["token"])
@@ -87,7 +92,7 @@ async def authenticate(session, data):
     return events.ack(user=frame["user"], client_id=frame["client_id"], groups=frame["groups"])
 
 
-async def subscribe(session, data):
+async def subscribe(session, data, outcome):
     channel = data["channel"]
     user = session.user
     if len(session.subscriptions) >= settings.RELAY_MAX_SUBSCRIPTIONS:
@@ -109,7 +114,7 @@ async def subscribe(session, data):
     return events.subscribed(channel)
 
 
-async def unsubscribe(session, data):
+async def unsubscribe(session, data, outcome):
     channel = data["channel"]
     topic = channel_topic(channel)
     session.subscriptions.discard(topic)
@@ -119,8 +124,8 @@ async def unsubscribe(session, data):
 
 
 # --- domain frames: the same actions as REST -------------------------------------------------------
-async def sendmessage(session, data):
-    return events.ack(id=await get_writer().submit(session.user, data))
+async def sendmessage(session, data, outcome):
+    return events.ack(id=await get_writer().submit(session.user, data, outcome))
 
 
 @action
@@ -135,13 +140,13 @@ def _join(user, group_id):
     return group_actions.join_group(actor=user, group=group_selectors.group_to_join(group_id))
 
 
-async def join(session, data):
-    changed = await _join(session.user, data["groupid"])
+async def join(session, data, outcome):
+    changed = await _join(outcome, session.user, data["groupid"])
     return events.ack(groupid=data["groupid"], changed=changed)
 
 
-async def leave(session, data):
-    changed = await _group_action(group_actions.leave_group, session.user, data["groupid"])
+async def leave(session, data, outcome):
+    changed = await _group_action(outcome, group_actions.leave_group, session.user, data["groupid"])
     return events.ack(groupid=data["groupid"], changed=changed)
 
 
@@ -152,21 +157,21 @@ def _kick(user, data):
     return group_actions.kick_member(actor=user, group=group, target=target, ban=data["ban"])
 
 
-async def kick(session, data):
-    changed = await _kick(session.user, data)
+async def kick(session, data, outcome):
+    changed = await _kick(outcome, session.user, data)
     return events.ack(groupid=data["groupid"], userid=data["userid"], changed=changed)
 
 
-async def typing(session, data):
+async def typing(session, data, outcome):
     if not session.typing.allow():
         return events.error("rate_limited", "Typing indicators are limited to a few per second.")
-    await action(group_actions.relay_typing)(actor=session.user, group_id=data.get("groupid"),
+    await action(group_actions.relay_typing)(outcome, actor=session.user, group_id=data.get("groupid"),
                                              to_id=data.get("to"))
     return events.ack() if "ref" in data else None
 
 
-async def postlike(session, data):
-    result = await action(like_post_by_id)(actor=session.user, post_id=data["postid"], liked=data["liked"])
+async def postlike(session, data, outcome):
+    result = await action(like_post_by_id)(outcome, actor=session.user, post_id=data["postid"], liked=data["liked"])
     return events.ack(**result)
 
 

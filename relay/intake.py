@@ -12,7 +12,7 @@ from relay.acks import AckQueue, answer
 from relay.errors import ref_of
 from relay.limits import CLOSE_TOO_BIG, TokenBucket, too_big
 from relay.stream import events
-from relay.stream.publish import RelayOutcome, relay_outcome
+from relay.stream.publish import RelayOutcome
 
 
 class Intake:
@@ -79,14 +79,9 @@ class Intake:
             # after a `sendmessage` must not overtake it), and so does a full pipeline.
             await self.acks.drain()
         outcome = RelayOutcome()
-        token = relay_outcome.set(outcome)
-        try:
-            if route.pipelined:  # answered in order by the ack queue; the socket reads on
-                # The task copies the context: the events its handler sends count in `outcome`.
-                self.acks.add(asyncio.ensure_future(route.handler(session, data)), type_, ref, outcome)
-                return
-            result = await answer(session, route.handler(session, data), type_, ref, outcome)
-        finally:
-            relay_outcome.reset(token)
+        if route.pipelined:  # answered in order by the ack queue; the socket reads on
+            self.acks.add(asyncio.ensure_future(route.handler(session, data, outcome)), type_, ref, outcome)
+            return
+        result = await answer(session, route.handler(session, data, outcome), type_, ref, outcome)
         if result is not None:
             await session.reply(result)

@@ -22,7 +22,7 @@ import weakref
 from config.batching import Batched
 from groups import actions
 from relay.db import pooled
-from relay.stream.publish import deferred_sends, relay_outcome, run_deferred_many
+from relay.stream import publish
 
 log = logging.getLogger("kirimin.relay")
 
@@ -33,50 +33,51 @@ class MessageWriter:
     def __init__(self):
         self._batches = Batched(self._store, name="relay-message-writer", limit=MAX_BATCH)
 
-    def submit(self, user, data) -> asyncio.Future:
+    def submit(self, user, data, outcome) -> asyncio.Future:
         """Queue a validated `sendmessage` frame; the future resolves to the new message's id,
         or raises the `KiriminError` that refused it (or the error that broke its batch).
-        An event that could not be relayed counts in the caller's `RelayOutcome`, as any
-        after-commit send does."""
+        An event that could not be relayed counts in the frame's `outcome`."""
         request = (user, data["message"], data.get("groupid"), data.get("to"))
-        return self._batches.submit((request, relay_outcome.get()))
+        return self._batches.submit((request, outcome))
 
     async def _store(self, items):
         requests = [request for request, _ in items]
-        collected = []
         try:
-            results = await _store_in_thread(requests, collected)
+            results, collected = await _store_in_thread(requests)
         except Exception:
             # The batch rolled back as a whole (say, a group deleted under it): store each
             # message on its own, so only the ones that really fail are refused.
             log.warning("relay: a batch of %d messages failed; storing them one by one", len(requests),
                         exc_info=True)
-            collected = []
-            results = []
+            collected, results = [], []
             for request in requests:
                 try:
-                    results.extend(await _store_in_thread([request], collected))
+                    stored, sends = await _store_in_thread([request])
                 except Exception as exc:
                     results.append(exc)
+                else:
+                    results.extend(stored)
+                    collected.extend(sends)
         sends = collections.defaultdict(list)
         for send, args in collected:  # each message's entry, published after commit
             sends[getattr(args[0], "message_id", None) if args else None].append((send, args))
         stored = [(result, outcome) for result, (_, outcome) in zip(results, items, strict=True)
                   if not isinstance(result, BaseException)]
         # Every stored message's event, in order, in one go (one pipeline on the pub/sub layer).
-        failed = await run_deferred_many([sends.pop(result.pk, []) for result, _ in stored])
+        failed = await publish.send_many([sends.pop(result.pk, []) for result, _ in stored])
         for (_, outcome), failures in zip(stored, failed, strict=True):
             if failures and outcome is not None:
                 outcome.failed += failures
         return [result if isinstance(result, BaseException) else result.pk for result in results]
 
 
-def _send_messages(requests, collected):
-    token = deferred_sends.set(collected)
+def _send_messages(requests):
+    """The batch's results and the sends of the events it committed (`publish.take`)."""
     try:
-        return actions.send_messages(requests)
-    finally:
-        deferred_sends.reset(token)
+        return actions.send_messages(requests), publish.take()
+    except Exception:
+        publish.take()  # rolled back: nothing committed, nothing to send
+        raise
 
 
 _store_in_thread = pooled(_send_messages)

@@ -11,6 +11,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from relay.stream import publish
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
@@ -28,6 +30,7 @@ def _fast_tests(settings):
     cache.clear()  # tickets and throttle counters never leak between tests
     yield
     cache.clear()
+    publish.take()  # nor do the sends of actions a sync test ran and did not send
 
 
 @pytest.fixture

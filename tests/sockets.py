@@ -8,8 +8,9 @@ and returns the communicator with that frame as `comm.first`. Every socket a
 test opens is disconnected after it and the loop's hub is stopped, so no test
 leaks sockets, layer groups or presence into the next.
 
-Async tests reach the ORM, actions and the REST client through `call`, so the
-actions' after-commit sends run on the test's event loop.
+Async tests reach the ORM, actions and the REST client through `call`, which
+then sends the events the actions committed from the test's event loop, as the
+relay's handlers do.
 """
 
 import asyncio
@@ -33,9 +34,11 @@ IDENTIFIER = "kirimin"
 # --- fixtures (imported by the suites' conftests) ---------------------------------------------
 @pytest.fixture(autouse=True)
 async def _fresh_hub():
-    """After each test: stop this loop's hub, close worker-thread DB connections, empty the memory layer."""
+    """After each test: stop this loop's hub, drop what a test's actions left unsent, close
+    worker-thread DB connections, empty the memory layer."""
     yield
     await hub.stop_hub()
+    await sync_to_async(publish.take)()
     # Worker threads' PostgreSQL connections would otherwise keep the test database busy.
     await sync_to_async(connections.close_all)()
     layer = get_channel_layer()
@@ -202,8 +205,19 @@ async def settle(seconds=0.05):
 
 
 async def call(fn, *args, **kwargs):
-    """Run sync code (ORM, actions, the test client) off the event loop; its after-commit sends run on it."""
-    return await sync_to_async(fn)(*args, **kwargs)
+    """Run sync code (ORM, actions, the test client) off the event loop, then send the events it
+    committed from the loop, as the relay's handlers do (`relay.stream.publish.take`)."""
+    def run_and_take():
+        try:
+            return fn(*args, **kwargs), None, publish.take()
+        except Exception as exc:
+            return None, exc, publish.take()
+
+    result, error, sends = await sync_to_async(run_and_take)()
+    await publish.send(sends)
+    if error is not None:
+        raise error
+    return result
 
 
 def user_shape(user):

@@ -15,7 +15,6 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from config import errors
-from config.rest.relayed import relay_failed
 
 log = logging.getLogger("kirimin.api")
 
@@ -123,7 +122,7 @@ class EnvelopeJSONRenderer(JSONRenderer):
                 data = error_body(status_code, "error", message, data if isinstance(data, dict) else None)
             else:
                 data = {"status": status_code, "message": phrase(status_code), "data": data}
-                if relay_failed():  # stored, but live clients were not told (a relay outage)
+                if getattr(response, "relay_failed", 0):  # stored, but live clients were not told
                     data["relayed"] = False
             response.enveloped = True
         return super().render(data, accepted_media_type, renderer_context)

@@ -4,7 +4,8 @@ A stateful event (`emit`, and the membership changes) becomes an entry of the
 numbered stream. It is queued in the current transaction; just before that
 transaction commits, the database backend (`relay.stream.backends`) takes the
 next positions under the stream's lock and stores the entries
-(`number_pending`); after the commit they are published to every process's hub.
+(`number_pending`). After the commit they wait in the connection's outbox until
+whoever ran the action sends them (`take`, `send`) to every process's hub.
 A rolled-back action stores and relays nothing, and positions follow commit
 order, so a hub or a client that sees position 12 after 10 knows that 11 exists
 and can read it back.
@@ -15,7 +16,7 @@ after commit and are not replayed.
 Frames are encoded to JSON once, here; the hubs write the same text to every socket.
 """
 
-import contextvars
+import collections
 import logging
 
 import orjson
@@ -68,23 +69,15 @@ class Entry:
 
 
 class RelayOutcome:
-    """How the events scheduled by one request or frame fared: a relay outage must not
-    pass for a delivery. REST marks the response and the socket marks the `ack` with
+    """How the events of one request or frame fared: a relay outage must not pass for a
+    delivery. REST marks the response and the socket marks the `ack` with
     `"relayed": false` when any of them could not be published (they still reach every
     socket: each hub reads what it missed back from the stream)."""
 
     __slots__ = ("failed",)
 
-    def __init__(self):
-        self.failed = 0
-
-
-# Set per request (config.rest.relayed) and per frame (the consumer).
-relay_outcome = contextvars.ContextVar("relay_outcome", default=None)
-# Set by relay handlers around an action run in a worker thread: publishes scheduled by that
-# action are collected here after commit and awaited by the handler on the event loop,
-# instead of each blocking the worker thread on a hop back to the loop.
-deferred_sends = contextvars.ContextVar("deferred_sends", default=None)
+    def __init__(self, failed=0):
+        self.failed = failed
 
 
 # --- publishing, after commit ----------------------------------------------------------------------
@@ -107,33 +100,90 @@ async def _send_recorded(send, args):
     """After commit. The action has committed, so a relay outage must not turn its answer into
     an error: it is logged and counted (the answer says `relayed: false`)."""
     try:
-        failed = await send(*args)
+        return await send(*args) or 0
     except Exception:
         log.warning("relay: an event could not be sent after commit", exc_info=True)
-        failed = 1
-    if failed:
-        outcome = relay_outcome.get()
-        if outcome is not None:
-            outcome.failed += 1
+        return 1
+
+
+async def _publish_entries(entries):
+    return sum(r is not None for r in await publish(entries))
 
 
 async def _publish_entry(entry):
-    return sum(r is not None for r in await publish([entry]))
+    return await _publish_entries([entry])
+
+
+# --- the outbox: what committed, until its caller sends it ------------------------------------------
+# An action's events wait, once its transaction has committed, in the outbox of the database
+# connection that committed them, whoever called the action; the caller takes them and sends
+# them: REST and the admin in `config.rest.relayed`, the relay's handlers and message writer
+# once their action returns. Whatever nobody takes still reaches every socket: each hub
+# reads the stream back when it sees a gap or within RELAY_STREAM_POLL.
+OUTBOX_LIMIT = 10_000
 
 
 def _after_commit(send, *args, entry=None):
+    db = transaction.get_connection()
+
     def run():
         if entry is not None and entry.seq is None:
             # Committed without the stream's backend (a test capturing on_commit callbacks).
             _store_now([entry])
-        collected = deferred_sends.get()
-        if collected is not None:
-            collected.append((send, args))
-        else:
-            async_to_sync(_send_recorded)(send, args)
+        outbox = db.__dict__.setdefault("relay_outbox", collections.deque(maxlen=OUTBOX_LIMIT))
+        if len(outbox) == OUTBOX_LIMIT:
+            log.warning("relay: %d sends were never taken from the outbox (code that runs actions must "
+                        "send what they commit: publish.send_now(publish.take()))", OUTBOX_LIMIT)
+        outbox.append((send, args))
 
     run.stream_entry = entry
     transaction.on_commit(run, robust=True)
+
+
+def take(db=None):
+    """The sends that `db`'s committed transactions scheduled (this thread's connection by
+    default) since they were last taken, oldest first; the outbox is left empty."""
+    outbox = (db or transaction.get_connection()).__dict__.get("relay_outbox")
+    if not outbox:
+        return []
+    sends = list(outbox)
+    outbox.clear()
+    return sends
+
+
+async def send(sends):
+    """Send what was taken, in order, in as few layer round trips as the layer allows (the
+    entries in a row go in one publish); return how many could not be sent."""
+    failed, entries = 0, []
+    for fn, args in sends:
+        if fn is _publish_entry:
+            entries.append(args[0])
+            continue
+        if entries:
+            failed += await _send_recorded(_publish_entries, (entries,))
+            entries = []
+        failed += await _send_recorded(fn, args)
+    if entries:
+        failed += await _send_recorded(_publish_entries, (entries,))
+    return failed
+
+
+def send_now(sends):
+    """`send` from sync code (a REST request's thread); return how many could not be sent."""
+    return async_to_sync(send)(sends) if sends else 0
+
+
+async def send_many(batches):
+    """Send several callers' taken sends (a list each), in order, in as few layer round trips as
+    the layer allows; return how many could not be sent, per list."""
+    if any(fn is not _publish_entry for sends in batches for fn, _ in sends):
+        return [await send(sends) for sends in batches]
+    entries = [(i, args[0]) for i, sends in enumerate(batches) for _, args in sends]
+    failed = [0] * len(batches)
+    for (owner, _), result in zip(entries, await publish([e for _, e in entries]), strict=True):
+        if result is not None:
+            failed[owner] += 1
+    return failed
 
 
 def _store_now(entries):
@@ -149,39 +199,6 @@ def _queue(entry):
     # Outside a transaction this opens one, so that the entry is numbered as it commits.
     with transaction.atomic(savepoint=False):
         _after_commit(_publish_entry, entry, entry=entry)
-
-
-async def run_deferred(collected):
-    """Send what an action scheduled (called by the relay handler once the action returned)."""
-    for send, args in collected:
-        await _send_recorded(send, args)
-
-
-async def run_deferred_many(batches):
-    """Send what several actions scheduled (one collected list each), in order, in as few
-    layer round trips as the layer allows; return how many sends failed, per list."""
-    entries, owners = [], []
-    for i, collected in enumerate(batches):
-        for send, args in collected:
-            if send is not _publish_entry:
-                return [await _count_failures(collected) for collected in batches]
-            entries.append(args[0])
-            owners.append(i)
-    failed = [0] * len(batches)
-    for owner, result in zip(owners, await publish(entries), strict=True):
-        if result is not None:
-            failed[owner] += 1
-    return failed
-
-
-async def _count_failures(collected):
-    outcome = RelayOutcome()
-    token = relay_outcome.set(outcome)
-    try:
-        await run_deferred(collected)
-    finally:
-        relay_outcome.reset(token)
-    return outcome.failed
 
 
 # --- the API for actions ----------------------------------------------------------------------

@@ -123,17 +123,25 @@ async def test_an_invalid_since_is_an_error_frame_and_the_socket_stays_usable(co
 
 # --- the race ------------------------------------------------------------------------------------
 def _sender(parallel):
-    """`send_message` off the loop: in the shared sync thread, or (PostgreSQL) in a thread pool of its own."""
-    if not parallel:
-        return sync_to_async(send_message)
+    """`send_message` off the loop, its events sent from the loop as the relay's handlers send
+    them: in the shared sync thread, or (PostgreSQL) in a thread pool of its own."""
+    from relay.stream import publish
 
-    def send_and_close(**kwargs):
+    def send_and_take(**kwargs):
         try:
-            return send_message(**kwargs)
+            return send_message(**kwargs), publish.take()
         finally:
-            connection.close()  # pool threads must not keep the test database busy
+            if parallel:
+                connection.close()  # pool threads must not keep the test database busy
 
-    return sync_to_async(send_and_close, thread_sensitive=False)
+    in_thread = sync_to_async(send_and_take, thread_sensitive=not parallel)
+
+    async def send(**kwargs):
+        message, sends = await in_thread(**kwargs)
+        await publish.send(sends)
+        return message
+
+    return send
 
 
 @pytest.fixture
@@ -145,16 +153,17 @@ def events_in_flight(monkeypatch):
     """
     from relay.stream import publish
 
-    real_publish, rng, tasks = publish._publish_entry, random.Random(7), []
+    real_publish, rng, tasks = publish.publish, random.Random(7), []
 
-    async def later(entry):
+    async def later(entries):
         await asyncio.sleep(rng.uniform(0, 0.02))
-        await real_publish(entry)
+        await real_publish(entries)
 
-    async def publish_later(entry):
-        tasks.append(asyncio.get_running_loop().create_task(later(entry)))
+    async def publish_later(entries):
+        tasks.append(asyncio.get_running_loop().create_task(later(entries)))
+        return [None] * len(entries)
 
-    monkeypatch.setattr(publish, "_publish_entry", publish_later)
+    monkeypatch.setattr(publish, "publish", publish_later)
 
     async def drain():
         await asyncio.gather(*tasks)

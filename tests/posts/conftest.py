@@ -8,6 +8,7 @@ the `connection` frame, and is disconnected after the test; the event loop's hub
 is stopped after every test so nothing leaks into the next.
 """
 
+import contextlib
 import gc
 
 import pytest
@@ -55,28 +56,32 @@ def make_post(db):
 
 # --- events ---------------------------------------------------------------------------------------
 @pytest.fixture
-def sent_events(monkeypatch, django_capture_on_commit_callbacks):
+def sent_events(django_capture_on_commit_callbacks):
     """What actions relay, with its audience: `with sent_events.capture(): ...` then read `sent_events`.
 
-    Each entry is what an entry of the stream was published with (event, users, groups,
-    channels), recorded when the transaction commits.
+    Each entry is what an entry of the stream is published with (event, users, groups,
+    channels), taken from the outbox when the transaction has committed.
     """
 
     class Sent(list):
+        @contextlib.contextmanager
         def capture(self):
-            return django_capture_on_commit_callbacks(execute=True)
+            with django_capture_on_commit_callbacks(execute=True):
+                yield
+            self.take()
+
+        def take(self):
+            """Record what this thread's committed actions left to send."""
+            for fn, args in notify.take():
+                if fn is notify._publish_entry:
+                    entry = args[0]
+                    self.append({"event": entry.event, "users": entry.users, "groups": entry.groups,
+                                 "channels": entry.channels})
 
         def of_type(self, type_):
             return [kwargs for kwargs in self if kwargs["event"]["type"] == type_]
 
-    sent = Sent()
-
-    async def record(entry):
-        sent.append({"event": entry.event, "users": entry.users, "groups": entry.groups,
-                     "channels": entry.channels})
-
-    monkeypatch.setattr(notify, "_publish_entry", record)
-    return sent
+    return Sent()
 
 
 # --- sockets ----------------------------------------------------------------------------------

@@ -27,11 +27,12 @@ def threaded(test):
     return needs_postgres(pytest.mark.postgres(pytest.mark.django_db(transaction=True)(test)))
 
 
-def race(post, calls, also=()):
+def race(post, calls, also=(), sent=None):
     """Run `like_post(actor=user, post=post, liked=liked)` for every (user, liked) in `calls` at once.
 
-    `also`: more callables to start at the same instant. Returns the results (or the
-    NotFound a like got); any other exception in a thread fails the test.
+    `also`: more callables to start at the same instant; `sent`: the `sent_events` that
+    record what each like relays. Returns the results (or the NotFound a like got); any
+    other exception in a thread fails the test.
     """
     barrier = threading.Barrier(len(calls) + len(also))
     results, errors = [None] * len(calls), []
@@ -43,6 +44,8 @@ def race(post, calls, also=()):
             connection.close()  # back to the pool while waiting: more threads than pooled connections
             barrier.wait(timeout=10)
             results[index] = like_post(actor=user, post=mine[index], liked=liked)
+            if sent is not None:
+                sent.take()
         except NotFound as exc:
             results[index] = exc
         except Exception as exc:  # reported below: an exception in a thread fails nothing by itself
@@ -86,7 +89,7 @@ def test_many_simultaneous_likes_and_unlikes_keep_the_count_exact(alice, make_us
     del sent_events[:]
 
     calls = [(user, True) for user in likers for _ in range(2)] + [(user, False) for user in unlikers for _ in range(2)]
-    results = race(post, calls)
+    results = race(post, calls, sent=sent_events)
 
     assert counts(post) == (10, 10)
     assert set(Like.objects.filter(post=post).values_list("user_id", flat=True)) == {u.pk for u in likers}
@@ -108,10 +111,10 @@ def test_many_simultaneous_likes_and_unlikes_keep_the_count_exact(alice, make_us
 def test_the_same_user_liking_twice_at_once_makes_one_like(alice, bob, make_post, sent_events):
     post = make_post(alice)
     for round_ in range(5):
-        results = race(post, [(bob, True), (bob, True)])
+        results = race(post, [(bob, True), (bob, True)], sent=sent_events)
         assert [r["likes_count"] for r in results] == [1, 1], (round_, results)
         assert counts(post) == (1, 1)
-        results = race(post, [(bob, False), (bob, False), (bob, False)])
+        results = race(post, [(bob, False), (bob, False), (bob, False)], sent=sent_events)
         assert [r["likes_count"] for r in results] == [0, 0, 0], (round_, results)
         assert counts(post) == (0, 0)
     relayed = [e["event"]["liked"] for e in sent_events.of_type("postlike")]

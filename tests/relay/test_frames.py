@@ -18,6 +18,7 @@ from tests.relay.conftest import (
     send_raw,
     still_alive,
 )
+from tests.sockets import call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +42,7 @@ async def test_anonymous_ping_is_answered(connect):
 
 
 async def test_connection_frame_is_sent_again_on_request(connect, alice):
-    group = await sync_to_async(group_actions.create_group)(actor=alice, name="Chess")
+    group = await call(group_actions.create_group, actor=alice, name="Chess")
     comm = await connect(alice)
     await send(comm, "connection", ref="c")
     again = await recv(comm)
@@ -51,7 +52,7 @@ async def test_connection_frame_is_sent_again_on_request(connect, alice):
 
 
 async def test_connection_frame_reflects_groups_joined_since(connect, alice, bob):
-    group = await sync_to_async(group_actions.create_group)(actor=alice, name="Chess")
+    group = await call(group_actions.create_group, actor=alice, name="Chess")
     comm = await connect(bob)
     assert comm.first["groups"] == []
     await send(comm, "join", groupid=group.pk, ref="j")
@@ -177,8 +178,8 @@ async def test_anonymous_domain_frames_are_unauthorized(connect, type_, fields):
 
 
 async def test_forbidden_action_is_forbidden(connect, alice, bob, charlie):
-    group = await sync_to_async(group_actions.create_group)(actor=alice, name="Chess")
-    await sync_to_async(group_actions.join_group)(actor=bob, group=group)
+    group = await call(group_actions.create_group, actor=alice, name="Chess")
+    await call(group_actions.join_group, actor=bob, group=group)
     comm = await connect(charlie)
     await send(comm, "sendmessage", groupid=group.pk, message="let me in", ref="fb")
     await error_of(comm, "forbidden", ref="fb")
@@ -188,7 +189,7 @@ async def test_forbidden_action_is_forbidden(connect, alice, bob, charlie):
 
 
 async def test_owner_leaving_is_conflict(connect, alice):
-    group = await sync_to_async(group_actions.create_group)(actor=alice, name="Chess")
+    group = await call(group_actions.create_group, actor=alice, name="Chess")
     comm = await connect(alice)
     await send(comm, "leave", groupid=group.pk, ref="own")
     await error_of(comm, "owner_cannot_leave", ref="own")
@@ -210,7 +211,7 @@ async def test_missing_objects_are_not_found(connect, alice):
 
 
 async def test_joining_a_private_group_is_forbidden_as_over_rest(connect, alice, bob):
-    private = await sync_to_async(group_actions.create_group)(actor=bob, name="Secret", is_private=True)
+    private = await call(group_actions.create_group, actor=bob, name="Secret", is_private=True)
     comm = await connect(alice)
     await send(comm, "join", groupid=private.pk, ref="j")
     await error_of(comm, "forbidden", ref="j")
@@ -327,7 +328,7 @@ async def test_spoofed_from_is_ignored_in_sendmessage(connect, alice, bob, charl
 
 
 async def test_spoofed_userid_is_ignored_in_postlike(connect, alice, bob, charlie):
-    post = await sync_to_async(post_actions.create_post)(actor=alice, content="hello")
+    post = await call(post_actions.create_post, actor=alice, content="hello")
     author = await connect(alice)
     comm = await connect(bob)
     await send(comm, "postlike", postid=post.pk, userid=charlie.pk, ref="l")
@@ -339,8 +340,8 @@ async def test_spoofed_userid_is_ignored_in_postlike(connect, alice, bob, charli
 
 
 async def test_spoofed_by_is_ignored_in_kick(connect, alice, bob, charlie):
-    group = await sync_to_async(group_actions.create_group)(actor=alice, name="Chess")
-    await sync_to_async(group_actions.join_group)(actor=bob, group=group)
+    group = await call(group_actions.create_group, actor=alice, name="Chess")
+    await call(group_actions.join_group, actor=bob, group=group)
     kicked = await connect(bob)
     comm = await connect(alice)
     await send(comm, "kick", groupid=group.pk, userid=bob.pk, by=charlie.pk, ref="k")

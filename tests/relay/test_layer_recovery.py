@@ -8,7 +8,6 @@ import time
 import uuid
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from redis import asyncio as aioredis
 
@@ -19,6 +18,7 @@ from relay.stream.topics import user_topic
 from tests.conftest import REDIS_URL, needs_redis
 from tests.relay.test_hot_path import FakeSocket, frames_in
 from tests.servers import RedisServer
+from tests.sockets import call
 
 pytestmark = [needs_redis, pytest.mark.redis]
 
@@ -88,11 +88,11 @@ async def test_what_was_published_while_the_subscriber_was_down_arrives_first_in
         await kill_subscriber(pubsub_layer)
         await until(lambda: pubsub_layer.disconnects > breaks, timeout=5)
         for n in range(5):  # while it is away
-            await sync_to_async(note)(alice, n)
+            await call(note, alice, n)
         await until(lambda: len(texts_of(socket)) == 5, timeout=5)
         assert await pubsub_layer.subscribers_ready(timeout=5)
         for n in range(5, 8):  # and after: live again
-            await sync_to_async(note)(alice, n)
+            await call(note, alice, n)
         await until(lambda: len(texts_of(socket)) == 8, timeout=5)
         got = [json.loads(text) for text in texts_of(socket)]
         assert [f["id"] for f in got] == list(range(8))  # each once, in order

@@ -6,6 +6,7 @@ from asgiref.sync import sync_to_async
 from relay.stream import presence
 from relay.stream import publish as notify
 from tests.relay.conftest import closed_with, recv, send, settle, token_for
+from tests.sockets import call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,7 +46,7 @@ async def test_auth_frame_makes_the_user_online(connect, alice):
 
 async def test_socket_closed_by_the_server_goes_offline(connect, alice):
     comm = await connect(alice)
-    await sync_to_async(notify.close_user_sockets)(alice.pk)
+    await call(notify.close_user_sockets, alice.pk)
     assert await closed_with(comm) == 4403
     await settle()
     assert await online(alice) == set()

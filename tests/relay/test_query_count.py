@@ -49,15 +49,12 @@ def queries_of_a_batch(requests):
     """Queries of what the socket writer runs for a batch of `sendmessage` frames
     (relay.writer: one transaction, really committed, so that the database backend numbers and
     stores the batch's entries in one pass right before COMMIT, as in production)."""
-    from relay.stream.publish import deferred_sends
+    from relay.stream import publish
 
-    collected = []
-    token = deferred_sends.set(collected)  # as relay.writer runs it: the publishes are collected, not sent
-    try:
-        with CaptureQueriesContext(connection) as queries:
-            results = group_actions.send_messages(requests)
-    finally:
-        deferred_sends.reset(token)
+    publish.take()  # the scene's own events
+    with CaptureQueriesContext(connection) as queries:
+        results = group_actions.send_messages(requests)
+    collected = publish.take()  # as relay.writer runs it: the sends are taken, not sent here
     assert all(not isinstance(r, Exception) for r in results), results
     assert len(collected) == len(requests), "each message schedules its one entry"
     return [q["sql"] for q in queries.captured_queries]

@@ -3,7 +3,6 @@
 import time
 
 import pytest
-from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from groups import actions as group_actions
@@ -20,6 +19,7 @@ from tests.relay.conftest import (
     settle,
     still_alive,
 )
+from tests.sockets import call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,8 +33,8 @@ def chess(alice, bob):
 
 
 def run(fn, **kwargs):
-    """Call a sync domain function off the event loop; its on_commit sends run on this loop."""
-    return sync_to_async(fn)(**kwargs)
+    """Call a sync domain function off the event loop; its events are sent from this loop."""
+    return call(fn, **kwargs)
 
 
 # --- direct messages ------------------------------------------------------------------------------
@@ -225,14 +225,14 @@ async def test_rolled_back_notify_relays_nothing(connect, alice, bob):
             raise RuntimeError("the action failed")
 
     with pytest.raises(RuntimeError):
-        await sync_to_async(notify_then_fail)()
+        await call(notify_then_fail)
     await nothing(comm)
 
     def notify_and_commit():
         with transaction.atomic():
             notify.notify_users([bob.pk], events.resync("committed"))
 
-    await sync_to_async(notify_and_commit)()
+    await call(notify_and_commit)
     assert (await recv(comm))["reason"] == "committed"
 
 
@@ -245,7 +245,7 @@ async def test_rolled_back_action_relays_nothing(connect, chess, alice, bob):
             raise RuntimeError("outer transaction failed")
 
     with pytest.raises(RuntimeError):
-        await sync_to_async(send_then_fail)()
+        await call(send_then_fail)
     await nothing(owner)
 
 
@@ -259,7 +259,7 @@ async def test_events_wait_for_the_outer_commit(connect, alice, bob):
             time.sleep(0.2)  # were it sent now, the hub would deliver it meanwhile
             pending.append(comm.output_queue.qsize())
 
-    await sync_to_async(inside_transaction)()
+    await call(inside_transaction)
     assert pending == [0]
     assert (await recv(comm))["message"] == "later"
 
@@ -267,7 +267,7 @@ async def test_events_wait_for_the_outer_commit(connect, alice, bob):
 # --- single sockets and closing -------------------------------------------------------------------
 async def test_notify_clients_reaches_only_that_socket(connect, bob):
     target, other = await connect(bob), await connect(bob)
-    await sync_to_async(notify.to_clients)([target.first["client_id"]], events.resync("just you"))
+    await call(notify.to_clients, [target.first["client_id"]], events.resync("just you"))
     assert (await recv(target))["reason"] == "just you"
     await nothing(other)
 
@@ -275,14 +275,14 @@ async def test_notify_clients_reaches_only_that_socket(connect, bob):
 async def test_notify_clients_ignores_unknown_client_ids(connect, bob):
     target = await connect(bob)
     channel = target.first["client_id"].rpartition("#")[0]
-    await sync_to_async(notify.to_clients)([f"{channel}#999999", "nonsense"], events.resync("nobody"))
+    await call(notify.to_clients, [f"{channel}#999999", "nonsense"], events.resync("nobody"))
     await nothing(target)
     await still_alive(target)
 
 
 async def test_close_user_sockets_closes_all_of_them_with_4403(connect, alice, bob):
     bob_1, bob_2, other = await connect(bob), await connect(bob), await connect(alice)
-    await sync_to_async(notify.close_user_sockets)(bob.pk)
+    await call(notify.close_user_sockets, bob.pk)
     assert await closed_with(bob_1) == 4403
     assert await closed_with(bob_2) == 4403
     await still_alive(other)
@@ -290,7 +290,7 @@ async def test_close_user_sockets_closes_all_of_them_with_4403(connect, alice, b
 
 async def test_closed_sockets_receive_nothing_more(connect, alice, bob):
     bob_socket = await connect(bob)
-    await sync_to_async(notify.close_user_sockets)(bob.pk)
+    await call(notify.close_user_sockets, bob.pk)
     assert await closed_with(bob_socket) == 4403
     await run(group_actions.send_message, actor=alice, body="too late", to_id=bob.pk)
     await nothing(bob_socket)

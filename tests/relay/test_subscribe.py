@@ -1,18 +1,17 @@
 """`subscribe` / `unsubscribe` (SPEC §6): public posts for anyone, groups only for those who may see them."""
 
 import pytest
-from asgiref.sync import sync_to_async
 
 from groups import actions as group_actions
 from posts import actions as post_actions
 from tests.relay.conftest import error_of, nothing, recv, recv_types, send
-from tests.sockets import unnumbered
+from tests.sockets import call, unnumbered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run(fn, **kwargs):
-    return sync_to_async(fn)(**kwargs)
+    return call(fn, **kwargs)
 
 
 async def subscribe(comm, channel, ref="sub"):

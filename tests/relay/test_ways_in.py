@@ -19,6 +19,7 @@ from tests.relay.conftest import (
     still_alive,
     token_for,
 )
+from tests.sockets import call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,7 +39,7 @@ async def deactivate(user):
 
 # --- the ways in ------------------------------------------------------------------------------
 async def test_ticket_signs_the_socket_in_and_lists_its_groups(connect, alice, bob):
-    group = await sync_to_async(group_actions.create_group)(actor=alice, name="Chess")
+    group = await call(group_actions.create_group, actor=alice, name="Chess")
     comm = await connect(alice)
     assert comm.first["user"] == {"id": alice.pk, "username": "alice", "display_name": "Alice"}
     assert comm.first["groups"] == [group.pk]
@@ -63,7 +64,7 @@ async def test_auth_frame_with_access_token_signs_in(connect, alice, bob):
     assert ack["type"] == "ack" and ack["ref"] == "a1", ack
     assert ack["user"]["id"] == bob.pk and ack["client_id"] == comm.first["client_id"]
     # Signed in for real: a direct message to bob now reaches this socket.
-    await sync_to_async(group_actions.send_message)(actor=alice, body="hi", to_id=bob.pk)
+    await call(group_actions.send_message, actor=alice, body="hi", to_id=bob.pk)
     assert (await recv(comm))["message"] == "hi"
 
 
