@@ -23,6 +23,7 @@ COPY config/ config/
 COPY accounts/ accounts/
 COPY groups/ groups/
 COPY posts/ posts/
+COPY moderation/ moderation/
 COPY relay/ relay/
 RUN pip install . \
     && rm -rf build *.egg-info \

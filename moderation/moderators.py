@@ -46,8 +46,7 @@ def create_moderators_group(apps, schema_editor):
 
 def make_group(apps, schema_editor, name, wanted_permissions):
     """Create (or reset) the auth group `name` with exactly `wanted_permissions` ((app label,
-    codename) pairs), with `apps` a migration's registry or the live one. accounts' migration
-    0004 calls it with the permissions of its day: keep its meaning."""
+    codename) pairs), with `apps` a migration's registry or the live one."""
     using = schema_editor.connection.alias if schema_editor is not None else "default"
     # Permissions are normally created after all migrations (post_migrate): make them now.
     for label in {app for app, _ in wanted_permissions}:

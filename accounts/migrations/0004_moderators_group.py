@@ -12,9 +12,9 @@ it offers no form that edits those rows directly. Notifications, friend requests
 likes and tokens stay out of sight.
 """
 
+from django.contrib.auth.management import create_permissions
 from django.db import migrations
-
-from moderation.moderators import make_group
+from django.db.models import Q
 
 GROUP_NAME = "Moderators"
 
@@ -38,8 +38,27 @@ MODERATOR_PERMISSIONS = [
 
 def create_moderators_group(apps, schema_editor):
     """Create (or reset) the group with the permissions of this migration's day (the desk's
-    models were in accounts then; moderation's 0001 moved them, permissions included)."""
-    make_group(apps, schema_editor, GROUP_NAME, MODERATOR_PERMISSIONS)
+    models were in accounts then; moderation's 0001 moved them, permissions included).
+    A migration keeps its own copy of what it runs, so that later code cannot change it."""
+    using = schema_editor.connection.alias
+    # Permissions are normally created after all migrations (post_migrate): make them now.
+    for label in {app for app, _ in MODERATOR_PERMISSIONS}:
+        app_config = apps.get_app_config(label)
+        stub = getattr(app_config, "models_module", None) is None
+        if stub:
+            app_config.models_module = True
+        create_permissions(app_config, verbosity=0, using=using, apps=apps)
+        if stub:
+            app_config.models_module = None
+    Permission = apps.get_model("auth", "Permission")
+    wanted = Q()
+    for app, codename in MODERATOR_PERMISSIONS:
+        wanted |= Q(content_type__app_label=app, codename=codename)
+    permissions = list(Permission.objects.using(using).filter(wanted))
+    if len(permissions) != len(MODERATOR_PERMISSIONS):
+        raise RuntimeError(f"Some permissions of the {GROUP_NAME} group are missing.")
+    group, _ = apps.get_model("auth", "Group").objects.using(using).get_or_create(name=GROUP_NAME)
+    group.permissions.set(permissions)
 
 
 def drop_moderators_group(apps, schema_editor):

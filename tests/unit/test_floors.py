@@ -96,3 +96,17 @@ def test_no_function_local_imports_of_the_project_outside_the_top():
 def test_the_floors_can_fail():
     assert floor("relay.stream.publish") < floor("groups.actions") < floor("relay.hub")
     assert floor("config.settings") == len(FLOORS) - 1 and floor("config.errors") == 0
+
+
+def test_migrations_import_nothing_of_another_app():
+    """A migration may use a pure helper of its own app (a username's skeleton), never another
+    app's code: that would be an import up or across the floors, hidden from the checks above."""
+    found = []
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("migrations/*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+                found += [f"{path.relative_to(ROOT)} imports {n}" for n in names
+                          if n.split(".")[0] in PACKAGES and n.split(".")[0] != package]
+    assert found == []
