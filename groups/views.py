@@ -5,14 +5,16 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.selectors import any_user
 from accounts.throttles import SendThrottle
-from config.errors import Forbidden, ValidationFailed
+from config.errors import ValidationFailed
 from config.rest.params import flag_param, id_param, id_parameter
 from groups import actions
 from groups import serializers as s
+from groups.permissions import CanReadMessages, CanSeeMemberList
 from groups.selectors import (
     access_group,
     direct_messages,
@@ -20,7 +22,6 @@ from groups.selectors import (
     group_members,
     group_messages,
     group_to_join,
-    membership,
     visible_groups,
 )
 from relay.stream.presence import online_user_ids
@@ -44,7 +45,9 @@ class GroupViewSet(viewsets.GenericViewSet):
     def get_group(self):
         group_id = self.kwargs["pk"]
         access_group(self.request.user, group_id)  # NotFound for hidden groups, as for missing ones
-        return get_object_or_404(self.get_queryset(), pk=group_id)
+        group = get_object_or_404(self.get_queryset(), pk=group_id)
+        self.check_object_permissions(self.request, group)
+        return group
 
     @extend_schema(parameters=[OpenApiParameter("mine", bool), OpenApiParameter("q", str)])
     def list(self, request):
@@ -103,7 +106,7 @@ class GroupViewSet(viewsets.GenericViewSet):
     @extend_schema(methods=["get"], responses=s.MemberSerializer(many=True))
     @extend_schema(methods=["post"], request=s.UserIdSerializer,
                    responses={201: s.MemberAddedSerializer, 200: s.MemberAddedSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], permission_classes=[IsAuthenticated, CanSeeMemberList])
     def members(self, request, pk=None):
         group = self.get_group()
         if request.method == "POST":
@@ -111,8 +114,6 @@ class GroupViewSet(viewsets.GenericViewSet):
             changed = actions.add_member(actor=request.user, group=group, target=any_user(data["user_id"]))
             return Response({"groupid": group.pk, "userid": data["user_id"], "changed": changed},
                             status=status.HTTP_201_CREATED if changed else status.HTTP_200_OK)
-        if membership(request.user, group) is None:
-            raise Forbidden("Only members can see the member list.")
         page = self.paginate_queryset(group_members(group).order_by("-id"))
         online = online_user_ids([m.user_id for m in page])
         rows = [{"user": m.user, "role": m.role, "joined_at": m.joined_at, "online": m.user_id in online}
@@ -131,15 +132,14 @@ class GroupViewSet(viewsets.GenericViewSet):
     @extend_schema(methods=["get"], parameters=[id_parameter("before")],
                    responses=s.MessageOutSerializer(many=True))
     @extend_schema(methods=["post"], request=s.SendMessageSerializer, responses={201: s.MessageOutSerializer})
-    @action(detail=True, methods=["get", "post"], throttle_classes=[SendThrottle])
+    @action(detail=True, methods=["get", "post"], permission_classes=[IsAuthenticated, CanReadMessages],
+            throttle_classes=[SendThrottle])
     def messages(self, request, pk=None):
         group = self.get_group()
         if request.method == "POST":
             data = _input(s.SendMessageSerializer, request)
             msg = actions.send_message(actor=request.user, body=data["message"], group_id=group.pk)
             return Response(s.message_dict(msg), status=status.HTTP_201_CREATED)
-        if membership(request.user, group) is None:
-            raise Forbidden("Only members can read the messages.")
         return _message_page(self, group_messages(group, before=id_param(request, "before")))
 
 
