@@ -24,7 +24,7 @@ if settings.GC_FREEZE:
     # long as the process. Freezing it keeps the collector's full passes off it: a busy
     # relay promotes many short-lived objects (frames in flight), and every full pass
     # rescanned some 120,000 start-up objects, stalling the event loop ~70 ms each time
-    # (S2: 5,188 msg/s without, 6,948 with; docs/performance.md, lever 20).
+    # (S2: 5,987 and 6,045 msg/s without, 7,233 to 7,282 with; docs/performance.md, lever 21).
     import relay.handlers  # noqa: E402, F401 - loaded on the first frame otherwise
 
     gc.collect()

@@ -1,7 +1,7 @@
 """The domain error hierarchy: one class per SPEC machine code.
 
 Actions raise these; `config.rest.envelope.exception_handler` turns them into the REST
-envelope and `relay.frames.error_frame` into the socket `error` frame. They are
+envelope and `relay.errors.socket_error` into the socket `error` frame. They are
 DRF `APIException`s, so a view can simply let them propagate.
 """
 

@@ -240,7 +240,7 @@ REST_FRAMEWORK = {
         "login": env.str("THROTTLE_LOGIN", default="10/min"),
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="60/min"),
         "register": env.str("THROTTLE_REGISTER", default="60/min"),
-        # Per user: socket tickets minted (is-user), messages sent through REST.
+        # Per user: socket tickets minted (login and is-user), messages sent through REST.
         "ticket": env.str("THROTTLE_TICKET", default="60/min"),
         "send": env.str("THROTTLE_SEND", default="120/min"),
     },
@@ -283,7 +283,8 @@ RELAY_FAST_WRITES = env.bool("RELAY_FAST_WRITES", default=True)
 # Move start-up objects out of the garbage collector's full passes once the ASGI app is built
 # (gc.freeze in config/asgi.py): fewer, shorter event-loop stalls under load.
 GC_FREEZE = env.bool("GC_FREEZE", default=True)
-# Bytes a socket may have waiting to be sent before it is closed with 4008 (uvicorn).
+# Bytes a socket may have waiting to be sent before it is closed with 4008 (daphne and
+# uvicorn, on the RELAY_FAST_WRITES path).
 RELAY_MAX_SEND_BUFFER = env.int("RELAY_MAX_SEND_BUFFER", default=4 * 1024 * 1024)
 RELAY_MAX_SOCKETS_PER_USER = env.int("RELAY_MAX_SOCKETS_PER_USER", default=10)
 # Anonymous sockets: at most this many per client address on each process (closed with 4429),

@@ -198,12 +198,13 @@ def send_message(*, actor, body, group_id=None, to_id=None) -> Message:
 
 
 def send_messages(requests) -> list:
-    """Store many messages at once, each checked on its own: one transaction, one INSERT.
+    """Store many messages at once, each checked on its own: one transaction, the rows written
+    together (`numbering.insert_in_order`).
 
     `requests` are (actor, body, group_id, to_id) tuples, in the order they were sent.
     Returns, in the same order, the stored `Message` or the `KiriminError` that refused
     it; a refused message does not stop the others. Ids follow the order of `requests`.
-    The relay sends busy sockets' `sendmessage` frames through here.
+    The relay's message writer (`relay.writer`) stores every `sendmessage` frame through here.
     """
     results = [None] * len(requests)
     group_ids = {r[2] for r in requests if r[2] is not None}

@@ -80,7 +80,8 @@ def group_list(user, *, mine=False, q=""):
 
 
 def group_messages(group, *, before=None):
-    """A group's messages, newest first (by the model's ordering), older than `before` if given."""
+    """A group's messages (unordered: the cursor pagination puts them newest first), older
+    than `before` if given."""
     qs = group.messages.select_related("sender")
     return qs.filter(id__lt=before) if before is not None else qs
 

@@ -1,10 +1,12 @@
-"""Moderation actions: reports, and what moderators do from the admin, each one audited.
+"""Moderation actions: reports, and what moderators do from the admin (and the staff deletes
+of REST), each one audited.
 
 Every moderator action checks the moderator's permission, calls the domain action
 that owns the rules and the relay events (`groups.actions`, `posts.actions`), and
 writes its `ModerationLog` row in the same transaction: an action that fails or
 rolls back leaves no audit row and relays nothing. Acting on a target also
-resolves the open reports about it. The admin calls these; it repeats no rule.
+resolves the open reports about it. The admin and `moderation.views` call these; neither
+repeats a rule.
 """
 
 from django.contrib.auth import get_user_model

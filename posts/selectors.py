@@ -8,7 +8,8 @@ from posts.models import Like, Post
 
 
 def visible_posts(user):
-    """Public posts, posts of public groups, and posts of the caller's groups; with `liked_by_me`."""
+    """Public posts, posts of public groups, and posts of the caller's groups, none hidden by a
+    moderator; with `liked_by_me`."""
     qs = Post.objects.filter(is_hidden=False).select_related("author", "group")
     if user is not None and user.is_authenticated:
         mine = Membership.objects.filter(user=user).values("group_id")

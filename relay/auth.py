@@ -26,7 +26,8 @@ TRY_AGAIN_LATER = 1013  # RFC 6455: a backing service (Redis) is down for a mome
 
 
 def load_member(user_id):
-    """(user, their group ids): one trip to the database for a socket's sign-in."""
+    """(user, their group ids) for a socket's sign-in; `relay.opening` reads it in the
+    stream's snapshot, in one thread hop."""
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None:
         raise SocketAuthError(INVALID)
@@ -35,9 +36,6 @@ def load_member(user_id):
     return user, member_group_ids(user)
 
 
-# On Channels' database thread. Spreading sign-ins over the worker pool was measured
-# slower (104 against 121 connections/s: the threads contend for the GIL) and cost
-# about 4 MB more per 1000 sockets (threads, their connections and malloc arenas).
 aload_member = database_sync_to_async(load_member)
 
 

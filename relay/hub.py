@@ -17,7 +17,7 @@ applied last) before it goes live (`catch_up`), so nothing falls in between.
 
 Its parts: `relay.registry` (which socket is on which topic), `relay.outbox`
 (what one pass writes, one `transport.write` per socket) and `relay.upkeep` (what
-runs every second: the head, presence, the layer group, trimming).
+runs every `RELAY_STREAM_POLL` seconds: the head, presence, the layer group, trimming).
 
 Layer messages the hub understands:
 - relay.entry  {s: position, text, t: [topics], o: [membership changes]} (relay.stream.publish)

@@ -4,7 +4,8 @@ whole while nothing else happens.
 - An entry lost with nothing after it (a Redis outage at the wrong moment) is read back:
   the hub compares its position with the stream's head.
 - Anonymous sockets idle for `RELAY_ANONYMOUS_IDLE` seconds are closed.
-- Presence: the process's socket counts are written again (all of them after an outage).
+- Presence: the process's socket counts are kept alive every few seconds (a third of
+  `RELAY_PRESENCE_TTL`, 1 to 5 s), and all written again after an outage.
 - After the layer broke (the subscriber connection, or a failed call), and hourly anyway,
   the hub joins the stream's layer group again: Redis may have restarted empty.
 - Hourly, entries older than `RELAY_STREAM_RETENTION` are trimmed.

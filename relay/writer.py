@@ -6,9 +6,10 @@ queries, and a socket's next frame waits for all of it: one member sending 100
 messages a second fell behind by seconds. Here every `sendmessage` frame of the
 process goes into one queue. A single writer task takes everything queued (up to
 `MAX_BATCH`), stores it with `groups.actions.send_messages` (one thread hop, one
-transaction, one INSERT), sends each stored message's event, and answers each
-frame. While one batch is being stored the next one gathers, so batches grow
-with the load and an idle server still stores a lone message at once.
+transaction, the rows written together by `relay.stream.numbering.insert_in_order`),
+sends the stored messages' events, and answers each frame. While one batch is
+being stored the next one gathers, so batches grow with the load and an idle
+server still stores a lone message at once.
 
 Messages are stored and relayed in the order their frames arrived, so ids and
 live events keep each socket's order.

@@ -18,7 +18,7 @@ from config import errors
 
 log = logging.getLogger("kirimin.api")
 
-# DRF exception class -> (SPEC machine code, fallback status)
+# DRF exception class -> SPEC machine code (the first match wins)
 _DRF_CODES = [
     (drf.ValidationError, "validation_error"),
     (drf.ParseError, "invalid_json"),

@@ -18,7 +18,7 @@ class RelayOutcomeMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        # Responses rendered before they got here (redirects, plain JSON) are sent now.
+        # Responses rendered before they got here (redirects, plain JSON): their events go now.
         _send(response)
         if getattr(response, "relay_failed", 0):
             response[HEADER] = "false"

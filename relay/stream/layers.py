@@ -8,7 +8,8 @@
   restarted, or Redis dropped a subscriber that fell behind its output-buffer
   limit), channels-redis logs, reconnects and resubscribes, but whatever was
   published meanwhile is gone and nobody is told. This one counts those breaks in
-  `disconnects`, so the hub can tell its sockets to `resync`.
+  `disconnects`, so the hub's upkeep joins the stream's layer group again (what was
+  lost is read back from the stream).
 
   Only its receive loop reconnects that connection. In channels-redis a SUBSCRIBE
   that met the broken connection reconnected it too, beside the receive loop, and
@@ -301,7 +302,7 @@ class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
     async def subscribers_ready(self, timeout):
         """Whether every subscriber connection of this event loop's layer is up and subscribed
         again after its last break (waits up to `timeout` seconds). Events published from then
-        on reach this process; the hub asks its clients to resync only after that."""
+        on reach this process."""
         layer = self._get_layer()
         try:
             async with asyncio.timeout(timeout):

@@ -39,7 +39,8 @@ def number_pending(db):
 
 def store(db, entries):
     """Number `entries` (this transaction's, in the order they were queued) and store them:
-    two statements, whatever the number of entries and topics."""
+    on PostgreSQL two statements, whatever the number of entries and topics (more round
+    trips for a batch large enough to go by COPY, `_insert`)."""
     with db.cursor() as cursor:
         counts = Counter(t for entry in entries if entry.event is not None for t in entry.topics)
         heads = _advance(cursor, len(entries), counts)

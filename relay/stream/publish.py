@@ -4,8 +4,9 @@ A stateful event (`emit`, and the membership changes) becomes an entry of the
 numbered stream. It is queued in the current transaction; just before that
 transaction commits, the database backend (`relay.stream.backends`) takes the
 next positions under the stream's lock and stores the entries
-(`number_pending`). After the commit they wait in the connection's outbox until
-whoever ran the action sends them (`take`, `send`) to every process's hub.
+(`relay.stream.numbering.number_pending`). After the commit they wait in the
+connection's outbox until whoever ran the action sends them (`take`, `send`) to
+every process's hub.
 A rolled-back action stores and relays nothing, and positions follow commit
 order, so a hub or a client that sees position 12 after 10 knows that 11 exists
 and can read it back.
@@ -69,10 +70,10 @@ class Entry:
 
 
 class RelayOutcome:
-    """How the events of one request or frame fared: a relay outage must not pass for a
-    delivery. REST marks the response and the socket marks the `ack` with
-    `"relayed": false` when any of them could not be published (they still reach every
-    socket: each hub reads what it missed back from the stream)."""
+    """How the events of one socket frame fared: a relay outage must not pass for a
+    delivery. The socket marks the `ack` with `"relayed": false` when any of them could
+    not be published (REST counts them on the response instead, `config.rest.relayed`);
+    they still reach every socket: each hub reads what it missed back from the stream."""
 
     __slots__ = ("failed",)
 
