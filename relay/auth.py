@@ -1,7 +1,6 @@
 """Who is on a socket: a one-time ticket, a Bearer access JWT, or nobody."""
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -35,8 +34,6 @@ def load_member(user_id):
         raise SocketAuthError(INACTIVE)
     return user, member_group_ids(user)
 
-
-aload_member = database_sync_to_async(load_member)
 
 
 async def user_id_from_ticket(ticket):

@@ -64,11 +64,13 @@ class MessageWriter:
             sends[getattr(args[0], "message_id", None) if args else None].append((send, args))
         stored = [(result, outcome) for result, (_, outcome) in zip(results, items, strict=True)
                   if not isinstance(result, BaseException)]
-        # Every stored message's event, in order, in one go (one pipeline on the pub/sub layer).
+        # Every stored message's event, in order, in one go (one pipeline on the pub/sub layer);
+        # then anything else the batch committed (today nothing), counted against no frame.
         failed = await publish.send_many([sends.pop(result.pk, []) for result, _ in stored])
         for (_, outcome), failures in zip(stored, failed, strict=True):
             if failures and outcome is not None:
                 outcome.failed += failures
+        await publish.send([send for rest in sends.values() for send in rest])
         return [result if isinstance(result, BaseException) else result.pk for result in results]
 
 
