@@ -1,13 +1,14 @@
 """The process-local end of the relay: one hub per process (per event loop).
 
-Every process's hub listens on one layer group (`relay.stream.topics.stream_group()`, named after the database)
-and gets every entry of the numbered stream once, whatever its audience. It
-applies them strictly in stream order: an entry that arrives before the ones
-before it (a Redis outage lost some, or two processes published in the other
-order than they committed) waits while the hub reads the missing ones back from
-the database (`relay.stream.read`); one that arrives twice is dropped. Besides,
-every `RELAY_STREAM_POLL` seconds the hub compares its position with the
-stream's head, so an entry that was lost with nothing after it is read back too.
+Every process's hub listens on one layer group (`relay.stream.topics.stream_group()`,
+named after the database) and gets every entry of the numbered stream once,
+whatever its audience. It applies them strictly in stream order (`relay.inorder`):
+an entry that arrives before the ones before it (a Redis outage lost some, or two
+processes published in the other order than they committed) waits while the hub
+reads the missing ones back from the database (`relay.stream.read`); one that
+arrives twice is dropped. Besides, every `RELAY_STREAM_POLL` seconds the hub
+compares its position with the stream's head, so an entry that was lost with
+nothing after it is read back too.
 
 Applying an entry first makes its membership changes (a socket joins or leaves a
 group's topic, is closed), then writes its text to every local socket on one of
@@ -15,9 +16,10 @@ its topics: the same pre-encoded frame bytes for all of them. A socket that is
 still connecting is left out: it catches up from `recent` (the entries the hub
 applied last) before it goes live (`catch_up`), so nothing falls in between.
 
-Its parts: `relay.registry` (which socket is on which topic), `relay.outbox`
-(what one pass writes, one `transport.write` per socket) and `relay.upkeep` (what
-runs every `RELAY_STREAM_POLL` seconds: the head, presence, the layer group, trimming).
+Its parts: `relay.inorder` (the stream in order), `relay.registry` (which socket
+is on which topic), `relay.outbox` (what one pass writes, one `transport.write`
+per socket) and `relay.upkeep` (what runs every `RELAY_STREAM_POLL` seconds: the
+head, presence, the layer group, trimming).
 
 Layer messages the hub understands:
 - relay.entry  {s: position, text, t: [topics], o: [membership changes]} (relay.stream.publish)
@@ -27,6 +29,7 @@ Layer messages the hub understands:
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import logging
 
@@ -34,6 +37,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from relay.inorder import InOrder
 from relay.outbox import Outbox
 from relay.registry import Registry
 from relay.stream import presence, read
@@ -53,13 +57,9 @@ class Hub:
         self.layer = layer
         self.channel = None
         self.registry = Registry()
-        self.position = None  # the newest stream position applied here
-        self.ahead = {}  # position -> entry that came before the ones before it
+        self.stream = InOrder(self._apply, _read_entries, self._applying)
         self.recent = collections.deque()  # at most RELAY_STREAM_RECENT entries and _BYTES of text
         self._recent_bytes = 0
-        self._fill_target = 0  # read the stream back up to here
-        self._filling = None
-        self._waiters = []  # (position, future) of sockets waiting for the hub to get there
         self._pass = asyncio.Lock()  # one pass applies and writes at a time
         self._ids = itertools.count(1)
         self._tasks = []
@@ -68,7 +68,6 @@ class Hub:
         self._background = set()  # tasks the hub does not wait for (closes, recounts)
         self.outbox = Outbox(self._spawn)
         self.upkeep = Upkeep(self)
-        self.fills = 0  # how many times entries were read back from the database
         self.presence = presence.for_hub()
 
     # --- lifecycle -----------------------------------------------------------------
@@ -76,7 +75,7 @@ class Hub:
         self.channel = await self.layer.new_channel()
         await self.layer.group_add(stream_group(), self.channel)
         # Listening first, then the head: whatever commits from here on comes live or is read back.
-        self.position, _ = await read_head()
+        self.stream.position, _ = await read_head()
         self._tasks = [
             asyncio.create_task(self._receive_loop(), name="relay-hub-receive"),
             asyncio.create_task(self._deliver_loop(), name="relay-hub-deliver"),
@@ -85,16 +84,23 @@ class Hub:
         log.info("relay hub started on %s at position %s", self.channel, self.position)
 
     async def stop(self):
-        tasks = self._tasks + ([self._filling] if self._filling else [])
-        for task in tasks:
+        for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, self.stream.stop(), return_exceptions=True)
         self._tasks = []
         try:
             await self.layer.group_discard(stream_group(), self.channel)
         except Exception:  # shutting down: Redis may already be gone
             pass
         await self.presence.stop()
+
+    @property
+    def position(self):
+        """The newest stream position applied here."""
+        return self.stream.position
+
+    def fill_up_to(self, position):
+        self.stream.fill_up_to(position)
 
     def new_client_id(self):
         # The process channel is part of the id, so `to_clients` needs no lookup table.
@@ -143,11 +149,11 @@ class Hub:
     async def catch_up(self, session, timeout=10.0):
         """Bring a connecting socket from its `position` (where its state was read) to the
         hub's, then make it live; raise TimeoutError if the hub cannot get there in time."""
-        await self.reach(session.position, timeout)
+        await self.stream.reach(session.position, timeout)
         while True:
             missed = self._since(session.position)
             if missed is None:  # further back than `recent` goes
-                missed = await _read_entries(session.position, self.position)
+                missed = await _read_entries(session.position, self.stream.position)
             if not missed:
                 session.ready = True  # no await since `_since`: nothing applied meanwhile
                 return
@@ -168,25 +174,11 @@ class Hub:
                 return
 
     def _since(self, position):
-        if position >= self.position:
+        if position >= self.stream.position:
             return []
         if not self.recent or self.recent[0]["s"] > position + 1:
             return None
         return list(itertools.islice(self.recent, position + 1 - self.recent[0]["s"], None))
-
-    async def reach(self, position, timeout):
-        """Wait until the hub has applied the stream up to `position`."""
-        if self.position >= position:
-            return
-        future = asyncio.get_running_loop().create_future()
-        self._waiters.append((position, future))
-        self.fill_up_to(position)
-        try:
-            await asyncio.wait_for(future, timeout)
-        finally:
-            if not future.done():
-                future.cancel()
-            self._waiters = [(p, f) for p, f in self._waiters if not f.done()]
 
     # --- receiving ---------------------------------------------------------------------
     async def _receive_loop(self):
@@ -216,20 +208,26 @@ class Hub:
 
     async def handle_many(self, messages):
         """Handle layer messages in order; each socket's frames go out in one write at the end."""
+        async with self._applying():
+            for message in messages:
+                try:
+                    self._handle(message)
+                except Exception:
+                    log.exception("relay hub failed to handle %s", message.get("type"))
+
+    @contextlib.asynccontextmanager
+    async def _applying(self):
+        """One pass at a time applies entries; what it wrote goes out when it ends."""
         async with self._pass:
             try:
-                for message in messages:
-                    try:
-                        self._handle(message)
-                    except Exception:
-                        log.exception("relay hub failed to handle %s", message.get("type"))
+                yield
             finally:
                 await self.outbox.flush()
 
     def _handle(self, message):
         kind = message.get("type")
         if kind == "relay.entry":
-            self._take(message)
+            self.stream.take(message)
         elif kind == "relay.event":
             sessions = set()
             for topic in message["t"]:
@@ -244,27 +242,8 @@ class Hub:
         else:
             log.warning("relay hub ignored a %r message", kind)
 
-    # --- the stream, in order ------------------------------------------------------------
-    def _take(self, entry):
-        seq = entry["s"]
-        if seq <= self.position:
-            return  # had it already (read back, or published twice)
-        if seq != self.position + 1:
-            self.ahead[seq] = entry
-            self.fill_up_to(seq - 1)
-            return
-        self._apply(entry)
-        self._skip_to(self.position)
-        if self.ahead and min(self.ahead) <= self.position:
-            self.ahead = {s: e for s, e in self.ahead.items() if s > self.position}
-
-    def _skip_to(self, position):
-        self.position = max(self.position, position)
-        while (following := self.ahead.pop(self.position + 1, None)) is not None:
-            self._apply(following)
-
+    # --- applying the stream ------------------------------------------------------------
     def _apply(self, entry):
-        self.position = entry["s"]
         recent = self.recent
         recent.append(entry)
         self._recent_bytes += len(entry["text"])
@@ -286,44 +265,6 @@ class Hub:
                 for topic in topics:
                     sessions.update(registry.topics.get(topic, ()))
             self.outbox.deliver(sessions, entry["text"])
-        if self._waiters:
-            for position, future in self._waiters:
-                if position <= self.position and not future.done():
-                    future.set_result(None)
-
-    def fill_up_to(self, position):
-        """Read the stream back up to `position`, unless the entries arrive live first."""
-        self._fill_target = max(self._fill_target, position)
-        if self._filling is None and self.position < self._fill_target:
-            self._filling = asyncio.create_task(self._fill(), name="relay-hub-fill")
-
-    async def _fill(self):
-        delay = settings.RELAY_STREAM_GAP_WAIT
-        try:
-            await asyncio.sleep(delay)  # a missing entry is usually just behind: give it a moment
-            while self.position < self._fill_target:
-                try:
-                    page = await _read_entries(self.position, self._fill_target)
-                except Exception:
-                    log.warning("relay hub could not read the stream back; trying again", exc_info=True)
-                    await asyncio.sleep(1.0)
-                    continue
-                self.fills += 1
-                async with self._pass:
-                    try:
-                        if not page:  # trimmed away meanwhile: nothing left to deliver
-                            log.warning("relay hub: entries %s..%s are gone from the stream",
-                                        self.position + 1, self._fill_target)
-                            self._skip_to(min([self._fill_target, *(s - 1 for s in self.ahead)]))
-                            continue
-                        for entry in page:
-                            self._take(entry)
-                    finally:
-                        await self.outbox.flush()
-        finally:
-            self._filling = None
-        if self.position < self._fill_target:
-            self.fill_up_to(self._fill_target)
 
 
 _hubs: dict = {}

@@ -98,7 +98,7 @@ async def test_what_was_published_while_the_subscriber_was_down_arrives_first_in
         assert [f["id"] for f in got] == list(range(8))  # each once, in order
         offsets = [f["streams"][f"user:{alice.pk}"] for f in got]
         assert offsets == list(range(offsets[0], offsets[0] + 8))  # no gap in alice's stream
-        assert h.fills >= 1
+        assert h.stream.fills >= 1
     finally:
         await h.stop()
 
