@@ -7,12 +7,14 @@ these; none repeats their rules. An action that changes nothing relays nothing.
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.timezone import now
 
 from accounts.actions import notify_user
+from accounts.selectors import any_user
 from config.errors import Conflict, Forbidden, KiriminError, NotFound, ValidationFailed
-from groups.models import Ban, Group, Membership, Message, Role
-from groups.selectors import access_group, membership
+from groups.models import Ban, Group, Membership, Message, ReadMarker, Role
+from groups.selectors import access_group, membership, read_markers, unread_counts
 from groups.serializers import message_dict
 from relay.stream import events, numbering, publish
 
@@ -281,3 +283,43 @@ def relay_typing(*, actor, group_id=None, to_id=None):
             raise NotFound("No such user.")
         if to_id != actor.pk:
             publish.ephemeral(events.typing(actor, to=to_id), users=[to_id])
+
+
+def mark_read(*, actor, message_id, group_id=None, to_id=None) -> dict:
+    """Move `actor`'s read marker of a conversation (a group, or the direct one with `to_id`) up
+    to `message_id`, a message of it. Markers only move forward: a lower or equal id changes
+    and relays nothing. When it moves, the actor's sockets get `unread` with what is left, so
+    that every device shows the same count."""
+    if group_id is not None:
+        group = access_group(actor, group_id)
+        if membership(actor, group) is None:
+            raise Forbidden("Join the group first.")
+        target, where = {"groupid": group.pk}, {"group": group}
+        in_conversation = Message.objects.filter(pk=message_id, group=group)
+        key = ("group", group.pk)
+    else:
+        peer = any_user(to_id)
+        target, where = {"with": peer.pk}, {"peer": peer}
+        in_conversation = Message.objects.filter(
+            Q(sender=actor, recipient=peer) | Q(sender=peer, recipient=actor), pk=message_id)
+        key = ("direct", peer.pk)
+    if not in_conversation.exists():
+        raise NotFound("No such message.")
+    with transaction.atomic():
+        changed = bool(ReadMarker.objects.filter(user=actor, message_id__lt=message_id, **where)
+                       .update(message_id=message_id, updated_at=now()))
+        if not changed:
+            try:
+                with transaction.atomic():
+                    ReadMarker.objects.create(user=actor, message_id=message_id, **where)
+                changed = True
+            except IntegrityError:  # a marker at or beyond it: nothing moves
+                pass
+        marks = read_markers(actor, group_ids=[key[1]] if key[0] == "group" else [],
+                             peer_ids=[key[1]] if key[0] == "direct" else [])
+        unread = unread_counts(actor, group_ids=[key[1]] if key[0] == "group" else [],
+                               peer_ids=[key[1]] if key[0] == "direct" else [], marks=marks).get(key, 0)
+        state = {**target, "unread_count": unread, "mention_count": 0}
+        if changed:
+            publish.notify_users([actor.pk], events.unread(**state))
+    return {**state, "message_id": marks.get(key, 0), "changed": changed}

@@ -91,3 +91,31 @@ class Message(models.Model):
 
     def __str__(self):
         return f"#{self.pk} from {self.sender_id}"
+
+
+class ReadMarker(models.Model):
+    """How far a user has read one conversation: a group (`group`) or the direct one with
+    `peer`. It only moves forward; what lies after it, from others, is unread."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="read_markers")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    peer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+")
+    message_id = models.BigIntegerField(default=0, help_text="the newest message read")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(group__isnull=False, peer__isnull=True)
+                           | models.Q(group__isnull=True, peer__isnull=False)),
+                name="read_marker_has_one_target",
+            ),
+            models.UniqueConstraint(fields=["user", "group"], condition=models.Q(group__isnull=False),
+                                    name="one_read_marker_per_group"),
+            models.UniqueConstraint(fields=["user", "peer"], condition=models.Q(peer__isnull=False),
+                                    name="one_read_marker_per_peer"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} read {self.group_id or self.peer_id} up to {self.message_id}"

@@ -1,10 +1,12 @@
 """Reads about groups and messages, shared by REST, the relay and the admin."""
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from config.errors import NotFound
-from groups.models import Ban, Group, Membership, Message
+from groups.models import Ban, Group, Membership, Message, ReadMarker
 
 
 def member_group_ids(user) -> list[int]:
@@ -103,3 +105,98 @@ def messages_between(user, since, until=None, *, limit=1000):
 
 def existing_message_ids(ids) -> set[int]:
     return set(Message.objects.filter(id__in=list(ids)).values_list("id", flat=True))
+
+
+# --- conversations and what is unread ------------------------------------------------------------
+GROUP, DIRECT = 1, 0  # a conversation's kind, as the cursor orders it
+
+_CONVERSATIONS = """
+SELECT kind, target, activity FROM (
+    SELECT 1 AS kind, m.group_id AS target,
+           COALESCE((SELECT MAX(g.id) FROM groups_message g WHERE g.group_id = m.group_id), 0) AS activity
+    FROM groups_membership m WHERE m.user_id = %s
+    UNION ALL
+    SELECT 0 AS kind, d.peer AS target, MAX(d.id) AS activity FROM (
+        SELECT recipient_id AS peer, id FROM groups_message WHERE sender_id = %s AND recipient_id IS NOT NULL
+        UNION ALL
+        SELECT sender_id AS peer, id FROM groups_message WHERE recipient_id = %s
+    ) d GROUP BY d.peer
+) c {where}
+ORDER BY activity DESC, kind DESC, target DESC
+LIMIT %s
+"""
+
+
+def conversations(user, *, after=None, limit=20):
+    """The groups `user` is in and the users they have direct messages with, newest activity
+    (last message) first: `limit` (kind, target id, activity) rows, those after the cursor
+    `after` (such a row) if given. One query, whatever their number."""
+    params = [user.pk, user.pk, user.pk]
+    where = ""
+    if after is not None:
+        where = "WHERE activity < %s OR (activity = %s AND (kind < %s OR (kind = %s AND target < %s)))"
+        activity, kind, target = after
+        params += [activity, activity, kind, kind, target]
+    with connection.cursor() as cursor:
+        cursor.execute(_CONVERSATIONS.format(where=where), [*params, limit])
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def describe_conversations(user, rows):
+    """What the conversation list shows of `rows` (from `conversations`), in their order: the
+    group or the other user, the last message, the read marker and the unread count. A fixed
+    number of queries, whatever the number of rows."""
+    group_ids = [target for kind, target, _ in rows if kind == GROUP]
+    peer_ids = [target for kind, target, _ in rows if kind == DIRECT]
+    groups = Group.objects.in_bulk(group_ids) if group_ids else {}
+    peers = get_user_model().objects.in_bulk(peer_ids) if peer_ids else {}
+    last = Message.objects.select_related("sender").in_bulk([a for _, _, a in rows if a]) if rows else {}
+    marks = read_markers(user, group_ids=group_ids, peer_ids=peer_ids)
+    unread = unread_counts(user, group_ids=group_ids, peer_ids=peer_ids, marks=marks)
+    out = []
+    for kind, target, activity in rows:
+        key = ("group", target) if kind == GROUP else ("direct", target)
+        item = {"kind": key[0]}
+        if kind == GROUP:
+            group = groups[target]
+            item["group"] = {"id": group.pk, "name": group.name, "is_private": group.is_private}
+        else:
+            item["user"] = peers[target]
+        item.update(last_message=last.get(activity), last_read_message_id=marks.get(key, 0),
+                    unread_count=unread.get(key, 0), mention_count=0)
+        out.append(item)
+    return out
+
+
+def read_markers(user, *, group_ids=(), peer_ids=()):
+    """{("group", id) or ("direct", user id): the newest message id `user` has read there}."""
+    if not group_ids and not peer_ids:
+        return {}
+    rows = ReadMarker.objects.filter(Q(group_id__in=group_ids) | Q(peer_id__in=peer_ids), user=user)
+    return {(("group", m.group_id) if m.group_id else ("direct", m.peer_id)): m.message_id for m in rows}
+
+
+def unread_counts(user, *, group_ids=(), peer_ids=(), marks=None):
+    """{("group", id) or ("direct", user id): messages from others after `user`'s read marker}
+    (in a group, only those since they joined). Two queries, whatever the number of conversations."""
+    marks = read_markers(user, group_ids=group_ids, peer_ids=peer_ids) if marks is None else marks
+    counts = {}
+    if group_ids:
+        joined = dict(Membership.objects.filter(user=user, group_id__in=group_ids).values_list("group_id", "joined_at"))
+        after = Q()
+        for group_id in group_ids:
+            if group_id in joined:
+                after |= Q(group_id=group_id, id__gt=marks.get(("group", group_id), 0),
+                           created_at__gte=joined[group_id])
+        if after:
+            rows = (Message.objects.filter(after).exclude(sender=user).order_by()
+                    .values("group_id").annotate(n=Count("id")).values_list("group_id", "n"))
+            counts.update({("group", g): n for g, n in rows})
+    if peer_ids:
+        after = Q()
+        for peer_id in peer_ids:
+            after |= Q(sender_id=peer_id, id__gt=marks.get(("direct", peer_id), 0))
+        rows = (Message.objects.filter(after, recipient=user).exclude(sender=user).order_by()
+                .values("sender_id").annotate(n=Count("id")).values_list("sender_id", "n"))
+        counts.update({("direct", p): n for p, n in rows})
+    return counts

@@ -100,3 +100,60 @@ class MemberAddedSerializer(MembershipResultSerializer):
 
 class KickResultSerializer(MemberAddedSerializer):
     ban = serializers.BooleanField()
+
+
+# --- conversations ------------------------------------------------------------------------------
+class ConversationReadSerializer(serializers.Serializer):
+    """Where a conversation was read up to: `groupid` or `to`, and a message of it."""
+
+    groupid = IdField(required=False)
+    to = IdField(required=False, help_text="the other user (direct)")
+    message_id = IdField()
+
+    def validate(self, attrs):
+        if ("to" in attrs) == ("groupid" in attrs):
+            raise serializers.ValidationError({"to": ["Give exactly one of `to` or `groupid`."]})
+        return attrs
+
+
+class UnreadStateSerializer(serializers.Serializer):
+    """The answer to a read: what is left unread, and where the marker now is."""
+
+    groupid = serializers.IntegerField(required=False)
+    unread_count = serializers.IntegerField()
+    mention_count = serializers.IntegerField()
+    message_id = serializers.IntegerField(help_text="the read marker: the newest message read")
+    changed = serializers.BooleanField(help_text="false when the marker was already there or beyond")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["with"] = serializers.IntegerField(required=False, help_text="the other user (direct)")
+        return fields
+
+
+class ConversationGroupSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    is_private = serializers.BooleanField()
+
+
+class ConversationSerializer(serializers.Serializer):
+    """One row of `GET /api/conversations/` (documentation of `conversation_dict`)."""
+
+    kind = serializers.ChoiceField(choices=["group", "direct"])
+    group = ConversationGroupSerializer(required=False)
+    user = UserSerializer(required=False, help_text="the other user (direct)")
+    last_message = MessageOutSerializer(allow_null=True)
+    last_read_message_id = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+    mention_count = serializers.IntegerField()
+
+
+def conversation_dict(item):
+    """A row of `groups.selectors.describe_conversations` as the API shows it."""
+    data = dict(item)
+    if "user" in data:
+        data["user"] = user_dict(data["user"])
+    if data["last_message"] is not None:
+        data["last_message"] = message_dict(data["last_message"])
+    return data

@@ -1,8 +1,12 @@
-"""Direct messages; `groups/` itself is routed by `moderation.urls`, whose viewset adds the
+"""Direct messages and conversations; `groups/` itself is routed by `moderation.urls`, whose viewset adds the
 staff delete to `groups.views.GroupViewSet`."""
 
 from django.urls import path
 
-from groups.views import DirectMessagesView
+from groups.views import ConversationsView, DirectMessagesView, ReadView
 
-urlpatterns = [path("messages/", DirectMessagesView.as_view(), name="direct-messages")]
+urlpatterns = [
+    path("messages/", DirectMessagesView.as_view(), name="direct-messages"),
+    path("conversations/", ConversationsView.as_view(), name="conversations"),
+    path("conversations/read/", ReadView.as_view(), name="conversations-read"),
+]

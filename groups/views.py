@@ -7,16 +7,20 @@ from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from accounts.selectors import any_user
 from accounts.throttles import SendThrottle
 from config.errors import ValidationFailed
+from config.rest.pagination import CursorPagination
 from config.rest.params import flag_param, id_param, id_parameter
 from groups import actions
 from groups import serializers as s
 from groups.permissions import CanReadMessages, CanSeeMemberList
 from groups.selectors import (
     access_group,
+    conversations,
+    describe_conversations,
     direct_messages,
     group_list,
     group_members,
@@ -165,3 +169,45 @@ class DirectMessagesView(GenericAPIView):
         data = _input(s.DirectMessageSerializer, request)
         msg = actions.send_message(actor=request.user, body=data["message"], to_id=data["to"])
         return Response(s.message_dict(msg), status=status.HTTP_201_CREATED)
+
+
+class ConversationsView(GenericAPIView):
+    """The caller's groups and direct conversations, newest activity first, with what is unread."""
+
+    serializer_class = s.ConversationSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+                   responses=s.ConversationSerializer(many=True))
+    def get(self, request):
+        limit = CursorPagination().get_page_size(request)
+        after = _conversation_cursor(request)
+        rows = conversations(request.user, after=after, limit=limit + 1)
+        page, more = rows[:limit], len(rows) > limit
+        next_link = None
+        if more:
+            kind, target, activity = page[-1]
+            next_link = replace_query_param(request.build_absolute_uri(), "cursor", f"{activity}.{kind}.{target}")
+        results = [s.conversation_dict(item) for item in describe_conversations(request.user, page)]
+        return Response({"results": results, "next": next_link, "previous": None})
+
+
+def _conversation_cursor(request):
+    raw = request.query_params.get("cursor")
+    if raw is None:
+        return None
+    parts = raw.split(".")
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 18 for p in parts):
+        raise ValidationFailed(details={"cursor": ["Invalid cursor."]})
+    return tuple(int(p) for p in parts)
+
+
+class ReadView(GenericAPIView):
+    """Mark a conversation read up to a message: the reader's other devices get `unread`."""
+
+    serializer_class = s.ConversationReadSerializer
+
+    @extend_schema(request=s.ConversationReadSerializer, responses=s.UnreadStateSerializer)
+    def post(self, request):
+        data = _input(s.ConversationReadSerializer, request)
+        return Response(actions.mark_read(actor=request.user, message_id=data["message_id"],
+                                          group_id=data.get("groupid"), to_id=data.get("to")))

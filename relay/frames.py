@@ -203,6 +203,14 @@ class TypingFrame(ClientFrame):
     validate = MessageFrame.validate
 
 
+class ReadFrame(ClientFrame):
+    to = IdField(required=False, help_text="a user id (direct conversation)")
+    groupid = IdField(required=False)
+    message_id = IdField(help_text="the newest message read")
+
+    validate = MessageFrame.validate
+
+
 class GroupFrame(ClientFrame):
     groupid = IdField()
 

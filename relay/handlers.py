@@ -170,6 +170,12 @@ async def typing(session, data, outcome):
     return events.ack() if "ref" in data else None
 
 
+async def read(session, data, outcome):
+    result = await action(group_actions.mark_read)(outcome, actor=session.user, message_id=data["message_id"],
+                                                   group_id=data.get("groupid"), to_id=data.get("to"))
+    return events.ack(**result)
+
+
 async def postlike(session, data, outcome):
     result = await action(like_post_by_id)(outcome, actor=session.user, post_id=data["postid"], liked=data["liked"])
     return events.ack(**result)
@@ -188,6 +194,7 @@ DISPATCH = {
     "kick": Route(f.KickFrame, kick),
     "typing": Route(f.TypingFrame, typing),
     "postlike": Route(f.PostLikeFrame, postlike),
+    "read": Route(f.ReadFrame, read),
 }
 
 # Kept for the drift test and the AsyncAPI document.
@@ -204,4 +211,6 @@ CLIENT_FRAME_DESCRIPTIONS = {
     "kick": "removes (and optionally bans) a member, as REST; answered with `ack`",
     "typing": "relayed to the others, never stored; rate limited",
     "postlike": "likes or unlikes a post, as REST; answered with `ack` (postid, liked, likes_count)",
+    "read": ("marks a conversation (`groupid`, or `to` a user) read up to `message_id`, as REST; answered "
+             "with `ack` (unread_count, mention_count, message_id, changed); your sockets get `unread`"),
 }

@@ -108,6 +108,17 @@ class DeleteMessageOut(serializers.Serializer):
     groupid = serializers.IntegerField(required=False)
 
 
+class UnreadOut(serializers.Serializer):
+    groupid = serializers.IntegerField(required=False)
+    unread_count = serializers.IntegerField(help_text="messages from others after the reader's marker")
+    mention_count = serializers.IntegerField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["with"] = serializers.IntegerField(required=False, help_text="the other user (direct)")
+        return fields
+
+
 class ResyncOut(serializers.Serializer):
     reason = serializers.CharField(help_text=(
         "`retention`: the `resume=` position is older than the stream keeps; reload through REST"))
@@ -131,5 +142,6 @@ SERVER_FRAMES = {
     "friendrequest": (FriendRequestOut, "someone sent you a friend request"),
     "notification": (NotificationOut, "a stored notification for you"),
     "deletemessage": (DeleteMessageOut, "a moderator deleted a message"),
+    "unread": (UnreadOut, "what is left unread in a conversation, after you read it on any device"),
     "resync": (ResyncOut, "the stream cannot take this socket from where it asked: reload through REST"),
 }

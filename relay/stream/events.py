@@ -13,7 +13,7 @@ IDENTIFIER = "kirimin"
 # The stateful frames: numbered in the stream (`seq`, `streams`) and replayed on resume.
 STATEFUL_TYPES = frozenset({
     "sendmessage", "postlike", "postdelete", "join", "leave", "kick", "friendrequest", "notification",
-    "deletemessage",
+    "deletemessage", "unread",
 })
 # Every server frame type; each is catalogued in `relay.stream.catalogue.SERVER_FRAMES` (the AsyncAPI document).
 SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing"}
@@ -112,6 +112,12 @@ def deletemessage(*, message_id, groupid=None):
     if groupid is not None:
         fields["groupid"] = groupid
     return frame("deletemessage", **fields)
+
+
+def unread(*, unread_count, mention_count, groupid=None, **target):
+    """What is left unread in one conversation (`groupid`, or `with` a user), for the reader's sockets."""
+    where = {"groupid": groupid} if groupid is not None else {"with": target["with"]}
+    return frame("unread", **where, unread_count=unread_count, mention_count=mention_count)
 
 
 def friendrequest(request_id, sender):

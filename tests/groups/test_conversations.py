@@ -1,0 +1,201 @@
+"""The conversation list (`GET /api/conversations/`) and read state (`POST /api/conversations/read/`,
+the socket's `read` frame, the server's `unread` frame)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from groups.actions import join_group, mark_read, send_message
+from groups.models import Group, Membership, ReadMarker
+from tests.conftest import err, group_with, ok
+from tests.sockets import call, expect, nothing, recv_types, send
+
+LIST = "/api/conversations/"
+READ = "/api/conversations/read/"
+
+
+def say(user, text, group=None, to=None):
+    return send_message(actor=user, body=text, group_id=group.pk if group else None, to_id=to.pk if to else None)
+
+
+def kinds(data):
+    return [(c["kind"], c["group"]["id"] if c["kind"] == "group" else c["user"]["id"]) for c in data["results"]]
+
+
+# --- the list ------------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_groups_and_direct_conversations_newest_activity_first(api, alice, bob, charlie):
+    chess = group_with(alice, bob, name="chess")
+    quiet = group_with(alice, name="quiet")
+    say(bob, "hi alice", to=alice)
+    say(bob, "chess tonight?", group=chess)
+    say(alice, "hello charlie", to=charlie)
+    data = ok(api(alice).get(LIST))
+    assert kinds(data) == [("direct", charlie.pk), ("group", chess.pk), ("direct", bob.pk), ("group", quiet.pk)]
+    assert data["next"] is None and data["previous"] is None
+    by_key = {key: c for key, c in zip(kinds(data), data["results"], strict=True)}
+    dm = by_key[("direct", bob.pk)]
+    assert dm["user"] == {"id": bob.pk, "username": "bob", "display_name": "Bob"}
+    assert dm["last_message"]["message"] == "hi alice" and dm["last_message"]["to"] == alice.pk
+    assert (dm["unread_count"], dm["mention_count"], dm["last_read_message_id"]) == (1, 0, 0)
+    mine = by_key[("direct", charlie.pk)]
+    assert mine["unread_count"] == 0  # her own message
+    group = by_key[("group", chess.pk)]
+    assert group["group"] == {"id": chess.pk, "name": "chess", "is_private": False}
+    assert group["unread_count"] == 1 and group["last_message"]["groupid"] == chess.pk
+    assert by_key[("group", quiet.pk)]["last_message"] is None
+
+
+@pytest.mark.django_db
+def test_others_conversations_never_show(api, alice, bob, charlie):
+    secret = group_with(bob, charlie, private=True)
+    say(bob, "between us", to=charlie)
+    say(charlie, "shh", group=secret)
+    assert ok(api(alice).get(LIST))["results"] == []
+
+
+@pytest.mark.django_db
+def test_a_group_counts_unread_only_since_the_member_joined(api, alice, bob):
+    chess = group_with(alice, name="chess")
+    for i in range(3):
+        say(alice, f"before {i}", group=chess)
+    join_group(actor=bob, group=chess)
+    Membership.objects.filter(user=bob).update(joined_at=Membership.objects.get(user=bob).joined_at)
+    say(alice, "after", group=chess)
+    [row] = ok(api(bob).get(LIST))["results"]
+    assert row["unread_count"] == 1
+
+
+@pytest.mark.django_db
+def test_the_list_pages_by_cursor(api, alice, make_user):
+    people = [make_user() for _ in range(5)]
+    for person in people:
+        say(person, "hi", to=alice)
+    first = ok(api(alice).get(LIST, {"limit": 2}))
+    assert [c["user"]["id"] for c in first["results"]] == [people[4].pk, people[3].pk]
+    second = ok(api(alice).get(first["next"]))
+    third = ok(api(alice).get(second["next"]))
+    assert [c["user"]["id"] for c in second["results"] + third["results"]] == [p.pk for p in people[2::-1]]
+    assert third["next"] is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", [{"cursor": "abc"}, {"cursor": "1.2"}, {"cursor": "1.1.-1"}, {"limit": 0},
+                                   {"limit": 101}])
+def test_a_bad_cursor_or_limit_is_a_validation_error(api, alice, query):
+    err(api(alice).get(LIST, query), 400, "validation_error")
+
+
+def test_anonymous_callers_get_401(client, db):
+    assert client.get(LIST).status_code == 401
+    assert client.post(READ, {}, content_type="application/json").status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_lists_queries_do_not_grow_with_conversations(api, alice, make_user):
+    made = []
+
+    def queries(n):
+        while len(made) < n:  # a group with a message, then a direct conversation, in turn
+            if len(made) % 2:
+                peer = make_user()
+                say(peer, "hello", to=alice)
+                made.append(peer)
+            else:
+                group = Group.objects.create(name="g", owner=alice)
+                Membership.objects.create(group=group, user=alice)
+                say(alice, "hi", group=group)
+                made.append(group)
+        client = api(alice)
+        with CaptureQueriesContext(connection) as captured:
+            data = ok(client.get(LIST, {"limit": 100}))
+        assert len(data["results"]) == min(n, 100)
+        return len(captured)
+
+    few, many = queries(3), queries(300)
+    assert few == many, (few, many)
+
+
+# --- reading -------------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_reading_moves_the_marker_forward_only(api, alice, bob):
+    chess = group_with(alice, bob)
+    first, second, third = (say(alice, t, group=chess) for t in ("a", "b", "c"))
+    body = {"groupid": chess.pk, "message_id": second.pk}
+    assert ok(api(bob).post(READ, body, format="json")) == {
+        "groupid": chess.pk, "unread_count": 1, "mention_count": 0, "message_id": second.pk, "changed": True}
+    back = ok(api(bob).post(READ, {"groupid": chess.pk, "message_id": first.pk}, format="json"))
+    assert back == {"groupid": chess.pk, "unread_count": 1, "mention_count": 0, "message_id": second.pk,
+                    "changed": False}
+    [row] = ok(api(bob).get(LIST))["results"]
+    assert (row["last_read_message_id"], row["unread_count"]) == (second.pk, 1)
+    ok(api(bob).post(READ, {"groupid": chess.pk, "message_id": third.pk}, format="json"))
+    assert ReadMarker.objects.get(user=bob).message_id == third.pk
+
+
+@pytest.mark.django_db
+def test_reading_a_direct_conversation(api, alice, bob):
+    hello = say(bob, "hello", to=alice)
+    say(bob, "are you there?", to=alice)
+    data = ok(api(alice).post(READ, {"to": bob.pk, "message_id": hello.pk}, format="json"))
+    assert data == {"with": bob.pk, "unread_count": 1, "mention_count": 0, "message_id": hello.pk, "changed": True}
+
+
+@pytest.mark.django_db
+def test_reading_what_is_not_yours_to_read(api, alice, bob, charlie):
+    chess = group_with(alice, bob)
+    secret = group_with(alice, private=True)
+    mine = say(alice, "for chess", group=chess)
+    dm = say(alice, "for bob", to=bob)
+    err(api(charlie).post(READ, {"groupid": chess.pk, "message_id": mine.pk}, format="json"), 403, "forbidden")
+    err(api(charlie).post(READ, {"groupid": secret.pk, "message_id": mine.pk}, format="json"), 404, "not_found")
+    # A message of another conversation, or someone else's DM.
+    err(api(bob).post(READ, {"groupid": chess.pk, "message_id": dm.pk}, format="json"), 404, "not_found")
+    err(api(charlie).post(READ, {"to": alice.pk, "message_id": dm.pk}, format="json"), 404, "not_found")
+    err(api(bob).post(READ, {"to": 999999, "message_id": dm.pk}, format="json"), 404, "not_found")
+    assert not ReadMarker.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [{}, {"message_id": 1}, {"groupid": 1, "to": 2, "message_id": 1},
+                                  {"groupid": 1, "message_id": "x"}, {"groupid": 1, "message_id": -1}])
+def test_a_malformed_read_is_a_validation_error(api, alice, body):
+    err(api(alice).post(READ, body, format="json"), 400, "validation_error")
+
+
+# --- read on one device, counts on every other ----------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+async def test_a_read_frame_updates_the_readers_other_sockets_and_nobody_elses(connect, alice, bob):
+    chess = await call(group_with, alice, bob)
+    last = await call(say, alice, "one", group=chess)
+    phone, laptop, author = await connect(bob), await connect(bob), await connect(alice)
+    await send(phone, "read", groupid=chess.pk, message_id=last.pk, ref="r")
+    frames = await recv_types(phone, "ack", "unread")
+    ack = frames["ack"]
+    assert (ack["ref"], ack["unread_count"], ack["changed"], ack["message_id"]) == ("r", 0, True, last.pk)
+    unread = await expect(laptop, "unread")
+    assert (unread["groupid"], unread["unread_count"], unread["mention_count"]) == (chess.pk, 0, 0)
+    assert "seq" in unread  # numbered: a device that was away gets it on resume
+    await nothing(author, timeout=0.5)
+    # Reading it again changes and relays nothing.
+    await send(phone, "read", groupid=chess.pk, message_id=last.pk, ref="again")
+    assert (await expect(phone, "ack", ref="again"))["changed"] is False
+    await nothing(laptop, timeout=0.5)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_rest_read_reaches_the_readers_sockets(connect, alice, bob):
+    dm = await call(say, alice, "psst", to=bob)
+    comm = await connect(bob)
+    await call(mark_read, actor=bob, to_id=alice.pk, message_id=dm.pk)
+    unread = await expect(comm, "unread")
+    assert unread["with"] == alice.pk and unread["unread_count"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_bad_read_frame_is_an_error_frame(connect, alice, bob):
+    comm = await connect(bob)
+    await send(comm, "read", groupid=1, ref="x")
+    assert (await expect(comm, "error", ref="x"))["code"] == "invalid_frame"
+    await send(comm, "read", to=alice.pk, message_id=123456, ref="y")
+    assert (await expect(comm, "error", ref="y"))["code"] == "not_found"
