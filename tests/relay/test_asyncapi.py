@@ -99,3 +99,12 @@ def test_an_uncatalogued_server_frame_fails_where_it_is_built():
 
 def test_the_event_layer_knows_every_catalogued_frame():
     assert events.SERVER_TYPES == set(SERVER_FRAMES)
+
+
+def test_the_clients_know_every_stateful_frame():
+    """kirimin.js and the fault tests' client count the same frames in the stream as the server."""
+    from tests.reliability.stream_client import STATEFUL
+
+    source = (Path(__file__).resolve().parents[2] / "config/static/app/kirimin.js").read_text()
+    listed = re.search(r"export const STATEFUL = new Set\(\[([^\]]*)\]\)", source).group(1)
+    assert set(re.findall(r'"(\w+)"', listed)) == set(events.STATEFUL_TYPES) == set(STATEFUL)
