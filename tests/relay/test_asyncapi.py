@@ -108,3 +108,9 @@ def test_the_clients_know_every_stateful_frame():
     source = (Path(__file__).resolve().parents[2] / "config/static/app/kirimin.js").read_text()
     listed = re.search(r"export const STATEFUL = new Set\(\[([^\]]*)\]\)", source).group(1)
     assert set(re.findall(r'"(\w+)"', listed)) == set(events.STATEFUL_TYPES) == set(STATEFUL)
+
+
+def test_the_fuzzer_knows_every_client_frame():
+    from tests.reliability.test_fuzz_frames import CLIENT_TYPES, FIELDS
+
+    assert set(CLIENT_TYPES) == set(DISPATCH) == set(FIELDS)

@@ -35,7 +35,7 @@ from tests.reliability.conftest import UNLIMITED, tracebacks
 pytestmark = [pytest.mark.processes, pytest.mark.fuzz, pytest.mark.usefixtures("server_logs_on_failure")]
 
 IDENTIFIER = "kirimin"
-CLIENT_TYPES = ["postlike", "sendmessage", "join", "leave", "kick", "typing", "subscribe", "unsubscribe",
+CLIENT_TYPES = ["postlike", "sendmessage", "join", "leave", "kick", "typing", "read", "subscribe", "unsubscribe",
                 "ping", "pong", "connection", "auth"]
 # Every code an `error` frame may carry (SPEC §6 rule 6, plus the domain's own conflict code).
 ERROR_CODES = {"invalid_json", "invalid_identifier", "unknown_type", "invalid_frame", "forbidden",
@@ -214,7 +214,7 @@ def plausible(draw, field, scene):
 FIELDS = {
     "postlike": ["postid", "liked"], "sendmessage": ["message", "to", "groupid"], "join": ["groupid"],
     "leave": ["groupid"], "kick": ["groupid", "userid", "ban"], "typing": ["to", "groupid"],
-    "subscribe": ["channel"], "unsubscribe": ["channel"], "ping": [], "pong": [], "connection": [],
+    "read": ["to", "groupid", "message_id"], "subscribe": ["channel"], "unsubscribe": ["channel"], "ping": [], "pong": [], "connection": [],
     "auth": ["token"],
 }
 
