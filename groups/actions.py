@@ -5,15 +5,18 @@ relay events for after commit. REST views, socket handlers and the admin call
 these; none repeats their rules. An action that changes nothing relays nothing.
 """
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.timezone import now
 
 from accounts.actions import notify_user
 from accounts.selectors import any_user
 from config.errors import Conflict, Forbidden, KiriminError, NotFound, ValidationFailed
-from groups.models import Ban, Group, Membership, Message, ReadMarker, Role
+from groups.models import Ban, Group, Membership, Mention, Message, ReadMarker, Role
 from groups.selectors import access_group, membership, read_markers, unread_counts
 from groups.serializers import message_dict
 from relay.stream import events, numbering, publish
@@ -239,8 +242,11 @@ def send_messages(requests) -> list:
         # Ids are taken under the stream's lock, so they follow commit order; the checks above
         # and the events below run beside other processes' batches, each event completed with
         # its message's id and time once the message is stored.
+        mentioned = _mentioned([msg for _, msg in pending])
         entries = []
         for i, msg in pending:
+            if msg in mentioned:
+                msg.mentioned = sorted(user.pk for user in mentioned[msg][1])
             msg.created_at = now()  # for now: set again as the row is written
             event = events.message(message_dict(msg))
             if msg.group_id is not None:
@@ -253,7 +259,55 @@ def send_messages(requests) -> list:
         for (_, msg), (event, entry) in zip(pending, entries, strict=True):
             event["id"] = entry.message_id = msg.pk
             event["created_at"] = events.iso(msg.created_at)
+        if mentioned:
+            _store_mentions(mentioned)
     return results
+
+
+_MENTION = re.compile(r"(?<![\w@])@([\w.+-]+)")
+
+
+class _ById(dict):
+    """Unsaved messages as keys (a model instance without a pk is unhashable)."""
+
+    def __contains__(self, msg):
+        return super().__contains__(id(msg))
+
+    def __getitem__(self, msg):
+        return super().__getitem__(id(msg))
+
+
+def _mentioned(messages):
+    """The members each group message names with `@username` (its sender aside), as users:
+    one query for the whole batch, none when no message holds an `@`."""
+    wanted = {}
+    for msg in messages:
+        if msg.group_id is not None and "@" in msg.body:
+            names = {name.rstrip(".").lower() for name in _MENTION.findall(msg.body)} - {""}
+            if names:
+                wanted[id(msg)] = (msg, names)
+    found = _ById()
+    if not wanted:
+        return found
+    rows = (Membership.objects.filter(group_id__in={m.group_id for m, _ in wanted.values()})
+            .annotate(name=Lower("user__username"))
+            .filter(name__in=set().union(*(names for _, names in wanted.values())))
+            .select_related("user"))
+    members = {(row.group_id, row.name): row.user for row in rows}
+    for key, (msg, names) in wanted.items():
+        users = {members[msg.group_id, n] for n in names if (msg.group_id, n) in members} - {msg.sender}
+        if users:
+            found[key] = (msg, users)
+    return found
+
+
+def _store_mentions(mentioned):
+    Mention.objects.bulk_create([Mention(message=msg, user=user) for msg, users in mentioned.values() for user in users])
+    for msg, users in mentioned.values():
+        sender = msg.sender.display_name or msg.sender.username
+        for user in sorted(users, key=lambda u: u.pk):
+            notify_user(user=user, kind="mention", message=f"{sender} mentioned you in {msg.group.name}.",
+                        data={"groupid": msg.group_id, "message_id": msg.pk, "from": msg.sender_id})
 
 
 def delete_message(*, message) -> bool:
@@ -317,9 +371,10 @@ def mark_read(*, actor, message_id, group_id=None, to_id=None) -> dict:
                 pass
         marks = read_markers(actor, group_ids=[key[1]] if key[0] == "group" else [],
                              peer_ids=[key[1]] if key[0] == "direct" else [])
-        unread = unread_counts(actor, group_ids=[key[1]] if key[0] == "group" else [],
-                               peer_ids=[key[1]] if key[0] == "direct" else [], marks=marks).get(key, 0)
-        state = {**target, "unread_count": unread, "mention_count": 0}
+        unread, mentioned = unread_counts(actor, group_ids=[key[1]] if key[0] == "group" else [],
+                                          peer_ids=[key[1]] if key[0] == "direct" else [],
+                                          marks=marks).get(key, (0, 0))
+        state = {**target, "unread_count": unread, "mention_count": mentioned}
         if changed:
             publish.notify_users([actor.pk], events.unread(**state))
     return {**state, "message_id": marks.get(key, 0), "changed": changed}

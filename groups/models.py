@@ -119,3 +119,17 @@ class ReadMarker(models.Model):
 
     def __str__(self):
         return f"{self.user_id} read {self.group_id or self.peer_id} up to {self.message_id}"
+
+
+class Mention(models.Model):
+    """`@username` of a member in a group message: the member is mentioned there."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="one_mention_per_user")]
+        indexes = [models.Index(fields=["user", "message"])]
+
+    def __str__(self):
+        return f"{self.user_id} in #{self.message_id}"

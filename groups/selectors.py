@@ -2,11 +2,11 @@
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from config.errors import NotFound
-from groups.models import Ban, Group, Membership, Message, ReadMarker
+from groups.models import Ban, Group, Membership, Mention, Message, ReadMarker
 
 
 def member_group_ids(user) -> list[int]:
@@ -84,7 +84,7 @@ def group_list(user, *, mine=False, q=""):
 def group_messages(group, *, before=None):
     """A group's messages (unordered: the cursor pagination puts them newest first), older
     than `before` if given."""
-    qs = group.messages.select_related("sender")
+    qs = group.messages.select_related("sender").prefetch_related(Prefetch("mentions", to_attr="mention_rows"))
     return qs.filter(id__lt=before) if before is not None else qs
 
 
@@ -150,7 +150,8 @@ def describe_conversations(user, rows):
     peer_ids = [target for kind, target, _ in rows if kind == DIRECT]
     groups = Group.objects.in_bulk(group_ids) if group_ids else {}
     peers = get_user_model().objects.in_bulk(peer_ids) if peer_ids else {}
-    last = Message.objects.select_related("sender").in_bulk([a for _, _, a in rows if a]) if rows else {}
+    last = (Message.objects.select_related("sender").prefetch_related(Prefetch("mentions", to_attr="mention_rows"))
+            .in_bulk([a for _, _, a in rows if a])) if rows else {}
     marks = read_markers(user, group_ids=group_ids, peer_ids=peer_ids)
     unread = unread_counts(user, group_ids=group_ids, peer_ids=peer_ids, marks=marks)
     out = []
@@ -162,8 +163,9 @@ def describe_conversations(user, rows):
             item["group"] = {"id": group.pk, "name": group.name, "is_private": group.is_private}
         else:
             item["user"] = peers[target]
+        unread_count, mention_count = unread.get(key, (0, 0))
         item.update(last_message=last.get(activity), last_read_message_id=marks.get(key, 0),
-                    unread_count=unread.get(key, 0), mention_count=0)
+                    unread_count=unread_count, mention_count=mention_count)
         out.append(item)
     return out
 
@@ -177,10 +179,11 @@ def read_markers(user, *, group_ids=(), peer_ids=()):
 
 
 def unread_counts(user, *, group_ids=(), peer_ids=(), marks=None):
-    """{("group", id) or ("direct", user id): messages from others after `user`'s read marker}
-    (in a group, only those since they joined). Two queries, whatever the number of conversations."""
+    """{("group", id) or ("direct", user id): (unread, mentions)}: messages from others after
+    `user`'s read marker (in a group, only those since they joined), and how many of them
+    mention `user`. Four queries at most, whatever the number of conversations."""
     marks = read_markers(user, group_ids=group_ids, peer_ids=peer_ids) if marks is None else marks
-    counts = {}
+    counts, mentions = {}, {}
     if group_ids:
         joined = dict(Membership.objects.filter(user=user, group_id__in=group_ids).values_list("group_id", "joined_at"))
         after = Q()
@@ -192,6 +195,12 @@ def unread_counts(user, *, group_ids=(), peer_ids=(), marks=None):
             rows = (Message.objects.filter(after).exclude(sender=user).order_by()
                     .values("group_id").annotate(n=Count("id")).values_list("group_id", "n"))
             counts.update({("group", g): n for g, n in rows})
+            mentioned = Q()
+            for group_id in joined:
+                mentioned |= Q(message__group_id=group_id, message_id__gt=marks.get(("group", group_id), 0))
+            rows = (Mention.objects.filter(mentioned, user=user).order_by()
+                    .values("message__group_id").annotate(n=Count("id")).values_list("message__group_id", "n"))
+            mentions.update({("group", g): n for g, n in rows})
     if peer_ids:
         after = Q()
         for peer_id in peer_ids:
@@ -199,4 +208,4 @@ def unread_counts(user, *, group_ids=(), peer_ids=(), marks=None):
         rows = (Message.objects.filter(after, recipient=user).exclude(sender=user).order_by()
                 .values("sender_id").annotate(n=Count("id")).values_list("sender_id", "n"))
         counts.update({("direct", p): n for p, n in rows})
-    return counts
+    return {key: (n, mentions.get(key, 0)) for key, n in counts.items()}

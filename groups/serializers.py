@@ -13,9 +13,20 @@ def message_dict(msg):
     data = {"id": msg.pk, "from": user_dict(msg.sender), "message": msg.body, "created_at": iso(msg.created_at)}
     if msg.group_id is not None:
         data["groupid"] = msg.group_id
+        mentioned = mention_ids(msg)
+        if mentioned:
+            data["mentions"] = mentioned
     else:
         data["to"] = msg.recipient_id
     return data
+
+
+def mention_ids(msg):
+    """The ids of the members a group message mentions: set when it was sent (`mentioned`), or
+    prefetched with it (`mention_rows`, `groups.selectors`); [] when neither."""
+    if hasattr(msg, "mention_rows"):
+        return sorted(m.user_id for m in msg.mention_rows)
+    return getattr(msg, "mentioned", [])
 
 
 class MessageOutSerializer(serializers.Serializer):
@@ -25,6 +36,8 @@ class MessageOutSerializer(serializers.Serializer):
     message = serializers.CharField()
     groupid = serializers.IntegerField(required=False)
     to = serializers.IntegerField(required=False)
+    mentions = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                     help_text="the members a group message mentions (`@username`), if any")
     created_at = serializers.DateTimeField()
 
     def get_fields(self):

@@ -47,6 +47,8 @@ class MessageOut(serializers.Serializer):
     to = serializers.IntegerField(required=False, help_text="the recipient's user id (direct)")
     groupid = serializers.IntegerField(required=False)
     message = serializers.CharField()
+    mentions = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                     help_text="the members a group message mentions (`@username`), if any")
     created_at = serializers.DateTimeField()
 
     def get_fields(self):
