@@ -91,7 +91,7 @@ def group_messages(group, *, before=None):
 def direct_messages(user_id, other_id, *, before=None):
     """The direct conversation between two users, older than `before` if given."""
     qs = Message.objects.filter(Q(sender_id=user_id, recipient_id=other_id) | Q(sender_id=other_id, recipient_id=user_id))
-    qs = qs.select_related("sender")
+    qs = qs.select_related("sender")  # direct messages mention nobody
     return qs.filter(id__lt=before) if before is not None else qs
 
 
@@ -100,7 +100,8 @@ def messages_between(user, since, until=None, *, limit=1000):
     messages = visible_messages(user).filter(id__gt=since)
     if until is not None:
         messages = messages.filter(id__lt=until)
-    return list(messages.select_related("sender").order_by("id").distinct()[:limit])
+    return list(messages.select_related("sender").prefetch_related(Prefetch("mentions", to_attr="mention_rows"))
+                .order_by("id").distinct()[:limit])
 
 
 def existing_message_ids(ids) -> set[int]:

@@ -240,3 +240,12 @@ async def test_the_live_message_carries_its_mentions_and_the_member_is_notified(
     assert frames["notification"]["kind"] == "mention"
     assert (await expect(other, "sendmessage"))["mentions"] == [bob.pk]
     await nothing(other, timeout=0.5)  # charlie is not mentioned: no notification
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_since_replay_carries_the_mentions(connect, alice, bob):
+    chess = await call(group_with, alice, bob)
+    before = await call(say, alice, "before", group=chess)
+    await call(say, alice, "ping @bob", group=chess)
+    comm = await connect(bob, since=before.pk)
+    assert (await expect(comm, "sendmessage"))["mentions"] == [bob.pk]
