@@ -19,6 +19,13 @@ def notify_user(*, user, kind, message, data=None) -> Notification:
     return note
 
 
+def change_settings(*, user, read_receipts=None):
+    """Change the user's own settings; those not given stay as they are."""
+    if read_receipts is not None and read_receipts != user.read_receipts:
+        user.read_receipts = read_receipts
+        user.save(update_fields=["read_receipts"])
+
+
 # --- friends -------------------------------------------------------------------------------------
 class AlreadyFriends(Conflict):
     default_detail = "You are already friends."

@@ -13,6 +13,7 @@ class User(AbstractUser):
     # The username's look-alike key (accounts.usernames.skeleton): sign-up refuses a name whose
     # key is taken.
     username_skeleton = models.CharField(max_length=600, db_index=True, editable=False, default="")
+    read_receipts = models.BooleanField(default=True, help_text="others are told how far this user has read")
 
     class Meta(AbstractUser.Meta):
         permissions = [("deactivate_user", "Can deactivate (ban) and reactivate users")]

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from accounts import usernames
 from accounts.models import User
-from config.fields import StrictCharField, StrictEmailField
+from config.fields import StrictBooleanField, StrictCharField, StrictEmailField
 from relay.stream.events import user_shape
 
 
@@ -83,3 +83,10 @@ class IsUserSerializer(serializers.Serializer):
 
 class RegisterResultSerializer(serializers.Serializer):
     user = UserSerializer()
+
+
+class SettingsSerializer(serializers.Serializer):
+    """The caller's own settings."""
+
+    read_receipts = StrictBooleanField(required=False, help_text=(
+        "others are told how far you have read (the `read` frame, a group message's reads); default true"))

@@ -11,6 +11,7 @@ urlpatterns = [
     path("auth/refresh/", views.RefreshView.as_view(), name="refresh"),
     path("auth/logout/", views.LogoutView.as_view(), name="logout"),
     path("auth/is-user/", views.IsUserView.as_view(), name="is-user"),
+    path("me/settings/", views.SettingsView.as_view(), name="settings"),
 ]
 
 from accounts import social_views  # noqa: E402

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
+from accounts import actions, sessions
 from accounts import serializers as s
-from accounts import sessions
 from accounts.models import User
 from accounts.throttles import (
     FailedLoginIPThrottle,
@@ -147,3 +147,20 @@ class IsUserView(APIView):
     @extend_schema(responses={200: s.IsUserSerializer})
     def get(self, request):
         return Response({"user": s.user_dict(request.user), "socket": socket_config(request, request.user)})
+
+
+class SettingsView(APIView):
+    """The caller's own settings: read them, change some."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.SettingsSerializer
+
+    @extend_schema(responses={200: s.SettingsSerializer})
+    def get(self, request):
+        return Response({"read_receipts": request.user.read_receipts})
+
+    @extend_schema(request=s.SettingsSerializer, responses={200: s.SettingsSerializer})
+    def patch(self, request):
+        data = validated(s.SettingsSerializer, request)
+        actions.change_settings(user=request.user, **data)
+        return Response({"read_receipts": request.user.read_receipts})

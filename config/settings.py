@@ -277,6 +277,9 @@ SPECTACULAR_SETTINGS = {
 RELAY_MAX_FRAME_BYTES = env.int("RELAY_MAX_FRAME_BYTES", default=65536)
 # Token bucket per socket: RELAY_RATE frames/s sustained, RELAY_BURST at once.
 RELAY_RATE = env.float("RELAY_RATE", default=20.0)
+# Read receipts (the server's `read` frame) go to a group's members up to this size; larger
+# groups only show them through GET /api/groups/{id}/messages/{message_id}/reads/.
+RELAY_READ_RECEIPTS_MAX_MEMBERS = env.int("RELAY_READ_RECEIPTS_MAX_MEMBERS", default=100)
 RELAY_BURST = env.int("RELAY_BURST", default=40)
 # Frame each relayed event once and write the same bytes to every local socket (daphne, uvicorn).
 RELAY_FAST_WRITES = env.bool("RELAY_FAST_WRITES", default=True)

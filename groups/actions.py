@@ -7,6 +7,7 @@ these; none repeats their rules. An action that changes nothing relays nothing.
 
 import re
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -264,6 +265,17 @@ def send_messages(requests) -> list:
     return results
 
 
+def _send_receipt(reader, message_id, key):
+    kind, target = key
+    at = events.iso(now())
+    if kind == "direct":
+        if target != reader.pk:
+            publish.notify_users([target], events.read(reader=reader, message_id=message_id, at=at,
+                                                      **{"with": reader.pk}))
+    elif Membership.objects.filter(group_id=target).count() <= settings.RELAY_READ_RECEIPTS_MAX_MEMBERS:
+        publish.notify_groups([target], events.read(reader=reader, message_id=message_id, at=at, groupid=target))
+
+
 _MENTION = re.compile(r"(?<![\w@])@([\w.+-]+)")
 
 
@@ -377,4 +389,6 @@ def mark_read(*, actor, message_id, group_id=None, to_id=None) -> dict:
         state = {**target, "unread_count": unread, "mention_count": mentioned}
         if changed:
             publish.notify_users([actor.pk], events.unread(**state))
+            if actor.read_receipts:
+                _send_receipt(actor, message_id, key)
     return {**state, "message_id": marks.get(key, 0), "changed": changed}

@@ -210,3 +210,14 @@ def unread_counts(user, *, group_ids=(), peer_ids=(), marks=None):
                 .values("sender_id").annotate(n=Count("id")).values_list("sender_id", "n"))
         counts.update({("direct", p): n for p, n in rows})
     return {key: (n, mentions.get(key, 0)) for key, n in counts.items()}
+
+
+def message_reads(group, message_id):
+    """The members who have read `group` up to `message_id` (a message of it, else NotFound) and
+    share read receipts, its sender aside; newest marker first by the pagination."""
+    message = Message.objects.filter(pk=message_id, group=group).first()
+    if message is None:
+        raise NotFound("No such message.")
+    return (ReadMarker.objects.filter(group=group, message_id__gte=message_id, user__read_receipts=True,
+                                      user__memberships__group=group)
+            .exclude(user_id=message.sender_id).select_related("user"))

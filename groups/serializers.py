@@ -144,6 +144,13 @@ class UnreadStateSerializer(serializers.Serializer):
         return fields
 
 
+class MessageReadSerializer(serializers.Serializer):
+    """A member who has read up to a message."""
+
+    user = UserSerializer()
+    at = serializers.DateTimeField(help_text="when their read marker last moved")
+
+
 class ConversationGroupSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from accounts.selectors import any_user
+from accounts.serializers import user_dict
 from accounts.throttles import SendThrottle
 from config.errors import ValidationFailed
 from config.rest.pagination import CursorPagination
@@ -26,8 +27,10 @@ from groups.selectors import (
     group_members,
     group_messages,
     group_to_join,
+    message_reads,
     visible_groups,
 )
+from relay.stream.events import iso
 from relay.stream.presence import online_user_ids
 
 
@@ -133,6 +136,13 @@ class GroupViewSet(viewsets.GenericViewSet):
         return Response(s.MemberSerializer({"user": m.user, "role": m.role, "joined_at": m.joined_at,
                                             "online": bool(online_user_ids([m.user_id]))}).data)
 
+    @extend_schema(responses=s.MessageReadSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path=r"messages/(?P<message_id>[0-9]{1,18})/reads",
+            permission_classes=[IsAuthenticated, CanReadMessages])
+    def reads(self, request, pk=None, message_id=None):
+        """Who of the members has read up to this message (those who share read receipts)."""
+        return _reads_of(self, request, pk, int(message_id))
+
     @extend_schema(methods=["get"], parameters=[id_parameter("before")],
                    responses=s.MessageOutSerializer(many=True))
     @extend_schema(methods=["post"], request=s.SendMessageSerializer, responses={201: s.MessageOutSerializer})
@@ -145,6 +155,12 @@ class GroupViewSet(viewsets.GenericViewSet):
             msg = actions.send_message(actor=request.user, body=data["message"], group_id=group.pk)
             return Response(s.message_dict(msg), status=status.HTTP_201_CREATED)
         return _message_page(self, group_messages(group, before=id_param(request, "before")))
+
+
+def _reads_of(view, request, pk, message_id):
+    group = view.get_group()
+    page = view.paginate_queryset(message_reads(group, message_id))
+    return view.get_paginated_response([{"user": user_dict(m.user), "at": iso(m.updated_at)} for m in page])
 
 
 def _message_page(view, qs):

@@ -121,6 +121,18 @@ class UnreadOut(serializers.Serializer):
         return fields
 
 
+class ReadOut(serializers.Serializer):
+    groupid = serializers.IntegerField(required=False)
+    user = UserShape(help_text="who read")
+    message_id = serializers.IntegerField(help_text="the newest message they have read")
+    at = serializers.DateTimeField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["with"] = serializers.IntegerField(required=False, help_text="the reader (direct)")
+        return fields
+
+
 class ResyncOut(serializers.Serializer):
     reason = serializers.CharField(help_text=(
         "`retention`: the `resume=` position is older than the stream keeps; reload through REST"))
@@ -145,5 +157,7 @@ SERVER_FRAMES = {
     "notification": (NotificationOut, "a stored notification for you"),
     "deletemessage": (DeleteMessageOut, "a moderator deleted a message"),
     "unread": (UnreadOut, "what is left unread in a conversation, after you read it on any device"),
+    "read": (ReadOut, ("a read receipt: the other person of a direct conversation, or a member of a group "
+                       "up to RELAY_READ_RECEIPTS_MAX_MEMBERS, has read up to `message_id`")),
     "resync": (ResyncOut, "the stream cannot take this socket from where it asked: reload through REST"),
 }

@@ -13,7 +13,7 @@ IDENTIFIER = "kirimin"
 # The stateful frames: numbered in the stream (`seq`, `streams`) and replayed on resume.
 STATEFUL_TYPES = frozenset({
     "sendmessage", "postlike", "postdelete", "join", "leave", "kick", "friendrequest", "notification",
-    "deletemessage", "unread",
+    "deletemessage", "unread", "read",
 })
 # Every server frame type; each is catalogued in `relay.stream.catalogue.SERVER_FRAMES` (the AsyncAPI document).
 SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing"}
@@ -118,6 +118,12 @@ def unread(*, unread_count, mention_count, groupid=None, **target):
     """What is left unread in one conversation (`groupid`, or `with` a user), for the reader's sockets."""
     where = {"groupid": groupid} if groupid is not None else {"with": target["with"]}
     return frame("unread", **where, unread_count=unread_count, mention_count=mention_count)
+
+
+def read(*, reader, message_id, at, groupid=None, **target):
+    """A read receipt: `reader` has read the conversation (`groupid`, or `with` them) up to `message_id`."""
+    where = {"groupid": groupid} if groupid is not None else {"with": target["with"]}
+    return frame("read", **where, user=_user(reader), message_id=message_id, at=at)
 
 
 def friendrequest(request_id, sender):
