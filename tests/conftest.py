@@ -2,6 +2,10 @@
 
 alice owns things, bob is a member, charlie is an outsider. `api(user)` gives a
 DRF client authenticated with a real access JWT.
+
+The shared fixtures live in plugins registered here, once, for the whole suite
+(`pytest_plugins`): tests use their fixtures by name and import their helpers from
+the plugin module itself; no conftest re-exports them.
 """
 
 import os
@@ -20,6 +24,8 @@ needs_postgres = pytest.mark.skipif(
 )
 
 PASSWORD = "correct-horse-battery-staple"
+
+pytest_plugins = ["tests.sockets"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,13 @@
-"""Socket test helpers shared by every suite that opens WebSocketCommunicators.
+"""Sockets in tests: a pytest plugin (registered once, by tests/conftest.py) and its helpers.
 
-Each suite's conftest imports the fixtures from here (`_fresh_hub`, `sockets`,
-`open_socket`, `connect`), and its tests import the frame helpers. `connect(user)`
-opens a socket with a fresh one-time ticket (anonymous with no user; or the `path`
-and `headers` given), checks that the first frame is `connection` for that user,
+The fixtures (`sockets`, `open_socket`, `connect`, and the autouse `_fresh_hub`)
+reach every test without an import; tests import the frame helpers (`send`,
+`recv`, `expect`, `nothing`, `call`, ...) from here. `connect(user)` opens a
+socket with a fresh one-time ticket (anonymous with no user; or the `path` and
+`headers` given), checks that the first frame is `connection` for that user,
 and returns the communicator with that frame as `comm.first`. Every socket a
-test opens is disconnected after it and the loop's hub is stopped, so no test
-leaks sockets, layer groups or presence into the next.
+test opens is disconnected after it, and after every async test the loop's hub
+is stopped, so no test leaks sockets, layer groups or presence into the next.
 
 Async tests reach the ORM, actions and the REST client through `call`, so the
 actions' after-commit sends run on the test's event loop.
@@ -21,6 +22,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.db import connections
+from pytest_asyncio import is_async_test
 
 import config.asgi
 from accounts.tickets import issue_ticket
@@ -30,10 +32,18 @@ from relay.stream import publish
 IDENTIFIER = "kirimin"
 
 
-# --- fixtures (imported by the suites' conftests) ---------------------------------------------
+# --- fixtures ------------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
-async def _fresh_hub():
-    """After each test: stop this loop's hub, close worker-thread DB connections, empty the memory layer."""
+def _fresh_hub(request):
+    """Every async test ends with a fresh hub (`_stop_hub`). A sync test has no loop of its own
+    for a hub to run on (it never opens a communicator), so there is nothing to stop."""
+    if is_async_test(request.node):
+        request.getfixturevalue("_stop_hub")
+
+
+@pytest.fixture
+async def _stop_hub():
+    """After the test: stop this loop's hub, close worker-thread DB connections, empty the memory layer."""
     yield
     await hub.stop_hub()
     # Worker threads' PostgreSQL connections would otherwise keep the test database busy.

@@ -11,19 +11,18 @@ from types import SimpleNamespace
 import pytest
 
 from groups.models import Ban, Membership, Message
-from tests.conftest import ok
-from tests.groups.conftest import (
+from tests.conftest import group_with, ok
+from tests.groups.conftest import rest
+from tests.sockets import (
     call,
     expect,
-    group_with,
     nothing,
     recv_types,
-    rest,
     send,
     still_alive,
+    unnumbered,
     user_shape,
 )
-from tests.sockets import unnumbered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,8 +4,9 @@ import pytest
 
 from accounts.models import Notification
 from groups.models import Ban, Membership, Role
-from tests.conftest import err, ok
-from tests.groups.conftest import group_with, rest, user_shape
+from tests.conftest import err, group_with, ok
+from tests.groups.conftest import rest
+from tests.sockets import user_shape
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ import pytest
 from accounts.actions import notify_user
 from accounts.models import Notification
 from posts.actions import create_post, like_post
-from tests.conftest import err, ok
-from tests.groups.conftest import call, expect, group_with, nothing, recv_types, rest, send
-from tests.sockets import unnumbered
+from tests.conftest import err, group_with, ok
+from tests.groups.conftest import rest
+from tests.sockets import call, expect, nothing, recv_types, send, unnumbered
 
 pytestmark = pytest.mark.django_db
 

@@ -1,11 +1,9 @@
-"""Posts test helpers: groups and posts made through the domain actions, and real sockets.
+"""Posts test helpers: posts made through the domain actions.
 
-The scene: alice owns a public group and a private group, bob is a member of
-both, charlie belongs to neither. `make_post(author, group=None)` writes a post
-through `posts.actions.create_post`. `connect(user)` opens a socket against the
-real ASGI app with a fresh one-time ticket (anonymous without a user), checks
-the `connection` frame, and is disconnected after the test; the event loop's hub
-is stopped after every test so nothing leaks into the next.
+The scene (alice, bob, charlie, `public_group`, `private_group`) comes from the
+root conftest, the sockets (`connect`, `call`, the frame helpers) from the
+`tests.sockets` plugin. `make_post(author, group=None)` writes a post through
+`posts.actions.create_post`; `sent_events` records what actions relay, with its audience.
 """
 
 import gc
@@ -14,21 +12,6 @@ import pytest
 
 from posts.actions import create_post
 from relay.stream import publish as notify
-from tests.conftest import group_with  # noqa: F401 - the suite's tests import it from here
-from tests.sockets import (  # noqa: F401 - fixtures and helpers this suite's tests use
-    IDENTIFIER,
-    _fresh_hub,
-    call,
-    connect,
-    nothing,
-    open_socket,
-    recv,
-    recv_types,
-    send,
-    settle,
-    sockets,
-    subscribe,
-)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -77,8 +60,3 @@ def sent_events(monkeypatch, django_capture_on_commit_callbacks):
 
     monkeypatch.setattr(notify, "_publish_entry", record)
     return sent
-
-
-# --- sockets ----------------------------------------------------------------------------------
-
-

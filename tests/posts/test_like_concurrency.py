@@ -18,7 +18,7 @@ from config.errors import NotFound
 from posts.actions import delete_post, like_post
 from posts.models import Like, Post
 from tests.conftest import needs_postgres, ok
-from tests.posts.conftest import call, nothing, recv, recv_types, send
+from tests.sockets import call, nothing, recv, recv_types, send
 
 
 def threaded(test):

@@ -7,8 +7,7 @@ from groups.actions import leave_group
 from posts.actions import like_post
 from posts.models import Like, Post
 from tests.conftest import err, ok
-from tests.posts.conftest import call, nothing, recv, recv_types, send, settle, subscribe
-from tests.sockets import unnumbered
+from tests.sockets import call, nothing, recv, recv_types, send, settle, subscribe, unnumbered
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,7 @@ from groups.actions import add_member, leave_group
 from posts.actions import delete_post
 from posts.models import Post
 from tests.conftest import err, ok
-from tests.posts.conftest import call, nothing, recv, send, settle, subscribe
-from tests.sockets import unnumbered
+from tests.sockets import call, nothing, recv, send, settle, subscribe, unnumbered
 
 pytestmark = pytest.mark.django_db
 

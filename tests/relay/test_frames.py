@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 
 from groups import actions as group_actions
 from posts import actions as post_actions
-from tests.relay.conftest import (
+from tests.sockets import (
     IDENTIFIER,
     closed_with,
     error_of,

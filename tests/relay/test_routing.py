@@ -10,7 +10,7 @@ from groups import actions as group_actions
 from posts import actions as post_actions
 from relay.stream import events
 from relay.stream import publish as notify
-from tests.relay.conftest import (
+from tests.sockets import (
     closed_with,
     error_of,
     nothing,

@@ -5,8 +5,7 @@ from asgiref.sync import sync_to_async
 
 from groups import actions as group_actions
 from posts import actions as post_actions
-from tests.relay.conftest import error_of, nothing, recv, recv_types, send
-from tests.sockets import unnumbered
+from tests.sockets import error_of, nothing, recv, recv_types, send, unnumbered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
