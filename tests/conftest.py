@@ -25,7 +25,7 @@ needs_postgres = pytest.mark.skipif(
 
 PASSWORD = "correct-horse-battery-staple"
 
-pytest_plugins = ["tests.sockets"]
+pytest_plugins = ["tests.sockets", "tests.events"]
 
 
 @pytest.fixture(autouse=True)
