@@ -9,13 +9,31 @@ the plugin module itself; no conftest re-exports them.
 """
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+# Under pytest-xdist (`make test-fast`), "gw0", "gw1", ...: each worker is a process of its own.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _worker_redis_url(url, worker):
+    """Worker gwN's Redis: the database N after REDIS_URL's (gw0 keeps REDIS_URL's own).
+
+    pytest-django gives each worker a test database of its own (test_<name>_gw0, ...; SQLite's
+    is in memory, per process), but Redis would be shared: one worker's cache.clear() (a
+    FLUSHDB) would take another's tickets, and presence would count the other's sockets."""
+    if not url or not worker:
+        return url
+    parts = urlsplit(url)
+    database = int(parts.path.lstrip("/") or 0) + int(worker.removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+REDIS_URL = _worker_redis_url(os.environ.get("REDIS_URL", ""), XDIST_WORKER)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="needs REDIS_URL (the production stack run)")
@@ -26,6 +44,44 @@ needs_postgres = pytest.mark.skipif(
 PASSWORD = "correct-horse-battery-staple"
 
 pytest_plugins = ["tests.sockets", "tests.events"]
+
+
+def pytest_configure(config):
+    if XDIST_WORKER:
+        _keep_sqlite_in_memory()
+        if REDIS_URL:
+            _use_the_workers_redis()
+
+
+def _keep_sqlite_in_memory():
+    """SQLite's test database is in memory, so each worker process has its own already. Said
+    outright, since pytest-django would otherwise take our SQLite backend (not Django's, by
+    its ENGINE) for a server's and name a test database file "test_<path>_gw0" after it."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith(".sqlite3") and not database.get("TEST", {}).get("NAME"):
+        database.setdefault("TEST", {})["NAME"] = ":memory:"
+
+
+def _use_the_workers_redis():
+    """Point this worker's cache, channel layer and relay clients at its own Redis database, and
+    give its channel layer a prefix of its own: Redis pub/sub ignores the database number, so
+    one worker's hubs would otherwise hear what the other workers publish. Before any test
+    runs, so before the cache or the layer exists (both are made on first use). The servers
+    that real-process tests start keep the one prefix: `make test` runs those in one process."""
+    from channels.layers import channel_layers
+    from django.conf import settings
+    from django.core.cache import caches
+
+    assert not channel_layers.backends and getattr(caches._connections, "default", None) is None, (
+        "the channel layer or the cache was made before the worker got its own Redis")
+    settings.REDIS_URL = REDIS_URL
+    settings.CACHES["default"]["LOCATION"] = REDIS_URL
+    layer = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    for host in layer["hosts"]:
+        host["address"] = REDIS_URL
+    layer["prefix"] = f"{layer['prefix']}-{XDIST_WORKER}"
 
 
 @pytest.fixture(autouse=True)
