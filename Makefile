@@ -48,7 +48,7 @@ test: $(VENV)/.installed-test chromium
 # of their own (tests/reliability/test_idle.py), write docs/reliability.md from the whole run, and
 # their servers all use the channel layer's one pub/sub prefix.
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not processes and not e2e" -n $(WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not processes" -n $(WORKERS) $(PYTEST_ARGS)
 
 # Installs Debian's chromium once when it is missing and we can (root with apt-get); otherwise
 # the browser tests skip, saying why (CI sets KIRIMIN_E2E_REQUIRED=1 so that they fail instead).

@@ -9,12 +9,15 @@ the plugin module itself; no conftest re-exports them.
 """
 
 import os
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
+
+TESTS = Path(__file__).resolve().parent
 
 # Under pytest-xdist (`make test-fast`), "gw0", "gw1", ...: each worker is a process of its own.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -224,6 +227,21 @@ def embedded_stack(tmp_path_factory):
     from tests import servers
 
     return servers.Stack.prepare(tmp_path_factory.mktemp("embedded"))
+
+
+# Real-process tests carry one marker, `processes` (`make test-fast` runs `-m "not processes"`):
+# every test under these folders, and every test of these kinds, wherever it is.
+PROCESS_FOLDERS = ("reliability", "bench")
+PROCESS_KINDS = ("e2e", "soak", "bench", "fuzz")
+
+
+def pytest_itemcollected(item):
+    """Mark every test that starts server processes (Kirimin servers, a redis-server of its own,
+    a browser, the benchmark) `processes`, whatever else it is marked."""
+    folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else None
+    if folder in PROCESS_FOLDERS or any(item.get_closest_marker(kind) for kind in PROCESS_KINDS):
+        if item.get_closest_marker("processes") is None:
+            item.add_marker(pytest.mark.processes)
 
 
 def pytest_collection_modifyitems(session, config, items):
