@@ -178,6 +178,19 @@ def group_with(owner, *members, private=False, name=None):
     return group
 
 
+def role_of(user, group):
+    """`user`'s role in `group`, or None when they are not a member."""
+    from groups.models import Membership
+
+    return Membership.objects.filter(user=user, group=group).values_list("role", flat=True).first()
+
+
+def make_admin(user, group):
+    from groups.models import Membership, Role
+
+    Membership.objects.filter(user=user, group=group).update(role=Role.ADMIN)
+
+
 @pytest.fixture
 def public_group(alice, bob):
     """alice owns it, bob is a member, charlie is not."""
@@ -188,6 +201,26 @@ def public_group(alice, bob):
 def private_group(alice, bob):
     """alice owns it, bob is a member, charlie cannot see it."""
     return group_with(alice, bob, private=True, name="secret")
+
+
+@pytest.fixture
+def chess(alice, bob):
+    """A public group: alice owns it, bob is a member; charlie stays outside."""
+    from groups import actions as group_actions
+
+    group = group_actions.create_group(actor=alice, name="Chess")
+    group_actions.join_group(actor=bob, group=group)
+    return group
+
+
+@pytest.fixture
+def secret(alice, bob):
+    """A private group: alice owns it, bob was added; charlie cannot see it."""
+    from groups import actions as group_actions
+
+    group = group_actions.create_group(actor=alice, name="Secret", is_private=True)
+    group_actions.add_member(actor=alice, group=group, target=bob)
+    return group
 
 
 # --- real server processes (tests/servers.py) ----------------------------------------------------
