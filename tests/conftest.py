@@ -2,9 +2,15 @@
 
 alice owns things, bob is a member, charlie is an outsider. `api(user)` gives a
 DRF client authenticated with a real access JWT.
+
+The shared fixtures live in plugins registered here, once, for the whole suite
+(`pytest_plugins`): tests use their fixtures by name and import their helpers from
+the plugin module itself; no conftest re-exports them.
 """
 
 import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core.cache import cache
@@ -13,7 +19,26 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from relay.stream import publish
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+TESTS = Path(__file__).resolve().parent
+
+# Under pytest-xdist (`make test-fast`), "gw0", "gw1", ...: each worker is a process of its own.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _worker_redis_url(url, worker):
+    """Worker gwN's Redis: the database N after REDIS_URL's (gw0 keeps REDIS_URL's own).
+
+    pytest-django gives each worker a test database of its own (test_<name>_gw0, ...; SQLite's
+    is in memory, per process), but Redis would be shared: one worker's cache.clear() (a
+    FLUSHDB) would take another's tickets, and presence would count the other's sockets."""
+    if not url or not worker:
+        return url
+    parts = urlsplit(url)
+    database = int(parts.path.lstrip("/") or 0) + int(worker.removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+REDIS_URL = _worker_redis_url(os.environ.get("REDIS_URL", ""), XDIST_WORKER)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="needs REDIS_URL (the production stack run)")
@@ -22,6 +47,46 @@ needs_postgres = pytest.mark.skipif(
 )
 
 PASSWORD = "correct-horse-battery-staple"
+
+pytest_plugins = ["tests.sockets", "tests.events"]
+
+
+def pytest_configure(config):
+    if XDIST_WORKER:
+        _keep_sqlite_in_memory()
+        if REDIS_URL:
+            _use_the_workers_redis()
+
+
+def _keep_sqlite_in_memory():
+    """SQLite's test database is in memory, so each worker process has its own already. Said
+    outright, since pytest-django would otherwise take our SQLite backend (not Django's, by
+    its ENGINE) for a server's and name a test database file "test_<path>_gw0" after it."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith(".sqlite3") and not database.get("TEST", {}).get("NAME"):
+        database.setdefault("TEST", {})["NAME"] = ":memory:"
+
+
+def _use_the_workers_redis():
+    """Point this worker's cache, channel layer and relay clients at its own Redis database, and
+    give its channel layer a prefix of its own: Redis pub/sub ignores the database number, so
+    one worker's hubs would otherwise hear what the other workers publish. Before any test
+    runs, so before the cache or the layer exists (both are made on first use). The servers
+    that real-process tests start keep the one prefix: `make test` runs those in one process."""
+    from channels.layers import channel_layers
+    from django.conf import settings
+    from django.core.cache import caches
+
+    assert not channel_layers.backends and getattr(caches._connections, "default", None) is None, (
+        "the channel layer or the cache was made before the worker got its own Redis")
+    settings.REDIS_URL = REDIS_URL
+    settings.CACHES["default"]["LOCATION"] = REDIS_URL
+    layer = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    for host in layer["hosts"]:
+        host["address"] = REDIS_URL
+    layer["prefix"] = f"{layer['prefix']}-{XDIST_WORKER}"
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +181,19 @@ def group_with(owner, *members, private=False, name=None):
     return group
 
 
+def role_of(user, group):
+    """`user`'s role in `group`, or None when they are not a member."""
+    from groups.models import Membership
+
+    return Membership.objects.filter(user=user, group=group).values_list("role", flat=True).first()
+
+
+def make_admin(user, group):
+    from groups.models import Membership, Role
+
+    Membership.objects.filter(user=user, group=group).update(role=Role.ADMIN)
+
+
 @pytest.fixture
 def public_group(alice, bob):
     """alice owns it, bob is a member, charlie is not."""
@@ -126,6 +204,26 @@ def public_group(alice, bob):
 def private_group(alice, bob):
     """alice owns it, bob is a member, charlie cannot see it."""
     return group_with(alice, bob, private=True, name="secret")
+
+
+@pytest.fixture
+def chess(alice, bob):
+    """A public group: alice owns it, bob is a member; charlie stays outside."""
+    from groups import actions as group_actions
+
+    group = group_actions.create_group(actor=alice, name="Chess")
+    group_actions.join_group(actor=bob, group=group)
+    return group
+
+
+@pytest.fixture
+def secret(alice, bob):
+    """A private group: alice owns it, bob was added; charlie cannot see it."""
+    from groups import actions as group_actions
+
+    group = group_actions.create_group(actor=alice, name="Secret", is_private=True)
+    group_actions.add_member(actor=alice, group=group, target=bob)
+    return group
 
 
 # --- real server processes (tests/servers.py) ----------------------------------------------------
@@ -165,6 +263,21 @@ def embedded_stack(tmp_path_factory):
     from tests import servers
 
     return servers.Stack.prepare(tmp_path_factory.mktemp("embedded"))
+
+
+# Real-process tests carry one marker, `processes` (`make test-fast` runs `-m "not processes"`):
+# every test under these folders, and every test of these kinds, wherever it is.
+PROCESS_FOLDERS = ("reliability", "bench")
+PROCESS_KINDS = ("e2e", "soak", "bench", "fuzz")
+
+
+def pytest_itemcollected(item):
+    """Mark every test that starts server processes (Kirimin servers, a redis-server of its own,
+    a browser, the benchmark) `processes`, whatever else it is marked."""
+    folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else None
+    if folder in PROCESS_FOLDERS or any(item.get_closest_marker(kind) for kind in PROCESS_KINDS):
+        if item.get_closest_marker("processes") is None:
+            item.add_marker(pytest.mark.processes)
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -1,12 +1,13 @@
-"""Socket test helpers shared by every suite that opens WebSocketCommunicators.
+"""Sockets in tests: a pytest plugin (registered once, by tests/conftest.py) and its helpers.
 
-Each suite's conftest imports the fixtures from here (`_fresh_hub`, `sockets`,
-`open_socket`, `connect`), and its tests import the frame helpers. `connect(user)`
-opens a socket with a fresh one-time ticket (anonymous with no user; or the `path`
-and `headers` given), checks that the first frame is `connection` for that user,
-and returns the communicator with that frame as `comm.first`. Every socket a
-test opens is disconnected after it and the loop's hub is stopped, so no test
-leaks sockets, layer groups or presence into the next.
+The fixtures (`sockets`, `open_socket`, `connect`, `aapi`, `room`, and the autouse
+`_fresh_hub`) reach every test without an import; tests import the helpers (`send`,
+`recv`, `expect`, `nothing`, `call`, `rest`, ...) from here. `connect(user)` opens a
+socket with a fresh one-time ticket (anonymous with no user; or the `path` and
+`headers` given), checks that the first frame is `connection` for that user, and
+returns the communicator with that frame as `comm.first`. Every socket a test opens
+is disconnected after it, and after every async test the loop's hub is stopped, so
+no test leaks sockets, layer groups or presence into the next.
 
 Async tests reach the ORM, actions and the REST client through `call`, which
 then sends the events the actions committed from the test's event loop, as the
@@ -16,12 +17,14 @@ relay's handlers do.
 import asyncio
 import itertools
 import json
+from types import SimpleNamespace
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.db import connections
+from pytest_asyncio import is_async_test
 
 import config.asgi
 from accounts.tickets import issue_ticket
@@ -31,10 +34,18 @@ from relay.stream import publish
 IDENTIFIER = "kirimin"
 
 
-# --- fixtures (imported by the suites' conftests) ---------------------------------------------
+# --- fixtures ------------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
-async def _fresh_hub():
-    """After each test: stop this loop's hub, drop what a test's actions left unsent, close
+def _fresh_hub(request):
+    """Every async test ends with a fresh hub (`_stop_hub`). A sync test has no loop of its own
+    for a hub to run on (it never opens a communicator), so there is nothing to stop."""
+    if is_async_test(request.node):
+        request.getfixturevalue("_stop_hub")
+
+
+@pytest.fixture
+async def _stop_hub():
+    """After the test: stop this loop's hub, drop what a test's actions left unsent, close
     worker-thread DB connections, empty the memory layer."""
     yield
     await hub.stop_hub()
@@ -94,6 +105,56 @@ def connect(open_socket):
         return comm
 
     return connect_
+
+
+@pytest.fixture
+def aapi(api):
+    """`await aapi(user)`: `api(user)` for async tests (minting the JWT writes to the database)."""
+
+    async def client_for(user):
+        return await sync_to_async(api)(user)
+
+    return client_for
+
+
+async def rest(client, method, url, data=None):
+    """A REST call from an async test: `await rest(api(bob), "post", url, {...})`."""
+    if data is None:
+        return await sync_to_async(getattr(client, method))(url)
+    return await sync_to_async(getattr(client, method))(url, data, format="json")
+
+
+# --- the room: a group and its sockets -----------------------------------------------------------
+# A test of an action run once through REST and once through its socket frame.
+BOTH_WAYS = pytest.mark.parametrize("via", ["rest", "frame"])
+
+
+@pytest.fixture
+async def room(connect, aapi, alice, bob, charlie, make_user):
+    """alice owns a public group with bob as a member; bob has two sockets; charlie and dave
+    are outsiders with one socket each. `r.api[username]`: their REST clients (not dave's)."""
+    from tests.conftest import group_with
+
+    dave = await call(make_user, "dave")
+    group = await call(group_with, alice, bob, name="open")
+    r = SimpleNamespace(group=group, alice=alice, bob=bob, charlie=charlie, dave=dave)
+    r.api = {u.username: await aapi(u) for u in (alice, bob, charlie)}
+    r.a = await connect(alice)
+    r.b1, r.b2 = await connect(bob), await connect(bob)
+    r.c = await connect(charlie)
+    r.d = await connect(dave)
+    assert r.a.first["groups"] == r.b1.first["groups"] == [group.pk] and r.c.first["groups"] == []
+    return r
+
+
+def group_url(r, verb):
+    return f"/api/groups/{r.group.pk}/{verb}"
+
+
+async def group_message_from_alice(r, text):
+    from tests.conftest import ok
+
+    return ok(await rest(r.api["alice"], "post", group_url(r, "messages/"), {"message": text}), 201)
 
 
 # --- frames ------------------------------------------------------------------------------------
@@ -193,10 +254,9 @@ async def still_alive(comm):
     assert frame == {"identifier": IDENTIFIER, "type": "pong", "ref": "alive"}, frame
 
 
-async def subscribe(comm, channel):
-    await send(comm, "subscribe", channel=channel, ref="sub")
-    frame = await recv(comm)
-    assert frame["type"] == "ack" and frame["subscribed"] == channel, frame
+async def subscribe(comm, channel, ref="sub"):
+    await send(comm, "subscribe", channel=channel, ref=ref)
+    assert await recv(comm) == {"identifier": IDENTIFIER, "type": "ack", "ref": ref, "subscribed": channel}
 
 
 async def settle(seconds=0.05):

@@ -124,23 +124,6 @@ def second_server(spa_stack, spa_server):
     server.stop()
 
 
-@pytest.fixture
-def server_logs_on_failure(request):
-    yield
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        for server in servers.Server.started:
-            print(f"===== server on port {server.port} (exit {server.process.poll()}) =====\n{server.log()}")
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    """Keep each phase's report on the item, so fixtures can tell whether the test failed."""
-    report = yield
-    setattr(item, f"report_{report.when}", report)
-    return report
-
-
 # --- people and what they own -----------------------------------------------------------------------
 class Person:
     """Someone with an account: `name` is what the UI shows, `username` what they type."""

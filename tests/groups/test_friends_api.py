@@ -4,8 +4,7 @@ import pytest
 
 from accounts.models import FriendRequest, Notification
 from tests.conftest import err, ok
-from tests.groups.conftest import call, expect, nothing, recv_types, rest, user_shape
-from tests.sockets import unnumbered
+from tests.sockets import call, expect, nothing, recv_types, rest, unnumbered, user_shape
 
 pytestmark = pytest.mark.django_db
 

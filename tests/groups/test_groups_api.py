@@ -3,8 +3,8 @@
 import pytest
 
 from groups.models import Group, Membership, Role
-from tests.conftest import err, ok
-from tests.groups.conftest import group_with, user_shape
+from tests.conftest import err, group_with, ok
+from tests.sockets import user_shape
 
 pytestmark = pytest.mark.django_db
 

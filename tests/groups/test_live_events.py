@@ -1,55 +1,32 @@
 """Who receives what (SPEC §6): every group and message event, from REST and from the socket frame.
 
-The room: alice owns a public group with bob as a member; bob has two sockets;
-charlie and dave are outsiders with one socket each. Each test performs one
-action through one entry point and asserts the exact recipients: who gets the
-event (once) and who gets nothing.
+The room (the `room` fixture, tests/sockets.py): alice owns a public group with bob
+as a member; bob has two sockets; charlie and dave are outsiders with one socket
+each. Each test performs one action through one entry point and asserts the exact
+recipients: who gets the event (once) and who gets nothing. A kick's recipients
+are in tests/groups/actions/test_kick_member.py.
 """
-
-from types import SimpleNamespace
 
 import pytest
 
-from groups.models import Ban, Membership, Message
-from tests.conftest import ok
-from tests.groups.conftest import (
+from groups.models import Membership, Message
+from tests.conftest import group_with, ok
+from tests.sockets import (
+    BOTH_WAYS,
     call,
     expect,
-    group_with,
+    group_message_from_alice,
+    group_url,
     nothing,
     recv_types,
     rest,
     send,
     still_alive,
+    unnumbered,
     user_shape,
 )
-from tests.sockets import unnumbered
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-BOTH_WAYS = pytest.mark.parametrize("via", ["rest", "frame"])
-
-
-@pytest.fixture
-async def room(connect, aapi, alice, bob, charlie, make_user):
-    dave = await call(make_user, "dave")
-    group = await call(group_with, alice, bob, name="open")
-    r = SimpleNamespace(group=group, alice=alice, bob=bob, charlie=charlie, dave=dave)
-    r.api = {u.username: await aapi(u) for u in (alice, bob, charlie)}
-    r.a = await connect(alice)
-    r.b1, r.b2 = await connect(bob), await connect(bob)
-    r.c = await connect(charlie)
-    r.d = await connect(dave)
-    assert r.a.first["groups"] == r.b1.first["groups"] == [group.pk] and r.c.first["groups"] == []
-    return r
-
-
-def group_url(r, verb):
-    return f"/api/groups/{r.group.pk}/{verb}"
-
-
-async def group_message_from_alice(r, text):
-    return ok(await rest(r.api["alice"], "post", group_url(r, "messages/"), {"message": text}), 201)
 
 
 # --- sendmessage ---------------------------------------------------------------------------------
@@ -165,40 +142,6 @@ async def test_leave_reaches_the_remaining_members_and_the_leavers_sockets(room,
     await nothing(r.b1, r.b2, r.c, r.d)
 
 
-# --- kick ---------------------------------------------------------------------------------------
-@BOTH_WAYS
-async def test_kick_reaches_the_members_and_the_kicked_users_sockets(room, via):
-    r = room
-    if via == "rest":
-        body = {"user_id": r.bob.pk, "ban": True}
-        assert ok(await rest(r.api["alice"], "post", group_url(r, "kick/"), body))["changed"] is True
-        event = await expect(r.a, "kick")
-    else:
-        await send(r.a, "kick", groupid=r.group.pk, userid=str(r.bob.pk), ban=True, ref="k")
-        frames = await recv_types(r.a, "ack", "kick")
-        assert frames["ack"]["changed"] is True and frames["ack"]["userid"] == r.bob.pk
-        event = frames["kick"]
-
-    assert unnumbered(event) == {"identifier": "kirimin", "type": "kick", "groupid": r.group.pk, "user": user_shape(r.bob),
-                     "by": user_shape(r.alice), "ban": True}
-    for comm in (r.b1, r.b2):
-        assert await expect(comm, "kick") == event
-        note = await expect(comm, "notification", kind="kick")
-        assert note["data"] == {"groupid": r.group.pk, "by": r.alice.pk, "ban": True}
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
-    assert await call(Ban.objects.filter(group=r.group, user=r.bob).exists)
-
-    # The kicked user's sockets receive no more group messages.
-    msg = await group_message_from_alice(r, "after the kick")
-    assert (await expect(r.a, "sendmessage"))["id"] == msg["id"]
-    await nothing(r.b1, r.b2, r.c, r.d)
-
-
-async def test_the_kick_frame_ignores_a_forged_actor(room):
-    r = room
-    await send(r.a, "kick", groupid=r.group.pk, userid=r.bob.pk, by=r.charlie.pk, ref="k")
-    frames = await recv_types(r.a, "ack", "kick")
-    assert frames["kick"]["by"] == user_shape(r.alice)
 
 
 # --- typing --------------------------------------------------------------------------------------

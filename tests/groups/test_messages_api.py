@@ -4,8 +4,8 @@ import pytest
 
 from groups.actions import send_message
 from groups.models import Message
-from tests.conftest import err, ok
-from tests.groups.conftest import group_with, user_shape
+from tests.conftest import err, group_with, ok
+from tests.sockets import user_shape
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,8 @@ import pytest
 from accounts.actions import notify_user
 from accounts.models import Notification
 from posts.actions import create_post, like_post
-from tests.conftest import err, ok
-from tests.groups.conftest import call, expect, group_with, nothing, recv_types, rest, send
-from tests.sockets import unnumbered
+from tests.conftest import err, group_with, ok
+from tests.sockets import call, expect, nothing, recv_types, rest, send, unnumbered
 
 pytestmark = pytest.mark.django_db
 
@@ -147,15 +146,3 @@ async def test_a_like_sends_the_author_a_live_notification(aapi, connect, alice,
     assert await call(Notification.objects.count) == 1
 
 
-@pytest.mark.django_db(transaction=True)
-async def test_a_kick_sends_the_kicked_user_a_live_notification_only(aapi, connect, alice, bob, charlie):
-    group = await call(group_with, alice, bob, charlie)
-    kicked, owner, member = await connect(bob), await connect(alice), await connect(charlie)
-    ok(await rest(await aapi(alice), "post", f"/api/groups/{group.pk}/kick/", {"user_id": bob.pk}))
-
-    await expect(kicked, "kick")
-    note = await expect(kicked, "notification", kind="kick")
-    assert note["data"] == {"groupid": group.pk, "by": alice.pk, "ban": False}
-    for comm in (owner, member):
-        await expect(comm, "kick")
-    await nothing(kicked, owner, member)  # nobody else gets a notification

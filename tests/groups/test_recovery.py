@@ -14,7 +14,8 @@ from django.db import connection
 
 from groups.actions import leave_group, send_message, send_messages
 from groups.models import Message
-from tests.groups.conftest import call, expect, group_with, nothing, recv, still_alive, user_shape
+from tests.conftest import group_with
+from tests.sockets import call, expect, nothing, recv, still_alive, user_shape
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,4 +1,4 @@
-"""Moderation test helpers: a moderator, the admin driven like a browser, and real sockets.
+"""Moderation test helpers: a moderator, and the admin driven like a browser.
 
 The moderator is a staff user in the data-migrated "Moderators" group, never a
 superuser, so every test proves the group's permissions are enough.
@@ -8,9 +8,9 @@ Transactional tests empty the database (the migrated group with it), so the
 Admin actions are driven through the changelist exactly as a browser does: the
 "Go" POST renders the reason page, which posts back with `post=yes`.
 
-Async tests call the sync test client through `sync_to_async`, so the actions'
-after-commit sends run on the test's event loop and reach the sockets opened
-there; every socket is disconnected and the loop's hub stopped after each test.
+Async tests call the sync test client through `call` (from the `tests.sockets`
+plugin, with the sockets), so the actions' after-commit sends run on the test's
+event loop and reach the sockets opened there.
 """
 
 
@@ -21,22 +21,6 @@ from django.test import Client
 from django.urls import reverse
 
 from moderation import moderators
-from tests.conftest import group_with  # noqa: F401 - the suite's tests import it from here
-from tests.sockets import (  # noqa: F401 - fixtures and helpers this suite's tests use
-    IDENTIFIER,
-    _fresh_hub,
-    call,
-    closed_with,
-    connect,
-    expect,
-    nothing,
-    open_socket,
-    recv,
-    recv_types,
-    send,
-    sockets,
-    user_shape,
-)
 
 
 # --- the cast ------------------------------------------------------------------------------------
@@ -93,11 +77,4 @@ def admin_messages(client):
 
     response = client.get("/admin/")
     return [str(m) for m in get_messages(response.wsgi_request)]
-
-
-# --- sync code from async tests ------------------------------------------------------------------
-
-
-# --- sockets -------------------------------------------------------------------------------------
-
 

@@ -8,7 +8,8 @@ from accounts.models import User
 from accounts.tickets import issue_ticket
 from moderation.models import ModerationLog
 from tests.conftest import PASSWORD, err, ok
-from tests.moderation.conftest import admin_messages, call, closed_with, nothing, run_action
+from tests.moderation.conftest import admin_messages, run_action
+from tests.sockets import call, closed_with, nothing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

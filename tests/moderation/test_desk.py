@@ -10,10 +10,11 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import FriendRequest, Notification, User
 from groups.models import Ban, Group, Membership, Message
+from moderation import moderators
 from moderation.models import ModerationLog, Report
 from posts.models import Like, Post
 from tests.conftest import PASSWORD
-from tests.moderation.conftest import changelist, moderators
+from tests.moderation.conftest import changelist
 
 pytestmark = pytest.mark.django_db
 

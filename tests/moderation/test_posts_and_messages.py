@@ -7,8 +7,9 @@ from groups.models import Message
 from moderation.models import ModerationLog
 from posts.actions import create_post
 from posts.models import Post
-from tests.conftest import err, ok
-from tests.moderation.conftest import call, expect, group_with, nothing, run_action, send
+from tests.conftest import err, group_with, ok
+from tests.moderation.conftest import run_action
+from tests.sockets import call, expect, nothing, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

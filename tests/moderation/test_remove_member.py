@@ -6,18 +6,9 @@ from accounts.models import Notification
 from groups.actions import send_message
 from groups.models import Ban, Membership
 from moderation.models import ModerationLog
-from tests.conftest import err
-from tests.moderation.conftest import (
-    admin_messages,
-    call,
-    expect,
-    group_with,
-    nothing,
-    recv,
-    recv_types,
-    run_action,
-    user_shape,
-)
+from tests.conftest import err, group_with
+from tests.moderation.conftest import admin_messages, run_action
+from tests.sockets import call, expect, nothing, recv, recv_types, user_shape
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,9 @@ from moderation import actions as moderation
 from moderation.models import ModerationLog, Report
 from posts.actions import create_post
 from posts.models import Post
-from tests.moderation.conftest import call, changelist, closed_with, expect, group_with, nothing
+from tests.conftest import group_with
+from tests.moderation.conftest import changelist
+from tests.sockets import call, closed_with, expect, nothing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,8 +5,7 @@ import pytest
 from groups.actions import send_message
 from moderation.models import Report
 from posts.actions import create_post
-from tests.conftest import err, ok
-from tests.moderation.conftest import group_with
+from tests.conftest import err, group_with, ok
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from config.errors import NotFound
 from posts.actions import delete_post, like_post
 from posts.models import Like, Post
 from tests.conftest import needs_postgres, ok
-from tests.posts.conftest import call, nothing, recv, recv_types, send
+from tests.sockets import call, nothing, recv, recv_types, send
 
 
 def threaded(test):
@@ -30,7 +30,7 @@ def threaded(test):
 def race(post, calls, also=(), sent=None):
     """Run `like_post(actor=user, post=post, liked=liked)` for every (user, liked) in `calls` at once.
 
-    `also`: more callables to start at the same instant; `sent`: the `sent_events` that
+    `also`: more callables to start at the same instant; `sent`: the `capture_events` that
     record what each like relays. Returns the results (or the NotFound a like got); any
     other exception in a thread fails the test.
     """
@@ -80,22 +80,22 @@ def counts(post):
 
 
 @threaded
-def test_many_simultaneous_likes_and_unlikes_keep_the_count_exact(alice, make_user, make_post, sent_events):
+def test_many_simultaneous_likes_and_unlikes_keep_the_count_exact(alice, make_user, make_post, capture_events):
     post = make_post(alice)
     likers = [make_user() for _ in range(10)]
     unlikers = [make_user() for _ in range(4)]
     for user in unlikers:
         like_post(actor=user, post=post, liked=True)
-    del sent_events[:]
+    del capture_events[:]
 
     calls = [(user, True) for user in likers for _ in range(2)] + [(user, False) for user in unlikers for _ in range(2)]
-    results = race(post, calls, sent=sent_events)
+    results = race(post, calls, sent=capture_events)
 
     assert counts(post) == (10, 10)
     assert set(Like.objects.filter(post=post).values_list("user_id", flat=True)) == {u.pk for u in likers}
     assert all(0 <= r["likes_count"] <= 14 for r in results)
     # One relayed event and one notification per change, none for the duplicates.
-    relayed = sent_events.of_type("postlike")
+    relayed = capture_events.of_type("postlike")
     assert sorted((e["event"]["userid"], e["event"]["liked"]) for e in relayed) == sorted(
         [(u.pk, True) for u in likers] + [(u.pk, False) for u in unlikers])
     assert Notification.objects.filter(user=alice, kind="like").count() == 10 + 4
@@ -108,22 +108,22 @@ def test_many_simultaneous_likes_and_unlikes_keep_the_count_exact(alice, make_us
 
 
 @threaded
-def test_the_same_user_liking_twice_at_once_makes_one_like(alice, bob, make_post, sent_events):
+def test_the_same_user_liking_twice_at_once_makes_one_like(alice, bob, make_post, capture_events):
     post = make_post(alice)
     for round_ in range(5):
-        results = race(post, [(bob, True), (bob, True)], sent=sent_events)
+        results = race(post, [(bob, True), (bob, True)], sent=capture_events)
         assert [r["likes_count"] for r in results] == [1, 1], (round_, results)
         assert counts(post) == (1, 1)
-        results = race(post, [(bob, False), (bob, False), (bob, False)], sent=sent_events)
+        results = race(post, [(bob, False), (bob, False), (bob, False)], sent=capture_events)
         assert [r["likes_count"] for r in results] == [0, 0, 0], (round_, results)
         assert counts(post) == (0, 0)
-    relayed = [e["event"]["liked"] for e in sent_events.of_type("postlike")]
+    relayed = [e["event"]["liked"] for e in capture_events.of_type("postlike")]
     assert relayed.count(True) == 5 and relayed.count(False) == 5
     assert Notification.objects.filter(user=alice).count() == 1  # once per liker and post, however often
 
 
 @threaded
-def test_likes_racing_a_delete_are_not_found_never_a_500(alice, make_user, make_post, sent_events):
+def test_likes_racing_a_delete_are_not_found_never_a_500(alice, make_user, make_post, capture_events):
     """A like that loses to a delete answers NotFound; none may insert a Like of a deleted post."""
     for round_ in range(3):
         post = make_post(alice)
@@ -137,7 +137,7 @@ def test_likes_racing_a_delete_are_not_found_never_a_500(alice, make_user, make_
 
 
 @threaded
-def test_likes_and_unlikes_racing_a_delete_neither_deadlock_nor_fail(alice, make_user, make_post, sent_events):
+def test_likes_and_unlikes_racing_a_delete_neither_deadlock_nor_fail(alice, make_user, make_post, capture_events):
     """Likes take the post's lock after writing their Like row, unlikes and deletes before
     deleting Like rows: with the three racing, none may deadlock (PostgreSQL would abort one
     with an error, a 500) and every answer is a count or NotFound."""
@@ -155,14 +155,14 @@ def test_likes_and_unlikes_racing_a_delete_neither_deadlock_nor_fail(alice, make
 
 # --- everywhere: a stale post ---------------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
-def test_liking_a_post_deleted_meanwhile_is_not_found(alice, bob, make_post, sent_events):
+def test_liking_a_post_deleted_meanwhile_is_not_found(alice, bob, make_post, capture_events):
     post = make_post(alice)  # the caller's copy, fetched before the delete committed
     Post.objects.filter(pk=post.pk).delete()
     for liked in (True, False):
         with pytest.raises(NotFound):
             like_post(actor=bob, post=post, liked=liked)
     assert not Like.objects.exists() and not Notification.objects.exists()
-    assert sent_events == []
+    assert capture_events == []
 
 
 # --- both entry points at once, through the real stack --------------------------------------------------

@@ -7,8 +7,7 @@ from groups.actions import leave_group
 from posts.actions import like_post
 from posts.models import Like, Post
 from tests.conftest import err, ok
-from tests.posts.conftest import call, nothing, recv, recv_types, send, settle, subscribe
-from tests.sockets import unnumbered
+from tests.sockets import call, nothing, recv, recv_types, send, settle, subscribe, unnumbered
 
 pytestmark = pytest.mark.django_db
 
@@ -90,43 +89,43 @@ def test_like_methods(api, alice, make_post):
 
 # --- what the action relays, and to whom ------------------------------------------------------------
 def test_a_like_relays_to_the_author_the_post_channel_and_the_group(bob, alice, public_group, make_post,
-                                                                     sent_events):
+                                                                     capture_events):
     post = make_post(alice, public_group)
-    with sent_events.capture():
+    with capture_events.capture():
         like_post(actor=bob, post=post, liked=True)
-    [sent] = sent_events.of_type("postlike")
+    [sent] = capture_events.of_type("postlike")
     assert sent["event"] == {"identifier": "kirimin", "type": "postlike", "postid": post.pk, "userid": bob.pk,
                              "liked": True, "likes_count": 1}
     assert (sent["users"], sent["channels"], sent["groups"]) == ([alice.pk], [f"post:{post.pk}"],
                                                                  [public_group.pk])
-    [note] = sent_events.of_type("notification")
+    [note] = capture_events.of_type("notification")
     assert note["users"] == [alice.pk] and note["event"]["kind"] == "like"
 
 
 def test_a_private_posts_like_relays_to_its_members_not_to_the_post_channel(bob, alice, private_group,
-                                                                            make_post, sent_events):
+                                                                            make_post, capture_events):
     # Everyone allowed to subscribe to the post is a member; a subscriber who left must not hear.
     post = make_post(alice, private_group)
-    with sent_events.capture():
+    with capture_events.capture():
         like_post(actor=bob, post=post, liked=True)
-    [sent] = sent_events.of_type("postlike")
+    [sent] = capture_events.of_type("postlike")
     assert (sent["users"], sent["channels"], sent["groups"]) == ([alice.pk], [], [private_group.pk])
 
 
-def test_a_no_op_relays_nothing(bob, alice, make_post, sent_events):
+def test_a_no_op_relays_nothing(bob, alice, make_post, capture_events):
     post = make_post(alice)
     like_post(actor=bob, post=post, liked=True)
-    with sent_events.capture():
+    with capture_events.capture():
         assert like_post(actor=bob, post=post, liked=True)["likes_count"] == 1
         assert like_post(actor=alice, post=post, liked=False)["likes_count"] == 1
-    assert sent_events == []
+    assert capture_events == []
 
 
-def test_a_refused_like_relays_nothing(api, charlie, alice, private_group, make_post, sent_events):
+def test_a_refused_like_relays_nothing(api, charlie, alice, private_group, make_post, capture_events):
     post = make_post(alice, private_group)
-    with sent_events.capture():
+    with capture_events.capture():
         err(api(charlie).post(like_url(post)), 404, "not_found")
-    assert sent_events == []
+    assert capture_events == []
     assert likes_of(post) == (0, 0)
 
 

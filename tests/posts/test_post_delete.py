@@ -7,8 +7,7 @@ from groups.actions import add_member, leave_group
 from posts.actions import delete_post
 from posts.models import Post
 from tests.conftest import err, ok
-from tests.posts.conftest import call, nothing, recv, send, settle, subscribe
-from tests.sockets import unnumbered
+from tests.sockets import call, nothing, recv, send, settle, subscribe, unnumbered
 
 pytestmark = pytest.mark.django_db
 
@@ -25,33 +24,33 @@ async def delete_via_rest(api, user, post, status=200, code=None):
 
 
 def test_a_delete_relays_to_the_author_the_post_channel_and_the_group(alice, bob, public_group, make_post,
-                                                                      sent_events):
+                                                                      capture_events):
     post = make_post(bob, public_group)
     post_id = post.pk
-    with sent_events.capture():
+    with capture_events.capture():
         delete_post(actor=alice, post=post)
-    [sent] = sent_events
+    [sent] = capture_events
     assert sent["event"] == {"identifier": "kirimin", "type": "postdelete", "postid": post_id,
                              "groupid": public_group.pk}
     assert (sent["users"], sent["channels"], sent["groups"]) == ([bob.pk], [f"post:{post_id}"], [public_group.pk])
     assert not Post.objects.filter(pk=post_id).exists()
 
 
-def test_a_refused_delete_relays_nothing(api, alice, bob, public_group, make_post, sent_events):
+def test_a_refused_delete_relays_nothing(api, alice, bob, public_group, make_post, capture_events):
     post = make_post(alice, public_group)
-    with sent_events.capture():
+    with capture_events.capture():
         err(api(bob).delete(f"/api/posts/{post.pk}/"), 403, "forbidden")
-    assert sent_events == []
+    assert capture_events == []
     assert Post.objects.filter(pk=post.pk).exists()
 
 
-def test_deleting_a_post_already_deleted_is_not_found_and_relays_nothing(alice, make_post, sent_events):
+def test_deleting_a_post_already_deleted_is_not_found_and_relays_nothing(alice, make_post, capture_events):
     post = make_post(alice)
     stale = Post.objects.get(pk=post.pk)  # a second request's copy, fetched before the first delete
     delete_post(actor=alice, post=post)
-    with sent_events.capture(), pytest.raises(NotFound):
+    with capture_events.capture(), pytest.raises(NotFound):
         delete_post(actor=alice, post=stale)
-    assert sent_events == []
+    assert capture_events == []
 
 
 @pytest.mark.django_db(transaction=True)

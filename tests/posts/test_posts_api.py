@@ -5,8 +5,8 @@ import pytest
 from groups.actions import add_member, leave_group, set_role
 from groups.models import Role
 from posts.models import Like, Post
-from tests.conftest import err, ok
-from tests.posts.conftest import call, group_with, recv, send, subscribe
+from tests.conftest import err, group_with, ok
+from tests.sockets import call, recv, send, subscribe
 
 FEED = "/api/posts/"
 

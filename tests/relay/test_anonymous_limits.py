@@ -4,8 +4,8 @@ channels per socket, and how long an anonymous socket may stay silent."""
 import pytest
 
 from groups import actions as group_actions
-from tests.groups.conftest import call, group_with
-from tests.relay.conftest import closed_with, error_of, recv, send, still_alive
+from tests.conftest import group_with
+from tests.sockets import call, closed_with, error_of, recv, send, still_alive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

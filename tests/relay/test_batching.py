@@ -15,8 +15,7 @@ from groups import actions
 from groups.models import Message
 from relay.stream.models import Entry as StreamEntry
 from tests.conftest import group_with
-from tests.relay.conftest import recv, send
-from tests.sockets import call
+from tests.sockets import call, recv, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -119,6 +119,7 @@ async def own_layer(tmp_path):
         own.kill()
 
 
+@pytest.mark.processes  # a redis-server of its own
 async def test_channels_opened_while_redis_comes_back_all_work(own_layer, monkeypatch):
     """Sockets that connect just as Redis comes back subscribe channels of their own on the
     connection the subscriber is reconnecting: they must take turns, never handshake or read
@@ -153,6 +154,7 @@ async def test_channels_opened_while_redis_comes_back_all_work(own_layer, monkey
         assert (await asyncio.wait_for(layer.receive(channel), 5))["n"] == n
 
 
+@pytest.mark.processes  # a redis-server of its own
 async def test_while_redis_is_away_each_new_channel_is_refused_after_one_attempt(own_layer):
     """During an outage a new subscription has the subscriber try once more, right away, and
     is refused when that fails: a socket joining several groups is not kept waiting a full

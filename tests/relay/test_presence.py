@@ -5,8 +5,8 @@ from asgiref.sync import sync_to_async
 
 from relay.stream import presence
 from relay.stream import publish as notify
-from tests.relay.conftest import closed_with, recv, send, settle, token_for
-from tests.sockets import call
+from tests.relay.conftest import token_for
+from tests.sockets import call, closed_with, recv, send, settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,8 +9,8 @@ from accounts.actions import send_friend_request
 from groups import actions as group_actions
 from posts import actions as post_actions
 from relay.stream import read
-from tests.groups.conftest import call, group_with, nothing, recv
-from tests.relay.conftest import send
+from tests.conftest import group_with
+from tests.sockets import call, nothing, recv, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

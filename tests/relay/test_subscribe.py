@@ -4,8 +4,7 @@ import pytest
 
 from groups import actions as group_actions
 from posts import actions as post_actions
-from tests.relay.conftest import error_of, nothing, recv, recv_types, send
-from tests.sockets import call, unnumbered
+from tests.sockets import call, error_of, nothing, recv, recv_types, send, subscribe, unnumbered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,22 +13,9 @@ def run(fn, **kwargs):
     return call(fn, **kwargs)
 
 
-async def subscribe(comm, channel, ref="sub"):
-    await send(comm, "subscribe", channel=channel, ref=ref)
-    assert await recv(comm) == {"identifier": "kirimin", "type": "ack", "ref": ref, "subscribed": channel}
-
-
 async def unsubscribe(comm, channel, ref="unsub"):
     await send(comm, "unsubscribe", channel=channel, ref=ref)
     assert await recv(comm) == {"identifier": "kirimin", "type": "ack", "ref": ref, "unsubscribed": channel}
-
-
-@pytest.fixture
-def secret(alice, bob):
-    """A private group: alice owns it, bob was added; charlie cannot see it."""
-    group = group_actions.create_group(actor=alice, name="Secret", is_private=True)
-    group_actions.add_member(actor=alice, group=group, target=bob)
-    return group
 
 
 async def test_anonymous_subscriber_of_a_public_post_receives_its_likes(connect, alice, bob):
@@ -162,13 +148,3 @@ async def test_members_of_the_posts_group_receive_its_likes_unsubscribed(connect
     await nothing(outsider)
 
 
-async def test_kicked_member_subscribed_to_a_private_post_stops_receiving_it(connect, secret, alice, bob):
-    post = await run(post_actions.create_post, actor=alice, content="members only", group=secret)
-    owner, kicked = await connect(alice), await connect(bob)
-    await subscribe(kicked, f"post:{post.pk}")
-    await run(group_actions.kick_member, actor=alice, group=secret, target=bob)
-    await recv_types(kicked, "kick", "notification")
-    assert (await recv(owner))["type"] == "kick"
-    await run(post_actions.like_post, actor=alice, post=post)
-    assert (await recv(owner))["type"] == "postlike"
-    await nothing(kicked)

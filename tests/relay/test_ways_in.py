@@ -9,17 +9,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tickets import issue_ticket
 from groups import actions as group_actions
-from tests.relay.conftest import (
-    bearer,
-    closed_with,
-    error_of,
-    recv,
-    recv_types,
-    send,
-    still_alive,
-    token_for,
-)
-from tests.sockets import call
+from tests.relay.conftest import bearer, token_for
+from tests.sockets import call, closed_with, error_of, recv, recv_types, send, still_alive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
