@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SERVER ?= daphne
 # pytest-xdist workers for `make test-fast`: one per CPU core (0: no workers, all in this process).
-WORKERS ?= auto
+TEST_WORKERS ?= auto
 # The browser the end-to-end tests (tests/e2e) drive: Debian's chromium, never a downloaded one.
 CHROMIUM ?= /usr/bin/chromium
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
@@ -42,13 +42,13 @@ endif
 test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The fast loop: everything but the tests that start server processes or a browser, spread over
-# WORKERS processes (pytest-xdist; each has its own test database, and its own Redis database on
-# the production stack). `make test` stays in one process: its real-process tests run in an order
-# of their own (tests/reliability/test_idle.py), write docs/reliability.md from the whole run, and
-# their servers all use the channel layer's one pub/sub prefix.
+# The fast loop: everything but the tests that start server processes or a browser (the
+# `processes` marker), spread over TEST_WORKERS processes (pytest-xdist; each has its own test
+# database, and its own Redis database on the production stack). `make test` stays in one
+# process: its real-process tests run in an order of their own (tests/reliability/test_idle.py),
+# write docs/reliability.md from the whole run, and their servers share one pub/sub prefix.
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not processes" -n $(WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not processes" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Installs Debian's chromium once when it is missing and we can (root with apt-get); otherwise
 # the browser tests skip, saying why (CI sets KIRIMIN_E2E_REQUIRED=1 so that they fail instead).

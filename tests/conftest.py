@@ -3,9 +3,13 @@
 alice owns things, bob is a member, charlie is an outsider. `api(user)` gives a
 DRF client authenticated with a real access JWT.
 
-The shared fixtures live in plugins registered here, once, for the whole suite
-(`pytest_plugins`): tests use their fixtures by name and import their helpers from
-the plugin module itself; no conftest re-exports them.
+Beyond this file, the shared fixtures live in plugins registered here, once, for the
+whole suite (`pytest_plugins`): tests/sockets.py (sockets, REST from async tests, the
+room) and tests/events.py (`capture_events`). Tests use their fixtures by name and
+import their helpers from the plugin module itself; no conftest re-exports them.
+
+Here too: each pytest-xdist worker's own Redis (`make test-fast`), and the one marker
+of the tests that start server processes, `processes`.
 """
 
 import os

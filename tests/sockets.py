@@ -30,6 +30,7 @@ import config.asgi
 from accounts.tickets import issue_ticket
 from relay import hub
 from relay.stream import publish
+from tests.conftest import group_with, ok
 
 IDENTIFIER = "kirimin"
 
@@ -133,8 +134,6 @@ BOTH_WAYS = pytest.mark.parametrize("via", ["rest", "frame"])
 async def room(connect, aapi, alice, bob, charlie, make_user):
     """alice owns a public group with bob as a member; bob has two sockets; charlie and dave
     are outsiders with one socket each. `r.api[username]`: their REST clients (not dave's)."""
-    from tests.conftest import group_with
-
     dave = await call(make_user, "dave")
     group = await call(group_with, alice, bob, name="open")
     r = SimpleNamespace(group=group, alice=alice, bob=bob, charlie=charlie, dave=dave)
@@ -152,8 +151,6 @@ def group_url(r, verb):
 
 
 async def group_message_from_alice(r, text):
-    from tests.conftest import ok
-
     return ok(await rest(r.api["alice"], "post", group_url(r, "messages/"), {"message": text}), 201)
 
 
