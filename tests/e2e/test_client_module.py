@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from relay.stream.events import STATEFUL_TYPES
+
 pytestmark = [pytest.mark.e2e, pytest.mark.processes]
 
 SCENARIO = (Path(__file__).parent / "kirimin_client_scenario.js").read_text()
@@ -40,8 +42,7 @@ def test_the_socket_url_is_the_spec_one_with_resume_or_since_when_known(outcome)
 
 
 def test_the_stateful_frames_are_the_servers(outcome):
-    assert outcome["stateful"] == sorted(["sendmessage", "postlike", "postdelete", "deletemessage", "join",
-                                          "leave", "kick", "friendrequest", "notification"])
+    assert outcome["stateful"] == sorted(STATEFUL_TYPES)
 
 
 def test_it_connects_with_the_login_ticket_and_answers_ping(outcome):
