@@ -1,7 +1,9 @@
 """ASGI entry point: HTTP through Django, WebSocket /ws/ through the relay."""
 
+import faulthandler
 import gc
 import os
+import signal
 
 from django.core.asgi import get_asgi_application
 
@@ -29,3 +31,8 @@ if settings.GC_FREEZE:
 
     gc.collect()
     gc.freeze()
+
+# `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck process is waiting on
+# (the test suite asks for it when a test against real servers fails).
+if hasattr(signal, "SIGUSR1"):
+    faulthandler.register(signal.SIGUSR1, all_threads=True)

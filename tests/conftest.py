@@ -245,10 +245,18 @@ def server_logs_on_failure(request):
     yield
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
+        import signal
+        import time
+
         from tests.servers import Server
 
+        running = [server for server in Server.started if server.process.poll() is None]
+        for server in running:
+            server.process.send_signal(signal.SIGUSR1)  # each thread's stack into its log (config/asgi.py)
+        if running:
+            time.sleep(0.5)
         for server in Server.started:
-            print(f"===== server on port {server.port} (exit {server.process.poll()}) =====\n{server.log()}")
+            print(f"===== server on port {server.port} (exit {server.process.poll()}) =====\n{server.log(tail=16000)}")
 
 
 @pytest.fixture(scope="session")

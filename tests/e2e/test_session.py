@@ -44,10 +44,14 @@ def test_someone_new_signs_up_starts_a_group_and_finds_it_again(browser, spa_ser
         page.get_by_role("button", name="+ New").click()
         page.get_by_role("textbox", name="Group name").fill("Dana's garden")
         # Wait for the server's answer first: a slow one under load is not a missing group, and a
-        # refused one fails here with what the server said.
-        with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/api/groups/"),
-                                  timeout=2 * TIMEOUT_MS) as created:
-            page.get_by_role("button", name="Create", exact=True).click()
+        # refused one fails here with what the server said. The request and its answer are
+        # awaited apart, so that a failure says which of the two never came.
+        def creating(r):
+            return r.method == "POST" and r.url.endswith("/api/groups/")
+
+        with page.expect_response(lambda r: creating(r.request), timeout=2 * TIMEOUT_MS) as created:
+            with page.expect_request(creating):
+                page.get_by_role("button", name="Create", exact=True).click()
         assert created.value.status == 201, created.value.text()
         expect(page.locator(".chat h2")).to_contain_text("Dana's garden")
         say(page, "First tomatoes of the year")
