@@ -14,6 +14,12 @@ class User(AbstractUser):
     # key is taken.
     username_skeleton = models.CharField(max_length=600, db_index=True, editable=False, default="")
     read_receipts = models.BooleanField(default=True, help_text="others are told how far this user has read")
+    # Presence as last announced to friends and co-members (`presence` frames): it follows the
+    # user's open sockets, debounced, so that a quick reconnect does not flap.
+    online = models.BooleanField(default=False, db_index=True, editable=False,
+                                 help_text="online as last announced to friends and co-members")
+    last_seen = models.DateTimeField(null=True, blank=True, editable=False,
+                                     help_text="when the user's last open socket closed")
 
     class Meta(AbstractUser.Meta):
         permissions = [("deactivate_user", "Can deactivate (ban) and reactivate users")]

@@ -1,5 +1,6 @@
 """Friends and notifications (SPEC §5)."""
 
+from django.utils.timezone import now
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -37,6 +38,8 @@ class FriendSerializer(serializers.Serializer):
     user = UserSerializer()
     since = serializers.DateTimeField()
     online = serializers.BooleanField()
+    last_seen = serializers.DateTimeField(allow_null=True, help_text=(
+        "when their last socket closed; the present moment while they are online"))
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -100,8 +103,9 @@ class FriendsView(GenericAPIView):
         page = self.paginate_queryset(selectors.friendships(me))
         friends = [(r.to_user if r.from_user_id == me.pk else r.from_user, r.responded_at or r.created_at)
                    for r in page]
-        online = online_user_ids([u.pk for u, _ in friends])
-        rows = [{"user": user_dict(u), "since": since, "online": u.pk in online} for u, since in friends]
+        online, at = online_user_ids([u.pk for u, _ in friends]), now()
+        rows = [{"user": user_dict(u), "since": since, "online": u.pk in online,
+                 "last_seen": at if u.pk in online else u.last_seen} for u, since in friends]
         return self.get_paginated_response(FriendSerializer(rows, many=True).data)
 
 

@@ -298,6 +298,12 @@ RELAY_ANONYMOUS_IDLE = env.int("RELAY_ANONYMOUS_IDLE", default=300)
 RELAY_MAX_SUBSCRIPTIONS = env.int("RELAY_MAX_SUBSCRIPTIONS", default=100)
 # How long a crashed process keeps its users "online" at most.
 RELAY_PRESENCE_TTL = env.int("RELAY_PRESENCE_TTL", default=30)
+# Live presence (the server's `presence` frame; RELAY_PRESENCE=0 turns it off) goes to a user's friends and to the members of
+# their groups up to this size; a user whose last socket closed is announced offline after
+# RELAY_PRESENCE_DEBOUNCE seconds unless a socket of theirs opened meanwhile (no flapping).
+RELAY_PRESENCE = env.bool("RELAY_PRESENCE", default=True)
+RELAY_PRESENCE_MAX_MEMBERS = env.int("RELAY_PRESENCE_MAX_MEMBERS", default=100)
+RELAY_PRESENCE_DEBOUNCE = env.float("RELAY_PRESENCE_DEBOUNCE", default=5.0)
 
 # The numbered event stream (relay/stream): how long entries are kept for resuming clients
 # (seconds, default 7 days); how often each hub compares its position with the stream's head

@@ -80,6 +80,8 @@ class MemberSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
     joined_at = serializers.DateTimeField()
     online = serializers.BooleanField()
+    last_seen = serializers.DateTimeField(allow_null=True, help_text=(
+        "when their last socket closed; the present moment while they are online"))
 
 
 class UserIdSerializer(serializers.Serializer):
@@ -177,3 +179,10 @@ def conversation_dict(item):
     if data["last_message"] is not None:
         data["last_message"] = message_dict(data["last_message"])
     return data
+
+
+class PresenceSerializer(serializers.Serializer):
+    user = serializers.IntegerField()
+    online = serializers.BooleanField()
+    last_seen = serializers.DateTimeField(allow_null=True, help_text=(
+        "when their last socket closed (null: never connected); the present moment while they are online"))

@@ -1,6 +1,7 @@
 """Group, membership and message endpoints (SPEC §3 and §5). Thin: actions hold the rules."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.timezone import now
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -15,7 +16,7 @@ from accounts.throttles import SendThrottle
 from config.errors import ValidationFailed
 from config.rest.pagination import CursorPagination
 from config.rest.params import flag_param, id_param, id_parameter
-from groups import actions
+from groups import actions, presence
 from groups import serializers as s
 from groups.permissions import CanReadMessages, CanSeeMemberList
 from groups.selectors import (
@@ -122,9 +123,9 @@ class GroupViewSet(viewsets.GenericViewSet):
             return Response({"groupid": group.pk, "userid": data["user_id"], "changed": changed},
                             status=status.HTTP_201_CREATED if changed else status.HTTP_200_OK)
         page = self.paginate_queryset(group_members(group).order_by("-id"))
-        online = online_user_ids([m.user_id for m in page])
-        rows = [{"user": m.user, "role": m.role, "joined_at": m.joined_at, "online": m.user_id in online}
-                for m in page]
+        online, at = online_user_ids([m.user_id for m in page]), now()
+        rows = [{"user": m.user, "role": m.role, "joined_at": m.joined_at, "online": m.user_id in online,
+                 "last_seen": at if m.user_id in online else m.user.last_seen} for m in page]
         return self.get_paginated_response(s.MemberSerializer(rows, many=True).data)
 
     @extend_schema(request=s.RoleSerializer, responses=s.MemberSerializer)
@@ -133,8 +134,9 @@ class GroupViewSet(viewsets.GenericViewSet):
         group = self.get_group()
         data = _input(s.RoleSerializer, request)
         m = actions.set_role(actor=request.user, group=group, target=any_user(int(user_id)), role=data["role"])
+        online = bool(online_user_ids([m.user_id]))
         return Response(s.MemberSerializer({"user": m.user, "role": m.role, "joined_at": m.joined_at,
-                                            "online": bool(online_user_ids([m.user_id]))}).data)
+                                            "online": online, "last_seen": now() if online else m.user.last_seen}).data)
 
     @extend_schema(responses=s.MessageReadSerializer(many=True))
     @action(detail=True, methods=["get"], url_path=r"messages/(?P<message_id>[0-9]{1,18})/reads",
@@ -227,3 +229,34 @@ class ReadView(GenericAPIView):
         data = _input(s.ConversationReadSerializer, request)
         return Response(actions.mark_read(actor=request.user, message_id=data["message_id"],
                                           group_id=data.get("groupid"), to_id=data.get("to")))
+
+
+MAX_PRESENCE_IDS = 100
+
+
+class PresenceView(GenericAPIView):
+    """Who of `ids` is online, and when each was last seen: only the caller, their friends and
+    the members of their groups; other ids are left out."""
+
+    serializer_class = s.PresenceSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("ids", str, required=True,
+                                                description=f"comma-separated user ids, at most {MAX_PRESENCE_IDS}")],
+                   responses=s.PresenceSerializer(many=True))
+    def get(self, request):
+        ids = _presence_ids(request.query_params.get("ids", ""))
+        shown = presence.visible(request.user.pk, ids)
+        rows = presence.states(sorted(shown))
+        return Response({"results": s.PresenceSerializer(
+            [{"user": uid, **row} for uid, row in rows.items()], many=True).data})
+
+
+def _presence_ids(raw):
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if not parts:
+        raise ValidationFailed(details={"ids": ["Give one or more user ids, comma-separated."]})
+    if len(parts) > MAX_PRESENCE_IDS:
+        raise ValidationFailed(details={"ids": [f"At most {MAX_PRESENCE_IDS} ids."]})
+    if not all(p.isascii() and p.isdigit() and len(p) <= 18 for p in parts):
+        raise ValidationFailed(details={"ids": ["Each id is a positive whole number."]})
+    return list(dict.fromkeys(int(p) for p in parts))

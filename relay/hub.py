@@ -38,6 +38,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from relay.inorder import InOrder
+from relay.liveness import Liveness
 from relay.outbox import Outbox
 from relay.registry import Registry
 from relay.stream import presence, read
@@ -66,9 +67,10 @@ class Hub:
         self._inbox = []  # layer messages received and not yet handled, in order
         self._mail = asyncio.Event()
         self._background = set()  # tasks the hub does not wait for (closes, recounts)
-        self.outbox = Outbox(self._spawn)
+        self.outbox = Outbox(self.spawn)
         self.upkeep = Upkeep(self)
         self.presence = presence.for_hub()
+        self.liveness = Liveness(self)
 
     # --- lifecycle -----------------------------------------------------------------
     async def start(self):
@@ -81,9 +83,11 @@ class Hub:
             asyncio.create_task(self._deliver_loop(), name="relay-hub-deliver"),
             asyncio.create_task(self.upkeep.run(), name="relay-hub-upkeep"),
         ]
+        self.spawn(self.liveness.sweep())  # told online while every process was down?
         log.info("relay hub started on %s at position %s", self.channel, self.position)
 
     async def stop(self):
+        self.liveness.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, self.stream.stop(), return_exceptions=True)
@@ -117,7 +121,7 @@ class Hub:
         except BaseException:
             # Failed or cancelled, maybe after the count was raised: write the true one back.
             self.registry.joined(user_id)
-            self._spawn(self._recount(user_id))
+            self.spawn(self._recount(user_id))
             raise
         if not admitted:
             self.registry.joined(user_id)
@@ -129,10 +133,11 @@ class Hub:
         except Exception:  # best effort: the next heartbeat rewrites every count
             pass
 
-    def _spawn(self, coroutine):
+    def spawn(self, coroutine):
         task = asyncio.create_task(coroutine)
         self._background.add(task)  # held, so the loop does not drop it half done
         task.add_done_callback(self._background.discard)
+        return task
 
     async def attach(self, session, topics):
         """Register a socket on `topics` (its user and groups), in the place `admit` held for a
@@ -140,10 +145,12 @@ class Hub:
         self.registry.add(session, topics)
         if session.user_id is not None:
             await self.presence.set_local(session.user_id, self.registry.local_sockets(session.user_id))
+            self.liveness.opened(session.user_id)
 
     async def detach(self, session):
         self.registry.forget(session)
         if session.user_id is not None:
+            self.liveness.closed(session.user_id)
             await self.presence.set_local(session.user_id, self.registry.local_sockets(session.user_id))
 
     async def catch_up(self, session, timeout=10.0):

@@ -57,6 +57,10 @@ class Registry:
         """The user's sockets on this process, counting those admitted and still signing in."""
         return len(self.topics.get(user_topic(user_id), ())) + self.joining.get(user_id, 0)
 
+    def attached(self, user_id):
+        """The user's sockets on this process that are signed in (not those still signing in)."""
+        return len(self.topics.get(user_topic(user_id), ()))
+
     def online_user_ids(self):
         return [int(t[5:]) for t in self.topics if t.startswith("user.")] + list(self.joining)
 

@@ -5,7 +5,8 @@ whole while nothing else happens.
   the hub compares its position with the stream's head.
 - Anonymous sockets idle for `RELAY_ANONYMOUS_IDLE` seconds are closed.
 - Presence: the process's socket counts are kept alive every few seconds (a third of
-  `RELAY_PRESENCE_TTL`, 1 to 5 s), and all written again after an outage.
+  `RELAY_PRESENCE_TTL`, 1 to 5 s), and all written again after an outage; the users of
+  processes gone meanwhile are reaped (`relay.liveness`).
 - After the layer broke (the subscriber connection, or a failed call), and hourly anyway,
   the hub joins the stream's layer group again: Redis may have restarted empty.
 - Hourly, entries older than `RELAY_STREAM_RETENTION` are trimmed.
@@ -70,7 +71,10 @@ class Upkeep:
                 continue
             last_heartbeat = now
             try:
-                await hub.presence.heartbeat(hub.registry, full=self.lost)
+                if await hub.presence.heartbeat(hub.registry, full=self.lost):
+                    # This process's counts were gone: its users may have been told they left.
+                    hub.spawn(hub.liveness.sync(hub.registry.online_user_ids()))
+                await hub.liveness.reap()
                 if self.lost or now - last_refresh > _GROUP_REFRESH:
                     await hub.layer.group_add(stream_group(), hub.channel)
                     last_refresh = now

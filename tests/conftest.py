@@ -96,6 +96,9 @@ def _use_the_workers_redis():
 @pytest.fixture(autouse=True)
 def _fast_tests(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Live presence frames are off in process: a test of them asks for `live_presence`. The
+    # servers of real-process tests run with it, as shipped.
+    settings.RELAY_PRESENCE = False
     cache.clear()  # tickets and throttle counters never leak between tests
     yield
     cache.clear()

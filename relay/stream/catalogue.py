@@ -133,6 +133,13 @@ class ReadOut(serializers.Serializer):
         return fields
 
 
+class PresenceOut(serializers.Serializer):
+    user = UserShape()
+    online = serializers.BooleanField()
+    last_seen = serializers.DateTimeField(allow_null=True, help_text=(
+        "when they came online (online) or when their last socket closed (offline)"))
+
+
 class ResyncOut(serializers.Serializer):
     reason = serializers.CharField(help_text=(
         "`retention`: the `resume=` position is older than the stream keeps; reload through REST"))
@@ -159,5 +166,7 @@ SERVER_FRAMES = {
     "unread": (UnreadOut, "what is left unread in a conversation, after you read it on any device"),
     "read": (ReadOut, ("a read receipt: the other person of a direct conversation, or a member of a group "
                        "up to RELAY_READ_RECEIPTS_MAX_MEMBERS, has read up to `message_id`")),
+    "presence": (PresenceOut, ("a friend, or a member of one of your groups up to RELAY_PRESENCE_MAX_MEMBERS, "
+                               "came online or went offline (debounced: a quick reconnect says nothing)")),
     "resync": (ResyncOut, "the stream cannot take this socket from where it asked: reload through REST"),
 }

@@ -13,7 +13,7 @@ IDENTIFIER = "kirimin"
 # The stateful frames: numbered in the stream (`seq`, `streams`) and replayed on resume.
 STATEFUL_TYPES = frozenset({
     "sendmessage", "postlike", "postdelete", "join", "leave", "kick", "friendrequest", "notification",
-    "deletemessage", "unread", "read",
+    "deletemessage", "unread", "read", "presence",
 })
 # Every server frame type; each is catalogued in `relay.stream.catalogue.SERVER_FRAMES` (the AsyncAPI document).
 SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing"}
@@ -124,6 +124,11 @@ def read(*, reader, message_id, at, groupid=None, **target):
     """A read receipt: `reader` has read the conversation (`groupid`, or `with` them) up to `message_id`."""
     where = {"groupid": groupid} if groupid is not None else {"with": target["with"]}
     return frame("read", **where, user=_user(reader), message_id=message_id, at=at)
+
+
+def presence(user, *, online, last_seen):
+    """`user` came online or went offline (announced once the debounce has passed)."""
+    return frame("presence", user=_user(user), online=online, last_seen=iso(last_seen) if last_seen else None)
 
 
 def friendrequest(request_id, sender):

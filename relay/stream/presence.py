@@ -1,10 +1,12 @@
 """Presence: a user is online while they have at least one open socket anywhere.
 
 Each process publishes the exact count of its local sockets per user. On Redis
-that is a hash per process that expires unless the process keeps refreshing
-it, plus a sorted set of live processes scored by expiry: when a process
-crashes, its users drop offline within RELAY_PRESENCE_TTL seconds. Without
-Redis there is one process, so a dict in memory is exact.
+that is a hash per process, plus a sorted set of processes scored by when they
+count as gone: when a process crashes, its users drop offline within
+RELAY_PRESENCE_TTL seconds. A gone process's hash is kept a while longer, so
+that a live process can `reap` it: take its users, to tell their friends they
+left (`groups.presence`). Without Redis there is one process, so a dict in
+memory is exact.
 """
 
 import atexit
@@ -40,9 +42,24 @@ if total > tonumber(ARGV[5]) then return 0 end
 if tonumber(redis.call('HGET', KEYS[2], ARGV[3]) or '0') < tonumber(ARGV[4]) then
   redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
 end
-redis.call('EXPIRE', KEYS[2], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[8])
 redis.call('ZADD', KEYS[1], ARGV[1] + ARGV[6], ARGV[2])
 return 1
+"""
+
+# KEYS: the processes. ARGV: now, the prefix of every process's counts. Takes the gone
+# processes off the set and returns the users they held (one process reaps each).
+_REAP = """
+local users = {}
+for _, proc in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
+  local key = ARGV[2] .. proc
+  for _, user in ipairs(redis.call('HKEYS', key)) do
+    table.insert(users, user)
+  end
+  redis.call('DEL', key)
+  redis.call('ZREM', KEYS[1], proc)
+end
+return users
 """
 
 
@@ -64,7 +81,10 @@ class LocalPresence:
         return local <= cap
 
     async def heartbeat(self, sockets, full=False):
-        pass
+        return False
+
+    async def reap(self):
+        return []
 
     async def stop(self):
         pass
@@ -78,16 +98,17 @@ class RedisPresence:
         self.proc_id = uuid.uuid4().hex
         self.key = _proc_key(self.proc_id)
         self.ttl = settings.RELAY_PRESENCE_TTL
+        self.keep = 3 * self.ttl  # the counts outlive the process's place, to be reaped
         self.redis = async_redis()
         self._admit = self.redis.register_script(_ADMIT)  # sent by its hash after the first time
+        self._reap = self.redis.register_script(_REAP)
         # A process stopped with SIGTERM (a deploy) takes its users offline at once,
         # instead of after RELAY_PRESENCE_TTL; a crash still waits for the TTL.
         atexit.register(self._forget_sync)
 
     def _forget_sync(self):
         try:
-            _client().delete(self.key)
-            _client().zrem(_PROCS, self.proc_id)
+            _client().zadd(_PROCS, {self.proc_id: 0})  # gone: reaped by a live process
         except redis.RedisError:
             pass
 
@@ -98,7 +119,7 @@ class RedisPresence:
                     pipe.hset(self.key, user_id, count)
                 else:
                     pipe.hdel(self.key, user_id)
-                pipe.expire(self.key, self.ttl)
+                pipe.expire(self.key, self.keep)
                 pipe.zadd(_PROCS, {self.proc_id: time.time() + self.ttl})
                 await pipe.execute()
         except redis.RedisError:
@@ -110,27 +131,38 @@ class RedisPresence:
         the same step, so that sockets opening at once on several processes never pass the cap
         between one's check and its count (a script runs in Redis as one step)."""
         admitted = await self._admit(keys=[_PROCS, self.key],
-                                     args=[time.time(), self.proc_id, user_id, local, cap, self.ttl, _PROC_PREFIX])
+                                     args=[time.time(), self.proc_id, user_id, local, cap, self.ttl, _PROC_PREFIX,
+                                           self.keep])
         return bool(admitted)
 
     async def heartbeat(self, sockets, full=False):
         """Keep this process's counts alive; `full`: write them all again from `sockets` (the hub's
-        registry: `online_user_ids()`, `local_sockets(user_id)`)."""
+        registry: `online_user_ids()`, `local_sockets(user_id)`). Returns True if they were
+        written again: asked to, or found gone (Redis restarted empty, or this process was
+        taken for gone and reaped)."""
+        counts = {uid: sockets.local_sockets(uid) for uid in sockets.online_user_ids()}
+        if not full and counts:
+            full = not await self.redis.exists(self.key)
         async with self.redis.pipeline(transaction=True) as pipe:
             if full:  # after an outage Redis may be empty: rewrite everything we know
                 pipe.delete(self.key)
-                counts = {uid: sockets.local_sockets(uid) for uid in sockets.online_user_ids()}
                 if counts:
                     pipe.hset(self.key, mapping=counts)
-            pipe.expire(self.key, self.ttl)
+            pipe.expire(self.key, self.keep)
             pipe.zadd(_PROCS, {self.proc_id: time.time() + self.ttl})
-            pipe.zremrangebyscore(_PROCS, "-inf", time.time() - 3600)
             await pipe.execute()
+        return full
+
+    async def reap(self):
+        """The users of processes gone (crashed, or stopped) since the last reap, once each
+        across every process: whose friends may have to hear that they left."""
+        users = await self._reap(keys=[_PROCS], args=[time.time(), _PROC_PREFIX])
+        return sorted({int(u) for u in users})
 
     async def stop(self):
+        """Gone at once (its users count offline); the next live process to reap takes them."""
         try:
-            await self.redis.delete(self.key)
-            await self.redis.zrem(_PROCS, self.proc_id)
+            await self.redis.zadd(_PROCS, {self.proc_id: 0})
         except redis.RedisError:
             pass
         atexit.unregister(self._forget_sync)

@@ -94,3 +94,18 @@ def test_a_direct_message_reaches_the_other_person(scene, person_page):
     expect(messages(a)).to_have_text(["psst, a private word", "got it"])
     for page in (a, b):
         assert_received_once_in_order(page, ["psst, a private word", "got it"])
+
+
+def test_someone_coming_and_going_shows_in_the_member_list_as_it_happens(scene, person_page):
+    """No polling: the dot follows the server's `presence` frames (going offline waits out the
+    server's debounce, RELAY_PRESENCE_DEBOUNCE, 5 s as shipped)."""
+    alice, bob = scene.person("Alice"), scene.person("Bob")
+    scene.group(alice, "Design team", members=[bob])
+    a = person_page(alice)
+    open_group(a, "Design team")
+    dot = a.get_by_role("list", name="Members").locator(".person", has_text="Bob").locator(".dot")
+    expect(dot).to_have_class("dot")
+    b = person_page(bob)
+    expect(dot).to_have_class("dot online", timeout=5_000)  # the demo polled every 15 s before
+    b.get_by_role("button", name="Sign out").click()
+    expect(dot).to_have_class("dot", timeout=10_000)

@@ -141,7 +141,8 @@ def test_friends_are_listed_on_both_sides_with_since(api, alice, bob, charlie, p
 
     for me, friend in ((alice, bob), (bob, alice)):
         results = ok(api(me).get(FRIENDS))["results"]
-        assert results == [{"user": user_shape(friend), "since": results[0]["since"], "online": False}]
+        assert results == [{"user": user_shape(friend), "since": results[0]["since"], "online": False,
+                            "last_seen": None}]  # never connected
         assert results[0]["since"].startswith(since.strftime("%Y-%m-%dT%H:%M:%S"))
     assert ok(api(charlie).get(FRIENDS))["results"] == []
 

@@ -11,7 +11,6 @@ const client = new Kirimin({storage: sessionStorage, ...window.KIRIMIN_OPTIONS})
 window.kirimin = client; // for the console
 
 const TYPING_MS = 3500;
-const PRESENCE_POLL_MS = 15000;
 
 const state = {
   me: null,
@@ -734,18 +733,17 @@ client.on("resync", () => {
   Promise.allSettled([loadGroups(), loadNotifications(), loadFeed()]).then(refreshPresence);
 });
 
-// Presence is read from the API (polled); someone shown offline who just acted is read again.
-let presenceSoon = null;
-function seen(user) {
-  if (!user || isMe(user) || state.online.has(user.id) || presenceSoon) return;
-  presenceSoon = setTimeout(() => {
-    presenceSoon = null;
-    refreshPresence();
-  }, 300);
-}
+// Presence: read once through REST when the socket opens (friends, members), then kept by the
+// server's `presence` frames (friends and co-members of groups up to 100 members).
+client.on("presence", ({user, online}) => {
+  remember(user);
+  if (online) state.online.add(user.id);
+  else state.online.delete(user.id);
+  renderSidebar();
+  renderAside();
+});
 
 client.on("sendmessage", (frame) => {
-  seen(frame.from);
   const key = messageKey(frame);
   if (frame.groupid && !state.groups.has(frame.groupid)) loadGroups();
   if (!addMessage(frame)) return;
@@ -759,7 +757,6 @@ client.on("sendmessage", (frame) => {
 });
 
 client.on("typing", (frame) => {
-  seen(frame.from);
   const key = frame.groupid ? `g${frame.groupid}` : `u${frame.from.id}`;
   getChat(key).typing.set(frame.from.id, {user: remember(frame.from), until: Date.now() + TYPING_MS});
   if (viewing(key)) {
@@ -770,7 +767,6 @@ client.on("typing", (frame) => {
 
 client.on("join", ({groupid, user}) => {
   remember(user);
-  seen(user);
   if (isMe(user) && !state.groups.has(groupid)) loadGroups();
   addNotice(groupid, isMe(user) ? "You joined the group" : `${name(user)} joined the group`);
   membershipChanged(groupid);
@@ -861,7 +857,6 @@ client.on("signedout", ({reason}) => {
 });
 
 // --- start and stop ---------------------------------------------------------------------------------------------
-let presenceTimer = null;
 
 function start() {
   state.me = remember(client.user);
@@ -869,12 +864,9 @@ function start() {
   renderShell();
   renderStatus();
   client.connect();
-  clearInterval(presenceTimer);
-  presenceTimer = setInterval(refreshPresence, PRESENCE_POLL_MS);
 }
 
 function stop() {
-  clearInterval(presenceTimer);
   Object.assign(state, {me: null, view: {kind: "feed"}, groups: new Map(), discover: [], removed: new Map(),
     chats: new Map(), dms: new Set(), online: new Set(), friends: new Set(), members: new Map(),
     posts: new Map(), feed: [], notifications: [], connected: false, creatingGroup: false,

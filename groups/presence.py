@@ -1,0 +1,110 @@
+"""Live presence as people see it: who is told when someone comes and goes, and who may ask.
+
+A user is online while they have an open socket on any process (the counts in
+`relay.stream.presence`). What friends and co-members were last told is stored on the
+user (`online`, `last_seen`), and `sync` moves it to the live state: in one transaction
+that locks the user's row, it reads the live state again, stores it and relays a
+`presence` frame to the audience. Two processes syncing one user at once therefore take
+turns, and the one that commits last has read the newer state, so the frames are
+numbered in the order of what they say.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils.timezone import now
+
+from accounts.models import FriendRequest, User
+from groups.models import Membership
+from relay.stream import events, publish
+from relay.stream.presence import online_user_ids
+
+# Rounds of `sync` for one user: one more when the live state changed while it committed.
+_ROUNDS = 3
+
+
+def friend_ids(user_id) -> set[int]:
+    pairs = (FriendRequest.objects.filter(Q(from_user_id=user_id) | Q(to_user_id=user_id),
+                                          status=FriendRequest.Status.ACCEPTED)
+             .values_list("from_user_id", "to_user_id"))
+    return {b if a == user_id else a for a, b in pairs}
+
+
+def audience(user_id) -> set[int]:
+    """Who hears of `user_id`'s presence: friends, and the members of their groups of at most
+    RELAY_PRESENCE_MAX_MEMBERS members; never themselves."""
+    small_groups = (Membership.objects.filter(user_id=user_id).values("group_id")
+                    .annotate(size=Count("group__memberships"))
+                    .filter(size__lte=settings.RELAY_PRESENCE_MAX_MEMBERS).values("group_id"))
+    members = Membership.objects.filter(group_id__in=small_groups).values_list("user_id", flat=True)
+    return (friend_ids(user_id) | set(members)) - {user_id}
+
+
+def visible(viewer_id, user_ids) -> set[int]:
+    """Which of `user_ids` `viewer_id` may see the presence of: themselves, their friends and
+    the members of their groups (of any size)."""
+    wanted = set(user_ids)
+    seen = ({viewer_id} | friend_ids(viewer_id)) & wanted
+    rest = wanted - seen
+    if rest:
+        theirs = Membership.objects.filter(user_id=viewer_id).values("group_id")
+        seen |= set(Membership.objects.filter(group_id__in=theirs, user_id__in=rest)
+                    .values_list("user_id", flat=True))
+    return seen
+
+
+def states(user_ids) -> dict[int, dict]:
+    """{user id: {"online", "last_seen"}}: online right now (an open socket anywhere), and
+    when their last socket closed (the present moment while they are online)."""
+    user_ids = list(user_ids)
+    online = online_user_ids(user_ids)
+    at = now()
+    seen = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "last_seen"))
+    return {uid: {"online": uid in online, "last_seen": at if uid in online else seen[uid]}
+            for uid in user_ids if uid in seen}
+
+
+def sync(user_ids, *, at=None) -> int:
+    """Bring what each user's audience was told in line with whether they are online now;
+    `at`: when their last socket closed (now by default). Returns how many changed."""
+    changed = 0
+    user_ids = list(user_ids)
+    for _ in range(_ROUNDS):
+        told = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "online"))
+        live = online_user_ids(told)
+        stale = [uid for uid, online in told.items() if online != (uid in live)]
+        if not stale:
+            break
+        for uid in stale:
+            changed += _announce(uid, at or now())
+        user_ids = stale  # was anyone back (or gone) meanwhile?
+    return changed
+
+
+def _announce(user_id, at) -> int:
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None:
+            return 0
+        online = bool(online_user_ids([user_id]))  # read under the lock: see the module's docstring
+        if user.online == online:
+            return 0
+        user.online = online
+        if not online:
+            user.last_seen = at
+        user.save(update_fields=["online", "last_seen"])
+        listeners = audience(user_id)
+        if listeners:
+            publish.notify_users(sorted(listeners), events.presence(user, online=online,
+                                                                    last_seen=now() if online else at))
+    return 1
+
+
+def sweep() -> int:
+    """Announce offline everyone told online who has no socket anywhere (after every process
+    stopped, for instance); returns how many."""
+    told = list(User.objects.filter(online=True).values_list("pk", flat=True).order_by("pk"))
+    changed = 0
+    for start in range(0, len(told), 500):
+        changed += sync(told[start:start + 500])
+    return changed
