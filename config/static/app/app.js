@@ -185,11 +185,13 @@ function renderStatus(event = {state: client.state}) {
   renderStatus.timer = setInterval(tick, 500);
 }
 
-function navButton(label, view, badge = 0, extra = null) {
+function navButton(label, view, badge = 0, extra = null, mentions = 0) {
   const active = state.view.kind === view.kind && state.view.id === view.id;
+  const said = mentions ? `${badge} unread, ${mentions} mentioning you` : `${badge} unread`;
   return h("button", {class: `nav-item${active ? " active" : ""}`, "aria-current": active ? "page" : null,
     onclick: () => open(view)}, extra, h("span", {class: "nav-label"}, label),
-  badge ? h("span", {class: "badge", "aria-label": `${badge} unread`}, badge) : null);
+  badge ? h("span", {class: `badge${mentions ? " mention" : ""}`, "aria-label": said}, mentions ? `@${badge}` : badge)
+    : null);
 }
 
 function renderSidebar() {
@@ -208,7 +210,8 @@ function renderSidebar() {
     state.creatingGroup ? newGroupForm() : null,
     h("ul", {class: "nav-list", "aria-label": "Your groups"},
       groups.length ? groups.map((g) => h("li", null, navButton(g.name, {kind: "group", id: g.id},
-        state.chats.get(`g${g.id}`)?.unread, h("span", {class: "icon", title: g.is_private ? "private" : "public"}, g.is_private ? "◈" : "#"))))
+        state.chats.get(`g${g.id}`)?.unread, h("span", {class: "icon", title: g.is_private ? "private" : "public"}, g.is_private ? "◈" : "#"),
+        state.chats.get(`g${g.id}`)?.mentions)))
         : h("li", {class: "empty"}, "No groups yet")),
     state.discover.length ? h("details", {class: "discover", open: state.discoverOpen,
       ontoggle: (event) => { state.discoverOpen = event.currentTarget.open; }},
@@ -235,7 +238,9 @@ function open(view) {
   if (view.kind === "group" || view.kind === "dm") {
     const chat = getChat(chatKey(view));
     chat.unread = 0;
+    chat.mentions = 0;
     if (!chat.loaded) loadHistory(view);
+    else markRead(chatKey(view));
     if (view.kind === "group") refreshMembers(view.id);
   }
   if (view.kind === "notifications") markNotificationsSeen();
@@ -263,7 +268,8 @@ function renderMain() {
 // --- chats ------------------------------------------------------------------------------------------------------
 function getChat(key) {
   if (!state.chats.has(key)) {
-    state.chats.set(key, {items: [], ids: new Set(), loaded: false, unread: 0, typing: new Map()});
+    state.chats.set(key, {items: [], ids: new Set(), loaded: false, unread: 0, mentions: 0, typing: new Map(),
+      readUpTo: 0, peerRead: 0});
   }
   return state.chats.get(key);
 }
@@ -318,7 +324,40 @@ async function loadHistory(view) {
   } catch {
     chat.loaded = false;
   }
-  if (viewing(chatKey(view))) renderTimeline();
+  if (viewing(chatKey(view))) {
+    renderTimeline();
+    markRead(chatKey(view));
+  }
+}
+
+/** Tell the server this chat is read up to its newest message: its unread count follows on
+ * every device (the `unread` frame), and the other person of a DM sees it (`read`). */
+function markRead(key) {
+  const chat = getChat(key);
+  const newest = chat.items.findLast((i) => i.kind === "message");
+  if (!newest || newest.id <= chat.readUpTo || !state.connected) return;
+  chat.readUpTo = newest.id;
+  const target = key.startsWith("g") ? {groupid: Number(key.slice(1))} : {to: Number(key.slice(1))};
+  client.send("read", {...target, message_id: newest.id});
+}
+
+function keyOf(frame) {
+  return frame.groupid !== undefined && frame.groupid !== null ? `g${frame.groupid}` : `u${frame.with}`;
+}
+
+/** The sidebar as the server knows it: every group and direct conversation, with what is unread. */
+async function loadConversations() {
+  const page = await api("GET", "/api/conversations/?limit=100");
+  for (const row of page.results) {
+    const key = row.kind === "group" ? `g${row.group.id}` : `u${remember(row.user).id}`;
+    if (row.kind === "direct") state.dms.add(row.user.id);
+    const chat = getChat(key);
+    chat.readUpTo = Math.max(chat.readUpTo, row.last_read_message_id || 0);
+    if (viewing(key)) continue;
+    chat.unread = row.unread_count;
+    chat.mentions = row.mention_count;
+  }
+  renderSidebar();
 }
 
 function chatTitle(view) {
@@ -396,6 +435,12 @@ function renderTimeline() {
         h("time", {datetime: item.created_at}, clock(item.created_at))),
       h("p", {class: "text"}, item.message)));
   });
+  if (state.view.kind === "dm" && chat.peerRead) {
+    // "Seen" under the newest of my messages that the other person has read.
+    const mine = chat.items.filter((i) => i.kind === "message" && isMe(i.from) && i.id <= chat.peerRead).pop();
+    const at = mine ? rows.findIndex((row) => row.dataset.id === String(mine.id)) : -1;
+    if (at !== -1) rows.splice(at + 1, 0, h("li", {class: "seen", "aria-label": "Seen"}, "Seen"));
+  }
   if (!rows.length) {
     rows.push(h("li", {class: "empty-chat"}, chat.loaded ? "No messages yet. Say hello!" : "Loading…"));
   }
@@ -721,7 +766,9 @@ client.on("connection", () => {
   // are read again: they count nothing, and some of their changes are not events (a new post,
   // a renamed or deleted group, likes of public posts we only subscribe to).
   const loads = [loadGroups(), loadFeed()];
-  if (!client.resumed) loads.push(loadNotifications());
+  // Unread counts: the server's on a fresh start (they survive a reload and agree across
+  // devices); after a resume, the replayed frames bring them up to date instead.
+  if (!client.resumed) loads.push(loadNotifications(), loadConversations());
   Promise.allSettled(loads).then(refreshPresence);
 });
 
@@ -730,7 +777,7 @@ client.on("resync", () => {
   // events): read everything again through REST, and go on live from here.
   toast("You were away for a while: everything was reloaded.");
   reloadChats();
-  Promise.allSettled([loadGroups(), loadNotifications(), loadFeed()]).then(refreshPresence);
+  Promise.allSettled([loadGroups(), loadNotifications(), loadFeed(), loadConversations()]).then(refreshPresence);
 });
 
 // Presence: read once through REST when the socket opens (friends, members), then kept by the
@@ -750,10 +797,35 @@ client.on("sendmessage", (frame) => {
   // The client emits each message once (a replay brings only what it had not emitted), and
   // addMessage drops one we already have from the history. A message of our own (from this tab
   // or another device) means we have read the chat up to there.
-  if (viewing(key)) renderTimeline();
-  else if (isMe(frame.from)) getChat(key).unread = 0;
-  else getChat(key).unread += 1;
+  const chat = getChat(key);
+  if (viewing(key) && document.visibilityState !== "hidden") {
+    renderTimeline();
+    markRead(key);
+  } else if (isMe(frame.from)) {
+    chat.unread = 0;
+    chat.mentions = 0;
+  } else {
+    chat.unread += 1;
+    if (frame.mentions?.includes(state.me?.id)) chat.mentions += 1;
+    if (viewing(key)) renderTimeline();
+  }
   renderSidebar();
+});
+
+// Read on another device (or tab): what is left unread there is left unread here.
+client.on("unread", (frame) => {
+  const chat = getChat(keyOf(frame));
+  chat.unread = frame.unread_count;
+  chat.mentions = frame.mention_count;
+  renderSidebar();
+});
+
+// A read receipt: in a DM, the other person has read up to `message_id` ("Seen").
+client.on("read", (frame) => {
+  if (isMe(frame.user) || frame.with === undefined) return;
+  const chat = getChat(`u${frame.with}`);
+  chat.peerRead = Math.max(chat.peerRead, frame.message_id);
+  if (viewing(`u${frame.with}`)) renderTimeline();
 });
 
 client.on("typing", (frame) => {
