@@ -103,7 +103,7 @@ class FriendsView(GenericAPIView):
         page = self.paginate_queryset(selectors.friendships(me))
         friends = [(r.to_user if r.from_user_id == me.pk else r.from_user, r.responded_at or r.created_at)
                    for r in page]
-        online, at = online_user_ids([u.pk for u, _ in friends]), now()
+        online, at = online_user_ids([u.pk for u, _ in friends], leaving=True), now()
         rows = [{"user": user_dict(u), "since": since, "online": u.pk in online,
                  "last_seen": at if u.pk in online else u.last_seen} for u, since in friends]
         return self.get_paginated_response(FriendSerializer(rows, many=True).data)

@@ -11,7 +11,7 @@ numbered in the order of what they say.
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.timezone import now
 
 from accounts.models import FriendRequest, User
@@ -33,9 +33,11 @@ def friend_ids(user_id) -> set[int]:
 def audience(user_id) -> set[int]:
     """Who hears of `user_id`'s presence: friends, and the members of their groups of at most
     RELAY_PRESENCE_MAX_MEMBERS members; never themselves."""
-    small_groups = (Membership.objects.filter(user_id=user_id).values("group_id")
-                    .annotate(size=Count("group__memberships"))
-                    .filter(size__lte=settings.RELAY_PRESENCE_MAX_MEMBERS).values("group_id"))
+    cap = settings.RELAY_PRESENCE_MAX_MEMBERS
+    # A group is too large if it has a member past the cap: found without counting them all.
+    past_cap = Membership.objects.filter(group_id=OuterRef("group_id")).order_by()[cap:cap + 1]
+    small_groups = (Membership.objects.filter(user_id=user_id).filter(~Exists(past_cap.values("id")))
+                    .values("group_id"))
     members = Membership.objects.filter(group_id__in=small_groups).values_list("user_id", flat=True)
     return (friend_ids(user_id) | set(members)) - {user_id}
 
@@ -54,10 +56,12 @@ def visible(viewer_id, user_ids) -> set[int]:
 
 
 def states(user_ids) -> dict[int, dict]:
-    """{user id: {"online", "last_seen"}}: online right now (an open socket anywhere), and
-    when their last socket closed (the present moment while they are online)."""
+    """{user id: {"online", "last_seen"}}: online with an open socket on a live process, or
+    while their departure waits out the debounce (the `presence` frame that follows says
+    so: a client that reads this and then follows the frames never stays wrong); and when
+    their last socket closed (the present moment while they are online)."""
     user_ids = list(user_ids)
-    online = online_user_ids(user_ids)
+    online = online_user_ids(user_ids, leaving=True)
     at = now()
     seen = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "last_seen"))
     return {uid: {"online": uid in online, "last_seen": at if uid in online else seen[uid]}
@@ -71,7 +75,7 @@ def sync(user_ids, *, at=None) -> int:
     user_ids = list(user_ids)
     for _ in range(_ROUNDS):
         told = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "online"))
-        live = online_user_ids(told)
+        live = online_user_ids(told, strict=True)
         stale = [uid for uid, online in told.items() if online != (uid in live)]
         if not stale:
             break
@@ -86,7 +90,7 @@ def _announce(user_id, at) -> int:
         user = User.objects.select_for_update().filter(pk=user_id).first()
         if user is None:
             return 0
-        online = bool(online_user_ids([user_id]))  # read under the lock: see the module's docstring
+        online = bool(online_user_ids([user_id], strict=True))  # under the lock: see the module's docstring
         if user.online == online:
             return 0
         user.online = online

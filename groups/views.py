@@ -123,7 +123,7 @@ class GroupViewSet(viewsets.GenericViewSet):
             return Response({"groupid": group.pk, "userid": data["user_id"], "changed": changed},
                             status=status.HTTP_201_CREATED if changed else status.HTTP_200_OK)
         page = self.paginate_queryset(group_members(group).order_by("-id"))
-        online, at = online_user_ids([m.user_id for m in page]), now()
+        online, at = online_user_ids([m.user_id for m in page], leaving=True), now()
         rows = [{"user": m.user, "role": m.role, "joined_at": m.joined_at, "online": m.user_id in online,
                  "last_seen": at if m.user_id in online else m.user.last_seen} for m in page]
         return self.get_paginated_response(s.MemberSerializer(rows, many=True).data)
@@ -134,7 +134,7 @@ class GroupViewSet(viewsets.GenericViewSet):
         group = self.get_group()
         data = _input(s.RoleSerializer, request)
         m = actions.set_role(actor=request.user, group=group, target=any_user(int(user_id)), role=data["role"])
-        online = bool(online_user_ids([m.user_id]))
+        online = bool(online_user_ids([m.user_id], leaving=True))
         return Response(s.MemberSerializer({"user": m.user, "role": m.role, "joined_at": m.joined_at,
                                             "online": online, "last_seen": now() if online else m.user.last_seen}).data)
 

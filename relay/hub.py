@@ -91,6 +91,10 @@ class Hub:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, self.stream.stop(), return_exceptions=True)
+        background = [task for task in self._background if task is not asyncio.current_task()]
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         self._tasks = []
         try:
             await self.layer.group_discard(stream_group(), self.channel)
@@ -121,15 +125,18 @@ class Hub:
         except BaseException:
             # Failed or cancelled, maybe after the count was raised: write the true one back.
             self.registry.joined(user_id)
+            self.liveness.closed(user_id)  # the last socket may have closed while this one waited
             self.spawn(self._recount(user_id))
             raise
         if not admitted:
             self.registry.joined(user_id)
+            self.liveness.closed(user_id)
         return admitted
 
     async def _recount(self, user_id):
         try:
-            await self.presence.set_local(user_id, self.registry.local_sockets(user_id))
+            await self.presence.set_local(user_id, self.registry.local_sockets(user_id),
+                                          keep=user_id in self.liveness.leaving)
         except Exception:  # best effort: the next heartbeat rewrites every count
             pass
 
@@ -144,14 +151,16 @@ class Hub:
         user's socket. It gets nothing until it is `ready` (see `catch_up`)."""
         self.registry.add(session, topics)
         if session.user_id is not None:
+            first = self.registry.attached(session.user_id) == 1  # before any wait
             await self.presence.set_local(session.user_id, self.registry.local_sockets(session.user_id))
-            self.liveness.opened(session.user_id)
+            self.liveness.opened(session.user_id, first)
 
     async def detach(self, session):
         self.registry.forget(session)
         if session.user_id is not None:
             self.liveness.closed(session.user_id)
-            await self.presence.set_local(session.user_id, self.registry.local_sockets(session.user_id))
+            await self.presence.set_local(session.user_id, self.registry.local_sockets(session.user_id),
+                                          keep=session.user_id in self.liveness.leaving)
 
     async def catch_up(self, session, timeout=10.0):
         """Bring a connecting socket from its `position` (where its state was read) to the

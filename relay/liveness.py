@@ -4,9 +4,10 @@ A user's first socket on this process syncs what they were told (`groups.presenc
 online, unless they were still told so). When their last socket here closes, the sync
 waits `RELAY_PRESENCE_DEBOUNCE` seconds: a socket of theirs that opens meanwhile, here
 or on another process, leaves nothing to tell, so a quick reconnect does not flap.
-The users of a process that crashed or stopped are synced by whichever live process
-reaps it first (`relay.upkeep`, within `RELAY_PRESENCE_TTL`), and those told online
-with no socket anywhere (every process was down) when a hub starts.
+Meanwhile their count here stays in Redis at 0, so that if this process dies before the
+sync, whichever live process reaps it (`relay.upkeep`, within `RELAY_PRESENCE_TTL`) syncs
+them. Besides, one process every `SWEEP_EVERY` seconds (and each hub when it starts)
+syncs everyone told online who has no socket anywhere: what no other path caught.
 """
 
 import asyncio
@@ -21,15 +22,23 @@ from relay.stream import publish
 
 log = logging.getLogger("kirimin.relay")
 
+SWEEP_EVERY = 60  # seconds
+
 
 def _sync_and_take(user_ids, at):
-    presence.sync(user_ids, at=at)
-    return publish.take()
+    try:
+        presence.sync(user_ids, at=at)
+    finally:
+        sends = publish.take()  # what committed goes out, even if a later user failed
+    return sends
 
 
 def _sweep_and_take():
-    presence.sweep()
-    return publish.take()
+    try:
+        presence.sweep()
+    finally:
+        sends = publish.take()
+    return sends
 
 
 _sync = pooled(_sync_and_take)
@@ -39,50 +48,61 @@ _sweep = pooled(_sweep_and_take)
 class Liveness:
     def __init__(self, hub):
         self.hub = hub
-        self._leaving = {}  # user id -> the debounce task of their last local socket
+        self.leaving = {}  # user id -> the debounce task of their last local socket
+        self.stopped = False
 
-    def opened(self, user_id):
-        """A socket of `user_id` was attached here."""
-        if not settings.RELAY_PRESENCE:
+    @property
+    def on(self):
+        return settings.RELAY_PRESENCE and not self.stopped
+
+    def opened(self, user_id, first):
+        """A socket of `user_id` was attached here; `first`: no other of theirs was."""
+        if not self.on:
             return
-        leaving = self._leaving.pop(user_id, None)
+        leaving = self.leaving.pop(user_id, None)
         if leaving is not None:
-            leaving.cancel()  # back before anyone was told they left: nothing to tell
-        elif self.hub.registry.attached(user_id) == 1:
+            leaving.cancel()
+        if first:
+            # Usually nothing to tell (still told online, even after a cancelled departure), but
+            # another process may have told them gone meanwhile: one query finds out.
             self.hub.spawn(self.sync([user_id]))
 
     def closed(self, user_id):
-        """A socket of `user_id` was detached here."""
-        if not settings.RELAY_PRESENCE:
-            return
-        if self.hub.registry.local_sockets(user_id) == 0 and user_id not in self._leaving:
-            self._leaving[user_id] = self.hub.spawn(self._left(user_id, now()))
+        """A socket of `user_id` was detached here (or one admitted never attached)."""
+        if self.on and self.hub.registry.local_sockets(user_id) == 0 and user_id not in self.leaving:
+            self.leaving[user_id] = self.hub.spawn(self._left(user_id, now()))
 
     def stop(self):
-        for task in self._leaving.values():
+        self.stopped = True
+        for task in self.leaving.values():
             task.cancel()  # the process's end: its users are reaped by another process
-        self._leaving.clear()
+        self.leaving.clear()
 
     async def _left(self, user_id, at):
-        await asyncio.sleep(settings.RELAY_PRESENCE_DEBOUNCE)
-        self._leaving.pop(user_id, None)
-        if self.hub.registry.local_sockets(user_id) == 0:
-            await self.sync([user_id], at=at)
+        try:
+            await asyncio.sleep(settings.RELAY_PRESENCE_DEBOUNCE)
+            if self.hub.registry.local_sockets(user_id) == 0:
+                await self.sync([user_id], at=at)
+        finally:
+            if self.leaving.get(user_id) is asyncio.current_task():
+                del self.leaving[user_id]
+                if self.hub.registry.local_sockets(user_id) == 0:
+                    await self.hub.presence.forget(user_id)
 
     async def sync(self, user_ids, at=None):
         try:
             await publish.send(await _sync(user_ids, at))
-        except Exception:  # best effort: the next change of theirs syncs again
+        except Exception:  # best effort: the next change of theirs, or a sweep, syncs again
             log.warning("relay could not sync the presence of %d users", len(user_ids), exc_info=True)
 
     async def reap(self):
         """Sync the users of processes gone since the last reap (from the upkeep)."""
         users = await self.hub.presence.reap()
-        if users and settings.RELAY_PRESENCE:
+        if users and self.on:
             await self.sync(users)
 
     async def sweep(self):
-        if not settings.RELAY_PRESENCE:
+        if not self.on:
             return
         try:
             await publish.send(await _sweep())

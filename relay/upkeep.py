@@ -6,7 +6,8 @@ whole while nothing else happens.
 - Anonymous sockets idle for `RELAY_ANONYMOUS_IDLE` seconds are closed.
 - Presence: the process's socket counts are kept alive every few seconds (a third of
   `RELAY_PRESENCE_TTL`, 1 to 5 s), and all written again after an outage; the users of
-  processes gone meanwhile are reaped (`relay.liveness`).
+  processes gone meanwhile are reaped, and once a minute one process sweeps whoever is
+  told online with no socket anywhere (`relay.liveness`).
 - After the layer broke (the subscriber connection, or a failed call), and hourly anyway,
   the hub joins the stream's layer group again: Redis may have restarted empty.
 - Hourly, entries older than `RELAY_STREAM_RETENTION` are trimmed.
@@ -19,6 +20,7 @@ import time
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from relay.liveness import SWEEP_EVERY
 from relay.stream import read
 from relay.stream.topics import stream_group
 
@@ -50,7 +52,7 @@ class Upkeep:
         hub = self.hub
         interval = settings.RELAY_STREAM_POLL
         heartbeat_every = max(1.0, min(5.0, settings.RELAY_PRESENCE_TTL / 3))
-        last_refresh = last_heartbeat = last_trim = time.monotonic()
+        last_refresh = last_heartbeat = last_trim = last_sweep = time.monotonic()
         while True:
             await asyncio.sleep(interval)
             try:
@@ -71,10 +73,14 @@ class Upkeep:
                 continue
             last_heartbeat = now
             try:
-                if await hub.presence.heartbeat(hub.registry, full=self.lost):
+                if await hub.presence.heartbeat(hub.registry, full=self.lost, leaving=list(hub.liveness.leaving)):
                     # This process's counts were gone: its users may have been told they left.
                     hub.spawn(hub.liveness.sync(hub.registry.online_user_ids()))
                 await hub.liveness.reap()
+                if now - last_sweep > SWEEP_EVERY:
+                    last_sweep = now
+                    if await hub.presence.may_sweep(SWEEP_EVERY):
+                        hub.spawn(hub.liveness.sweep())
                 if self.lost or now - last_refresh > _GROUP_REFRESH:
                     await hub.layer.group_add(stream_group(), hub.channel)
                     last_refresh = now

@@ -298,10 +298,19 @@ async def send(ws, type_, **fields):
     await ws.send(json.dumps({"identifier": IDENTIFIER, "type": type_, **fields}))
 
 
-async def receive(ws, timeout=5):
-    frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-    assert frame["identifier"] == IDENTIFIER, frame
-    return frame
+# Frames that come whenever someone the socket's user knows opens or closes a socket: tests of
+# anything else skip them (`receive(..., presence=True)` keeps them).
+BACKGROUND = frozenset({"presence"})
+
+
+async def receive(ws, timeout=5, *, presence=False):
+    """The next frame; `presence` frames are skipped unless asked for."""
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await ws.recv())
+            assert frame["identifier"] == IDENTIFIER, frame
+            if presence or frame["type"] not in BACKGROUND:
+                return frame
 
 
 async def receive_types(ws, *types, timeout=5):
@@ -324,8 +333,9 @@ async def nothing_more(ws, publish_marker, timeout=10):
 
 
 async def nothing(ws, timeout=0.5):
+    """Assert no frame (but `presence`) comes within `timeout`."""
     try:
-        frame = await asyncio.wait_for(ws.recv(), timeout)
+        frame = await receive(ws, timeout)
     except TimeoutError:
         return
     raise AssertionError(f"expected nothing, got {frame}")

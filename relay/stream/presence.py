@@ -22,6 +22,8 @@ _PROCS = "kirimin:presence:procs"
 
 
 _PROC_PREFIX = "kirimin:presence:p:"
+_REAPED_PREFIX = "kirimin:presence:reaped:"  # set for a process taken for gone (it may be alive)
+_SWEEP = "kirimin:presence:sweep"  # held by the process that sweeps this period
 
 
 def _proc_key(proc_id):
@@ -47,8 +49,11 @@ redis.call('ZADD', KEYS[1], ARGV[1] + ARGV[6], ARGV[2])
 return 1
 """
 
-# KEYS: the processes. ARGV: now, the prefix of every process's counts. Takes the gone
-# processes off the set and returns the users they held (one process reaps each).
+# KEYS: the processes. ARGV: now, the prefix of every process's counts, the prefix of the
+# reaped marks, how long a mark lasts. Takes the gone processes off the set and returns the
+# users they held, those whose last socket there had closed included (count 0), once: one
+# process reaps each. A process taken for gone that is alive (stalled past its TTL) finds its
+# mark at its next heartbeat and writes its counts again.
 _REAP = """
 local users = {}
 for _, proc in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
@@ -58,8 +63,17 @@ for _, proc in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
   end
   redis.call('DEL', key)
   redis.call('ZREM', KEYS[1], proc)
+  redis.call('SET', ARGV[3] .. proc, '1', 'EX', ARGV[4])
 end
 return users
+"""
+
+# KEYS: this process's counts. ARGV: the user. A count of 0 (kept while the user's departure
+# is pending, so that a reaper finds them) goes; a socket that opened meanwhile stays.
+_FORGET = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == '0' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
 """
 
 
@@ -70,17 +84,24 @@ _local_counts: dict[int, int] = {}
 class LocalPresence:
     """In-process presence for the single-process default."""
 
-    async def set_local(self, user_id, count):
-        if count > 0:
+    async def set_local(self, user_id, count, keep=False):
+        if count > 0 or keep:
             _local_counts[user_id] = count
         else:
             _local_counts.pop(user_id, None)
+
+    async def forget(self, user_id):
+        if _local_counts.get(user_id) == 0:
+            del _local_counts[user_id]
+
+    async def may_sweep(self, period):
+        return True
 
     async def admit(self, user_id, local, cap):
         """One process holds every socket: `local` (this one included) is the whole count."""
         return local <= cap
 
-    async def heartbeat(self, sockets, full=False):
+    async def heartbeat(self, sockets, full=False, leaving=()):
         return False
 
     async def reap(self):
@@ -102,6 +123,7 @@ class RedisPresence:
         self.redis = async_redis()
         self._admit = self.redis.register_script(_ADMIT)  # sent by its hash after the first time
         self._reap = self.redis.register_script(_REAP)
+        self._forget = self.redis.register_script(_FORGET)
         # A process stopped with SIGTERM (a deploy) takes its users offline at once,
         # instead of after RELAY_PRESENCE_TTL; a crash still waits for the TTL.
         atexit.register(self._forget_sync)
@@ -112,10 +134,12 @@ class RedisPresence:
         except redis.RedisError:
             pass
 
-    async def set_local(self, user_id, count):
+    async def set_local(self, user_id, count, keep=False):
+        """This process's count of `user_id`'s sockets; 0 with `keep`: their departure is
+        pending (`relay.liveness`), so the count stays, at 0, until `forget`."""
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                if count > 0:
+                if count > 0 or keep:
                     pipe.hset(self.key, user_id, count)
                 else:
                     pipe.hdel(self.key, user_id)
@@ -135,13 +159,26 @@ class RedisPresence:
                                            self.keep])
         return bool(admitted)
 
-    async def heartbeat(self, sockets, full=False):
+    async def forget(self, user_id):
+        try:
+            await self._forget(keys=[self.key], args=[user_id])
+        except redis.RedisError:
+            pass  # a stray 0 counts as offline
+
+    async def may_sweep(self, period):
+        """True for one process per `period` seconds: the one to sweep (`relay.liveness`)."""
+        return bool(await self.redis.set(_SWEEP, self.proc_id, nx=True, ex=max(1, int(period) - 1)))
+
+    async def heartbeat(self, sockets, full=False, leaving=()):
         """Keep this process's counts alive; `full`: write them all again from `sockets` (the hub's
-        registry: `online_user_ids()`, `local_sockets(user_id)`). Returns True if they were
-        written again: asked to, or found gone (Redis restarted empty, or this process was
-        taken for gone and reaped)."""
-        counts = {uid: sockets.local_sockets(uid) for uid in sockets.online_user_ids()}
-        if not full and counts:
+        registry: `online_user_ids()`, `local_sockets(user_id)`), with a 0 for the users in
+        `leaving`. Returns True if they were written again: asked to, or found gone (Redis
+        restarted empty, or this process was taken for gone and reaped)."""
+        counts = {uid: 0 for uid in leaving}
+        counts.update({uid: sockets.local_sockets(uid) for uid in sockets.online_user_ids()})
+        if await self.redis.getdel(_REAPED_PREFIX + self.proc_id):
+            full = True
+        elif not full and counts:
             full = not await self.redis.exists(self.key)
         async with self.redis.pipeline(transaction=True) as pipe:
             if full:  # after an outage Redis may be empty: rewrite everything we know
@@ -156,7 +193,7 @@ class RedisPresence:
     async def reap(self):
         """The users of processes gone (crashed, or stopped) since the last reap, once each
         across every process: whose friends may have to hear that they left."""
-        users = await self._reap(keys=[_PROCS], args=[time.time(), _PROC_PREFIX])
+        users = await self._reap(keys=[_PROCS], args=[time.time(), _PROC_PREFIX, _REAPED_PREFIX, self.keep])
         return sorted({int(u) for u in users})
 
     async def stop(self):
@@ -184,23 +221,33 @@ def _client():
     return _sync_client
 
 
-def online_user_ids(user_ids) -> set[int]:
-    """Which of `user_ids` have an open socket on any process (one round trip per process)."""
+def online_user_ids(user_ids, *, strict=False, leaving=False) -> set[int]:
+    """Which of `user_ids` have an open socket on any live process (one round trip per
+    process); with `leaving`, also those whose last socket closed and whose departure is
+    not announced yet (a count of 0, `relay.liveness`): what REST shows, so that it agrees
+    with the `presence` frames. Redis failing reads as nobody online, unless `strict` (then
+    it raises): what is told to others must not turn on a failed read."""
     user_ids = list(user_ids)
     if not user_ids:
         return set()
     if not settings.REDIS_URL:
-        return {uid for uid in user_ids if _local_counts.get(uid)}
+        return {uid for uid in user_ids if _local_counts.get(uid) or (leaving and uid in _local_counts)}
+    if strict:
+        return _online(user_ids, leaving)
     try:
-        client = _client()
-        live = client.zrangebyscore(_PROCS, time.time(), "+inf")
-        online = set()
-        for proc in live:
-            counts = client.hmget(_proc_key(proc.decode()), user_ids)
-            online.update(uid for uid, c in zip(user_ids, counts, strict=True) if c and int(c) > 0)
-        return online
+        return _online(user_ids, leaving)
     except redis.RedisError:
         return set()  # presence is best effort: never fail a REST call over it
+
+
+def _online(user_ids, leaving):
+    client = _client()
+    online = set()
+    for proc in client.zrangebyscore(_PROCS, time.time(), "+inf"):
+        counts = client.hmget(_proc_key(proc.decode()), user_ids)
+        online.update(uid for uid, c in zip(user_ids, counts, strict=True)
+                      if c is not None and (leaving or int(c) > 0))
+    return online
 
 
 def is_online(user_id) -> bool:

@@ -95,6 +95,61 @@ async def test_friends_hear_it_and_members_of_large_groups_do_not(connect, setti
     await nothing(bobs, timeout=DEBOUNCE)
 
 
+async def test_members_of_a_group_exactly_at_the_cap_hear_it(connect, settings, alice, bob, charlie):
+    settings.RELAY_PRESENCE_MAX_MEMBERS = 3
+    await call(group_with, alice, bob, charlie)
+    bobs = await connect(bob)
+    await told(bob, True)
+    await connect(alice)
+    await presence_of(bobs, alice, True)
+
+
+async def test_two_first_sockets_at_once_are_announced(connect, alice, bob):
+    await call(group_with, alice, bob)
+    bobs = await connect(bob)
+    await told(bob, True)
+    await asyncio.gather(connect(alice), connect(alice))
+    await presence_of(bobs, alice, True)
+    await nothing(bobs, timeout=DEBOUNCE)
+
+
+async def test_back_within_the_debounce_after_being_told_gone_elsewhere_is_told_back(connect, alice, bob):
+    """Another process (here: a sync run directly) told Alice's co-members she left while her
+    departure here was still pending; her socket opening here again must tell them she is back."""
+    from groups import presence
+
+    await call(group_with, alice, bob)
+    bobs = await connect(bob)
+    await told(bob, True)
+    alices = await connect(alice)
+    await presence_of(bobs, alice, True)
+    await alices.disconnect()
+    await sync_to_async(presence.sync)([alice.pk])  # her count is 0: told gone at once
+    await sync_to_async(_send_taken)()
+    await presence_of(bobs, alice, False)
+    await connect(alice)  # within the debounce of her departure here
+    await presence_of(bobs, alice, True)
+
+
+def _send_taken():
+    from relay.stream import publish
+
+    publish.send_now(publish.take())
+
+
+async def test_rest_shows_online_while_a_departure_is_pending(connect, aapi, alice, bob):
+    await call(group_with, alice, bob)
+    alices = await connect(alice)
+    await told(alice, True)
+    await alices.disconnect()
+    client = await aapi(bob)
+    [row] = ok(await sync_to_async(client.get)("/api/presence/", {"ids": str(alice.pk)}))["results"]
+    assert row["online"] is True  # still told so: the `presence` frame that follows says otherwise
+    await told(alice, False)
+    [row] = ok(await sync_to_async(client.get)("/api/presence/", {"ids": str(alice.pk)}))["results"]
+    assert row["online"] is False and row["last_seen"]
+
+
 async def test_a_socket_that_was_away_gets_the_presence_it_missed_on_resume(connect, alice, bob):
     await call(group_with, alice, bob)
     bobs = await connect(bob)
@@ -170,3 +225,60 @@ async def test_an_online_users_last_seen_is_now(connect, aapi, alice, bob):
     response = await sync_to_async(client.get)("/api/presence/", {"ids": str(bob.pk)})
     [row] = ok(response)["results"]
     assert row["online"] is True and row["last_seen"] is not None
+
+
+# --- Redis: counts of departing users, reaping, a process taken for gone --------------------------
+class _Registry:
+    def __init__(self, counts):
+        self.counts = counts
+
+    def online_user_ids(self):
+        return list(self.counts)
+
+    def local_sockets(self, uid):
+        return self.counts[uid]
+
+
+@pytest.fixture
+async def two_processes(settings):
+    if not settings.REDIS_URL:
+        pytest.skip("one process holds every socket without Redis")
+    from relay.stream.presence import RedisPresence
+
+    pair = RedisPresence(), RedisPresence()
+    yield pair
+    for proc in pair:
+        await proc.stop()
+        await proc.redis.aclose()
+
+
+async def test_a_departing_users_zero_count_is_reaped_with_its_process(two_processes):
+    gone, live = two_processes
+    await gone.set_local(41, 1)
+    await gone.set_local(42, 0, keep=True)  # left, departure pending
+    await gone.set_local(43, 0)  # left long ago: forgotten
+    await gone.stop()
+    assert await live.reap() == [41, 42]
+    assert await live.reap() == []  # once
+
+
+async def test_forget_drops_a_zero_count_only(two_processes):
+    proc, _ = two_processes
+    await proc.set_local(42, 0, keep=True)
+    await proc.set_local(44, 0, keep=True)
+    await proc.set_local(44, 1)  # back meanwhile
+    await proc.forget(42)
+    await proc.forget(44)
+    assert await proc.redis.hgetall(proc.key) == {b"44": b"1"}
+
+
+async def test_a_live_process_taken_for_gone_writes_its_counts_again(two_processes):
+    stalled, reaper = two_processes
+    await stalled.set_local(41, 1)
+    await stalled.set_local(42, 2)
+    await stalled.redis.zadd("kirimin:presence:procs", {stalled.proc_id: 0})  # its TTL passed
+    assert await reaper.reap() == [41, 42]
+    await stalled.set_local(43, 1)  # a socket opens: the hash exists again, with one user
+    assert await stalled.heartbeat(_Registry({41: 1, 42: 2, 43: 1})) is True  # the mark says: all again
+    assert await stalled.redis.hgetall(stalled.key) == {b"41": b"1", b"42": b"2", b"43": b"1"}
+    assert await stalled.heartbeat(_Registry({41: 1, 42: 2, 43: 1})) is False

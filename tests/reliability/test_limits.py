@@ -26,8 +26,11 @@ SEND_BUFFER = 256 * 1024
 
 @pytest.fixture(scope="module", params=["daphne", "uvicorn"])
 def server(e2e_stack, request):
+    # RELAY_PRESENCE_DEBOUNCE=0: the tests see a socket close through REST `online`, which
+    # otherwise stays true for the debounce (a departure is announced after it).
     process = servers.Server.start(e2e_stack, server=request.param, RELAY_MAX_SEND_BUFFER=SEND_BUFFER,
-                                   RELAY_RATE=500, RELAY_BURST=500, RELAY_MAX_SOCKETS_PER_USER=3)
+                                   RELAY_RATE=500, RELAY_BURST=500, RELAY_MAX_SOCKETS_PER_USER=3,
+                                   RELAY_PRESENCE_DEBOUNCE=0)
     yield process
     process.stop()
 

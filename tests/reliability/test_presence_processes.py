@@ -34,7 +34,7 @@ async def presence(ws, timeout=10):
     """The next `presence` frame (other frames skipped)."""
     async with asyncio.timeout(timeout):
         while True:
-            frame = await receive(ws, timeout=timeout)
+            frame = await receive(ws, timeout=timeout, presence=True)
             if frame["type"] == "presence":
                 return frame
 
