@@ -19,12 +19,8 @@ pytestmark = [pytest.mark.processes, pytest.mark.usefixtures("server_logs_on_fai
 
 @pytest.fixture(scope="module")
 def pair(e2e_stack):
-    started = [servers.Server.start(e2e_stack, wait=False, server="uvicorn", **UNLIMITED) for _ in range(2)]
-    for server in started:
-        server.wait_ready()
-    yield started
-    for server in started:
-        server.stop()
+    with servers.running(e2e_stack, 2, server="uvicorn", **UNLIMITED) as started:
+        yield started
 
 
 async def frames_until(ws, predicate, timeout=10):

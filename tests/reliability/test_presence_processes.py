@@ -22,12 +22,8 @@ SETTINGS = {**UNLIMITED, "RELAY_PRESENCE_TTL": TTL, "RELAY_PRESENCE_DEBOUNCE": 1
 
 @pytest.fixture
 def pair(e2e_stack):
-    started = [servers.Server.start(e2e_stack, wait=False, server="uvicorn", **SETTINGS) for _ in range(2)]
-    for server in started:
-        server.wait_ready()
-    yield started
-    for server in started:
-        server.stop()
+    with servers.running(e2e_stack, 2, server="uvicorn", **SETTINGS) as started:
+        yield started
 
 
 async def presence(ws, timeout=10):
