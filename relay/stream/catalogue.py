@@ -110,27 +110,29 @@ class DeleteMessageOut(serializers.Serializer):
     groupid = serializers.IntegerField(required=False)
 
 
-class UnreadOut(serializers.Serializer):
+class _InConversation(serializers.Serializer):
+    """A frame about one conversation: `groupid`, or `with` (a Python keyword, so added here)
+    the other user of a direct one, as `with_help` says."""
+
     groupid = serializers.IntegerField(required=False)
+    with_help = "the other user (direct)"
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["with"] = serializers.IntegerField(required=False, help_text=self.with_help)
+        return fields
+
+
+class UnreadOut(_InConversation):
     unread_count = serializers.IntegerField(help_text="messages from others after the reader's marker")
     mention_count = serializers.IntegerField()
 
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["with"] = serializers.IntegerField(required=False, help_text="the other user (direct)")
-        return fields
 
-
-class ReadOut(serializers.Serializer):
-    groupid = serializers.IntegerField(required=False)
+class ReadOut(_InConversation):
+    with_help = "the reader (direct)"
     user = UserShape(help_text="who read")
     message_id = serializers.IntegerField(help_text="the newest message they have read")
     at = serializers.DateTimeField()
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["with"] = serializers.IntegerField(required=False, help_text="the reader (direct)")
-        return fields
 
 
 class PresenceOut(serializers.Serializer):
