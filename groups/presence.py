@@ -85,9 +85,18 @@ def sync(user_ids, *, at=None) -> int:
     return changed
 
 
+def lock_user(user_id):
+    """The user's row, locked until the transaction ends against another `sync` of them, but not
+    against rows that refer to it: a message the user sends meanwhile checks its foreign key
+    with FOR KEY SHARE, which FOR UPDATE would block, and that message's batch holds the
+    stream's lock while it commits, which this transaction wants next: a deadlock (seen on
+    PostgreSQL under load). FOR NO KEY UPDATE lets it through."""
+    return User.objects.select_for_update(no_key=True).filter(pk=user_id).first()
+
+
 def _announce(user_id, at) -> int:
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(pk=user_id).first()
+        user = lock_user(user_id)
         if user is None:
             return 0
         online = bool(online_user_ids([user_id], strict=True))  # under the lock: see the module's docstring

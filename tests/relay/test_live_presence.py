@@ -282,3 +282,51 @@ async def test_a_live_process_taken_for_gone_writes_its_counts_again(two_process
     assert await stalled.heartbeat(_Registry({41: 1, 42: 2, 43: 1})) is True  # the mark says: all again
     assert await stalled.redis.hgetall(stalled.key) == {b"41": b"1", b"42": b"2", b"43": b"1"}
     assert await stalled.heartbeat(_Registry({41: 1, 42: 2, 43: 1})) is False
+
+
+# --- PostgreSQL: the user's lock does not block what refers to the user ------------------------
+def test_a_presence_lock_on_a_user_lets_their_messages_commit(settings, alice, bob):
+    """While a presence sync holds Alice's row, a message of hers (whose foreign key is checked
+    with FOR KEY SHARE at commit, while its batch holds the stream's lock) must commit: blocked,
+    it would deadlock with the sync, which wants the stream's lock next."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks")
+    from groups import presence
+    from groups.actions import send_message
+
+    group_with(alice, bob)
+    held, done = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                presence.lock_user(alice.pk)
+                held.set()
+                done.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(5)
+        sent = {}
+
+        def send():
+            try:
+                sent["message"] = send_message(actor=alice, body="through", to_id=bob.pk)
+            finally:
+                connections.close_all()
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        sender.join(5)
+        assert not sender.is_alive(), "the message waited on the presence lock"
+        assert sent["message"].pk
+    finally:
+        done.set()
+        holder.join(10)
