@@ -64,7 +64,9 @@ SECTIONS = [
      "Two uvicorn processes on one PostgreSQL database and a Redis of the test's own; 60 users in 6 "
      "public groups of 10, each with one socket kept by a client that behaves like `kirimin.js` "
      "(backoff, a fresh ticket, reconnect to either process with its recovery parameter, `resync`, "
-     "ping/pong). 18 senders send group messages at ~2/s and 12 likers like and unlike the groups' posts "
+     "ping/pong). 18 senders send group messages at ~2/s, 12 likers like and unlike the groups' posts "
+     "and 12 readers send `read` up to the newest message they got (each marker that moves relays a read "
+     "receipt to every member of the group), and every reconnect relays `presence` to the user's groups, "
      "while the test kills Redis twice (restarted 3 s later each time), kills the processes' pub/sub "
      "connections, SIGKILLs one process and SIGTERMs the other (each restarted), with fault-free "
      "stretches between. Then every "
@@ -72,9 +74,9 @@ SECTIONS = [
      "(never delivered), `duplicated` (more than once across all of that user's socket lives), "
      "`life_order` (a lower id after a higher one of the same group on one socket) and `inversions` (an "
      "id first seen after a higher one, across the client's history). Mode `legacy` reconnects with "
-     "`since=<newest message id>` (only messages are recoverable that way, so likes are reported, not "
-     "asserted); mode `stream` with `resume=<seq>`, asserting likes, client-detected gaps and seq "
-     "duplicates too (`test_delivery.py`)."),
+     "`since=<newest message id>` (only messages are recoverable that way, so likes and read receipts "
+     "are reported, not asserted); mode `stream` with `resume=<seq>`, asserting likes, read receipts, "
+     "client-detected gaps and seq duplicates too (`test_delivery.py`)."),
     ("fuzz", "Hostile frames",
      "Generated frames (hypothesis) against a live socket of a real server: wrong types, huge numbers, "
      "deep nesting, odd Unicode, binary and empty frames. Every one is answered by an `error` with a "

@@ -76,6 +76,7 @@ class Ledger:
         self.t0 = time.monotonic()
         self.messages = {}  # message id -> (group id, sender id, ack time, relayed)
         self.likes = {}  # (post id, liker id, liked) -> (likes_count, ack time)
+        self.reads = {}  # (group id, reader id, message id) -> ack time: read markers that moved
         self.post_group = {}  # post id -> group id
         self.sent = collections.Counter()  # frames sent, by type
         self.unacked = collections.Counter()  # frames whose socket closed before the answer, by type
@@ -133,6 +134,7 @@ class StreamClient:
         self._refs = itertools.count(1)
         self.receipts = []  # (life, kind, key, extra, t): kind "message" (key id, extra group id) or "postlike"
         self.liked_posts = set()  # posts whose like this user sent and got acknowledged
+        self.newest = {}  # group id -> the newest message id received from it
         self.stats = collections.Counter()
         self.gaps = []  # (t, life, [(stream, last, offset)], frame type)
         self.seq_duplicates = []  # (t, life, seq, newest seen, frame type)
@@ -363,6 +365,8 @@ class StreamClient:
             self.ledger.likes[key] = (frame.get("likes_count"), t)
             if frame["liked"]:
                 self.liked_posts.add(frame["postid"])
+        elif type_ == "read" and frame.get("changed"):
+            self.ledger.reads[(info, self.user_id, frame["message_id"])] = t
 
     def _record(self, life, frame, t):
         kind = frame["type"]
@@ -372,6 +376,11 @@ class StreamClient:
             if isinstance(mid, int):
                 self.last_message_id = max(self.last_message_id, mid)  # kirimin.js noteMessageId
                 self.receipts.append((life, "message", mid, frame.get("groupid"), t))
+                group = frame.get("groupid")
+                self.newest[group] = max(self.newest.get(group, 0), mid)
+        elif kind == "read" and frame.get("groupid") is not None:
+            key = (frame["groupid"], (frame.get("user") or {}).get("id"), frame.get("message_id"))
+            self.receipts.append((life, "read", key, None, t))
         elif kind == "postlike":
             key = (frame.get("postid"), frame.get("userid"), bool(frame.get("liked")))
             self.receipts.append((life, "postlike", key, frame.get("likes_count"), t))
@@ -444,12 +453,17 @@ def analyse(ledger, clients, members_of):
 
     `members_of`: group id -> set of user ids (fixed during the test). Returns a dict of figures and
     the lists behind them."""
-    messages, likes = ledger.messages, ledger.likes
+    messages, likes, reads = ledger.messages, ledger.likes, ledger.reads
     out = {
         "lost": [], "duplicated": [], "life_order": [], "inversions": [], "foreign": [],
         "likes_lost": [], "likes_duplicated": [], "likes_foreign": [],
-        "deliveries_expected": 0, "like_deliveries_expected": 0, "unacked_delivered": 0,
+        "reads_lost": [], "reads_duplicated": [], "reads_foreign": [],
+        "deliveries_expected": 0, "like_deliveries_expected": 0, "read_deliveries_expected": 0,
+        "unacked_delivered": 0,
     }
+    reads_by_group = collections.defaultdict(list)
+    for key in reads:
+        reads_by_group[key[0]].append(key)
     likes_by_group = collections.defaultdict(list)
     for key in likes:
         likes_by_group[ledger.post_group.get(key[0])].append(key)
@@ -461,6 +475,7 @@ def analyse(ledger, clients, members_of):
         uid = client.user_id
         got_messages = collections.Counter()
         got_likes = collections.Counter()
+        got_reads = collections.Counter()
         last_in_life = {}
         highest = {}
         seen = set()
@@ -489,6 +504,10 @@ def analyse(ledger, clients, members_of):
                 got_likes[key] += 1
                 if uid not in members_of.get(ledger.post_group.get(key[0]), ()):
                     out["likes_foreign"].append((uid, key, t))
+            elif kind == "read":
+                got_reads[key] += 1
+                if uid not in members_of.get(key[0], ()):
+                    out["reads_foreign"].append((uid, key, t))
         for group, members in members_of.items():
             if uid not in members:
                 continue
@@ -496,6 +515,8 @@ def analyse(ledger, clients, members_of):
                    got_messages)
             _judge(out, "like", uid, group, [(key, likes[key][1]) for key in likes_by_group.get(group, ())],
                    got_likes)
+            # A group's read receipt reaches every member, the reader too.
+            _judge(out, "read", uid, group, [(key, reads[key]) for key in reads_by_group.get(group, ())], got_reads)
     return out
 
 

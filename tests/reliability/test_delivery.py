@@ -8,7 +8,9 @@ config/static/app/kirimin.js (tests/reliability/stream_client.py): backoff, a fr
 is-user, reconnect to either process with its recovery parameter, resync, ping/pong.
 
 While traffic flows (18 senders, 3 per group, send `sendmessage` at ~2/s each with a unique ref;
-12 likers, 2 per group, like and later unlike the group's posts), the test breaks things, spaced
+12 likers, 2 per group, like and later unlike the group's posts; 12 readers, 2 per group, send
+`read` up to the newest message they got, which relays a read receipt to every member; and
+everyone's reconnects relay `presence` to their groups), the test breaks things, spaced
 by several seconds with a random jitter:
   1. Redis SIGKILLed, restarted on the same port 3 s later (twice, at different moments);
   2. `CLIENT KILL TYPE pubsub` on that Redis (every process's subscriber connection);
@@ -25,10 +27,10 @@ socket closed before its ack is counted neither way.
 Two client modes (parametrized):
 - `legacy`: reconnect with `&since=<newest message id seen>`, as kirimin.js does today. Only
   `sendmessage` is recoverable that way (SPEC §6 rule 7), so its figures are asserted; the
-  like figures are reported.
+  like and read figures are reported.
 - `stream`: the stream protocol (`seq`, `streams`, `&resume=`; see stream_client.py). Skipped
-  when the server's `connection` frame has no `seq`. Everything is asserted, likes included,
-  plus zero client-detected gaps and zero duplicates by seq.
+  when the server's `connection` frame has no `seq`. Everything is asserted, likes and read
+  receipts included, plus zero client-detected gaps and zero duplicates by seq.
 
 Knobs: DELIVERY_SECONDS (traffic, default 80), DELIVERY_SEED (the random plan), DELIVERY_BACKOFF_MAX
 (the backoff cap in s, default 4: kirimin.js uses 15).
@@ -55,9 +57,10 @@ pytestmark = [pytest.mark.processes, needs_redis, needs_postgres, pytest.mark.us
 TRAFFIC_S = float(os.environ.get("DELIVERY_SECONDS", 80))
 BACKOFF = Backoff(initial=0.5, factor=2, max=float(os.environ.get("DELIVERY_BACKOFF_MAX", 4)), jitter=0.3)
 USERS, GROUP_SIZE = 60, 10
-SENDERS_PER_GROUP, LIKERS_PER_GROUP, POSTS_PER_GROUP = 3, 2, 20
+SENDERS_PER_GROUP, LIKERS_PER_GROUP, READERS_PER_GROUP, POSTS_PER_GROUP = 3, 2, 2, 20
 SEND_EVERY = 0.5  # s between a sender's messages (~2/s), jittered
 LIKE_EVERY = 1.2  # s between a liker's like/unlike frames, jittered
+READ_EVERY = 1.5  # s between a reader's `read` frames (up to the newest message it got), jittered
 # When each fault starts, as a fraction of the traffic time (plus up to FAULT_JITTER s). Redis goes
 # down twice: whether a restart loses messages depends on where it falls in the servers' upkeep cycle.
 FAULTS = [(0.08, "redis_restart"), (0.24, "pubsub_kill"), (0.40, "sigkill"), (0.56, "redis_restart_2"),
@@ -136,6 +139,17 @@ async def liker(client, post_ids, ledger, end, rng):
             if await client.request("postlike", {"postid": post_id, "liked": True}, info=post_id):
                 untouched.pop()
         await asyncio.sleep(LIKE_EVERY * rng.uniform(0.6, 1.4))
+
+
+async def reader(client, group_id, ledger, end, rng):
+    """Read the group up to the newest message received, now and then: each marker that moves
+    relays a read receipt (`read`) to every member, and `unread` to the reader."""
+    await asyncio.sleep(rng.random() * READ_EVERY)
+    while ledger.now() < end:
+        newest = client.newest.get(group_id)
+        if newest:
+            await client.request("read", {"groupid": group_id, "message_id": newest}, info=group_id)
+        await asyncio.sleep(READ_EVERY * rng.uniform(0.6, 1.4))
 
 
 def kill_subscribers(port):
@@ -222,6 +236,10 @@ def summarise(mode, seed, ledger, clients, result, faults_log, traffic_s, elapse
         "like_deliveries_expected": result["like_deliveries_expected"],
         "likes_lost": len(result["likes_lost"]),
         "likes_duplicated": len(result["likes_duplicated"]),
+        "reads_acked": len(ledger.reads),
+        "read_deliveries_expected": result["read_deliveries_expected"],
+        "reads_lost": len(result["reads_lost"]),
+        "reads_duplicated": len(result["reads_duplicated"]),
         "client_gaps": gaps,
         "seq_duplicates": seq_dups,
         "offsets_checked": stats["offsets_checked"],
@@ -242,6 +260,7 @@ def summarise(mode, seed, ledger, clients, result, faults_log, traffic_s, elapse
         "likes_acked": sc.by_phase(ledger, [(v[1],) for v in ledger.likes.values()], 0),
         "likes_lost": sc.by_phase(ledger, result["likes_lost"], 3),
         "likes_dup": sc.by_phase(ledger, result["likes_duplicated"], 4),
+        "reads_lost": sc.by_phase(ledger, result["reads_lost"], 3),
         "gaps": sc.by_phase(ledger, [g for c in clients for g in c.gaps], 0),
         "seq_dups": sc.by_phase(ledger, [d for c in clients for d in c.seq_duplicates], 0),
     }
@@ -263,7 +282,8 @@ def summarise(mode, seed, ledger, clients, result, faults_log, traffic_s, elapse
     ]
     if lost_ids:
         text.append(f"lost message ids ({len(lost_ids)}): {sorted(lost_ids)[:40]}")
-    for name in ("lost", "duplicated", "life_order", "inversions", "likes_lost", "likes_duplicated"):
+    for name in ("lost", "duplicated", "life_order", "inversions", "likes_lost", "likes_duplicated", "reads_lost",
+                 "reads_duplicated"):
         if result[name]:
             text.append(f"first {name}: {result[name][:8]}")
     for client in clients:
@@ -322,6 +342,9 @@ async def test_every_acknowledged_event_arrives_once_in_order(mode, own_redis_st
             for n in members[SENDERS_PER_GROUP:SENDERS_PER_GROUP + LIKERS_PER_GROUP]:
                 tasks.append(asyncio.create_task(liker(clients[n], posts_of[group_id], ledger, end,
                                                        random.Random(rng.random()))))
+            readers = members[SENDERS_PER_GROUP + LIKERS_PER_GROUP:SENDERS_PER_GROUP + LIKERS_PER_GROUP + READERS_PER_GROUP]
+            for n in readers:
+                tasks.append(asyncio.create_task(reader(clients[n], group_id, ledger, end, random.Random(rng.random()))))
         fault_task = asyncio.create_task(inject_faults(ledger, own_redis, procs, rng, start, faults_log))
         await asyncio.gather(*tasks)
         await fault_task
@@ -361,10 +384,11 @@ async def test_every_acknowledged_event_arrives_once_in_order(mode, own_redis_st
         if figures[name]:
             problems.append(f"{figures[name]} {name} (member, message) deliveries")
     if mode == STREAM:
-        for name in ("likes_lost", "likes_duplicated", "client_gaps", "seq_duplicates", "offset_repeats"):
+        for name in ("likes_lost", "likes_duplicated", "reads_lost", "reads_duplicated", "client_gaps",
+                     "seq_duplicates", "offset_repeats"):
             if figures[name]:
                 problems.append(f"{figures[name]} {name}")
         if not figures["offsets_checked"]:  # else gap detection saw nothing: the frames' `streams` names differ
             problems.append("no stream offset was checked (no frame's `streams` named a stream of the connection frame)")
-    assert figures["messages_acked"] > 0 and figures["likes_acked"] > 0, text
+    assert figures["messages_acked"] > 0 and figures["likes_acked"] > 0 and figures["reads_acked"] > 0, text
     assert not problems, "; ".join(problems) + "\n" + text
