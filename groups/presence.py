@@ -33,13 +33,35 @@ def friend_ids(user_id) -> set[int]:
 def audience(user_id) -> set[int]:
     """Who hears of `user_id`'s presence: friends, and the members of their groups of at most
     RELAY_PRESENCE_MAX_MEMBERS members; never themselves."""
+    return audiences([user_id])[user_id]
+
+
+def audiences(user_ids) -> dict[int, set[int]]:
+    """`audience` of each of `user_ids`, in three queries whatever their number."""
+    heard = {uid: set() for uid in user_ids}
+    pairs = (FriendRequest.objects.filter(Q(from_user_id__in=heard) | Q(to_user_id__in=heard),
+                                          status=FriendRequest.Status.ACCEPTED)
+             .values_list("from_user_id", "to_user_id"))
+    for a, b in pairs:
+        if a in heard:
+            heard[a].add(b)
+        if b in heard:
+            heard[b].add(a)
     cap = settings.RELAY_PRESENCE_MAX_MEMBERS
     # A group is too large if it has a member past the cap: found without counting them all.
     past_cap = Membership.objects.filter(group_id=OuterRef("group_id")).order_by()[cap:cap + 1]
-    small_groups = (Membership.objects.filter(user_id=user_id).filter(~Exists(past_cap.values("id")))
-                    .values("group_id"))
-    members = Membership.objects.filter(group_id__in=small_groups).values_list("user_id", flat=True)
-    return (friend_ids(user_id) | set(members)) - {user_id}
+    small = (Membership.objects.filter(user_id__in=heard).filter(~Exists(past_cap.values("id")))
+             .values_list("group_id", "user_id"))
+    in_group = {}
+    for group_id, uid in small:
+        in_group.setdefault(group_id, []).append(uid)
+    if in_group:
+        for group_id, member in Membership.objects.filter(group_id__in=in_group).values_list("group_id", "user_id"):
+            for uid in in_group[group_id]:
+                heard[uid].add(member)
+    for uid, listeners in heard.items():
+        listeners.discard(uid)
+    return heard
 
 
 def visible(viewer_id, user_ids) -> set[int]:
@@ -70,7 +92,8 @@ def states(user_ids) -> dict[int, dict]:
 
 def sync(user_ids, *, at=None) -> int:
     """Bring what each user's audience was told in line with whether they are online now;
-    `at`: when their last socket closed (now by default). Returns how many changed."""
+    `at`: when their last socket closed (now by default). Any number of users in a handful
+    of queries (a burst of connections is synced as one). Returns how many changed."""
     changed = 0
     user_ids = list(user_ids)
     for _ in range(_ROUNDS):
@@ -79,38 +102,46 @@ def sync(user_ids, *, at=None) -> int:
         stale = [uid for uid, online in told.items() if online != (uid in live)]
         if not stale:
             break
-        for uid in stale:
-            changed += _announce(uid, at or now())
+        changed += _announce(stale, at or now())
         user_ids = stale  # was anyone back (or gone) meanwhile?
     return changed
 
 
+def lock_users(user_ids):
+    """The users' rows, locked until the transaction ends against another `sync` of them (in id
+    order, so two syncs never wait on each other crosswise), but not against rows that refer to
+    them: a message a user sends meanwhile checks its foreign key with FOR KEY SHARE, which FOR
+    UPDATE would block, and that message's batch holds the stream's lock while it commits,
+    which this transaction wants next: a deadlock (seen on PostgreSQL under load). FOR NO KEY
+    UPDATE lets it through."""
+    return list(User.objects.select_for_update(no_key=True).filter(pk__in=user_ids).order_by("pk"))
+
+
 def lock_user(user_id):
-    """The user's row, locked until the transaction ends against another `sync` of them, but not
-    against rows that refer to it: a message the user sends meanwhile checks its foreign key
-    with FOR KEY SHARE, which FOR UPDATE would block, and that message's batch holds the
-    stream's lock while it commits, which this transaction wants next: a deadlock (seen on
-    PostgreSQL under load). FOR NO KEY UPDATE lets it through."""
-    return User.objects.select_for_update(no_key=True).filter(pk=user_id).first()
+    return next(iter(lock_users([user_id])), None)
 
 
-def _announce(user_id, at) -> int:
+def _announce(user_ids, at) -> int:
     with transaction.atomic():
-        user = lock_user(user_id)
-        if user is None:
+        users = lock_users(user_ids)
+        live = online_user_ids([u.pk for u in users], strict=True)  # under the lock: see the module's docstring
+        changed = [u for u in users if u.online != (u.pk in live)]
+        if not changed:
             return 0
-        online = bool(online_user_ids([user_id], strict=True))  # under the lock: see the module's docstring
-        if user.online == online:
-            return 0
-        user.online = online
-        if not online:
-            user.last_seen = at
-        user.save(update_fields=["online", "last_seen"])
-        listeners = audience(user_id)
-        if listeners:
-            publish.notify_users(sorted(listeners), events.presence(user, online=online,
-                                                                    last_seen=now() if online else at))
-    return 1
+        came = [u.pk for u in changed if u.pk in live]
+        went = [u.pk for u in changed if u.pk not in live]
+        if came:
+            User.objects.filter(pk__in=came).update(online=True)
+        if went:
+            User.objects.filter(pk__in=went).update(online=False, last_seen=at)
+        heard = audiences([u.pk for u in changed])
+        moment = now()
+        for user in changed:
+            if heard[user.pk]:
+                online = user.pk in live
+                publish.notify_users(sorted(heard[user.pk]), events.presence(
+                    user, online=online, last_seen=moment if online else at))
+    return len(changed)
 
 
 def sweep() -> int:

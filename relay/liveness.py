@@ -23,6 +23,9 @@ from relay.stream import publish
 log = logging.getLogger("kirimin.relay")
 
 SWEEP_EVERY = 60  # seconds
+# First sockets that open within this many seconds of each other are synced together: a burst of
+# connections (a deploy, a crash elsewhere) costs a handful of queries, not a handful each.
+ARRIVALS_WINDOW = 0.05
 
 
 def _sync_and_take(user_ids, at):
@@ -50,6 +53,8 @@ class Liveness:
         self.hub = hub
         self.leaving = {}  # user id -> the debounce task of their last local socket
         self.stopped = False
+        self._arriving = set()  # users whose first socket here opened, to sync together
+        self._arrivals = None  # the task that syncs them, once the window has passed
 
     @property
     def on(self):
@@ -63,9 +68,20 @@ class Liveness:
         if leaving is not None:
             leaving.cancel()
         if first:
-            # Usually nothing to tell (still told online, even after a cancelled departure), but
-            # another process may have told them gone meanwhile: one query finds out.
-            self.hub.spawn(self.sync([user_id]))
+            # Told online, unless still told so (a departure cancelled); another process may
+            # also have told them gone meanwhile. Synced with the others arriving now.
+            self._arriving.add(user_id)
+            if self._arrivals is None:
+                self._arrivals = self.hub.spawn(self._sync_arrivals())
+
+    async def _sync_arrivals(self):
+        try:
+            await asyncio.sleep(ARRIVALS_WINDOW)
+        finally:
+            self._arrivals = None
+        users, self._arriving = sorted(self._arriving), set()
+        if users:
+            await self.sync(users)
 
     def closed(self, user_id):
         """A socket of `user_id` was detached here (or one admitted never attached)."""

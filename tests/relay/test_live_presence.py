@@ -330,3 +330,34 @@ def test_a_presence_lock_on_a_user_lets_their_messages_commit(settings, alice, b
     finally:
         done.set()
         holder.join(10)
+
+
+def test_a_burst_of_arrivals_syncs_in_the_same_queries_as_a_few(settings, make_user):
+    """`sync` of 40 users who came online costs the queries it costs for 4 (the hub syncs the
+    first sockets of a burst together): one lock, one update, three audience queries."""
+    if settings.REDIS_URL:
+        pytest.skip("the counts are set in memory here, as the embedded default keeps them")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from groups import presence
+    from relay.stream import presence as counts
+    from relay.stream import publish
+
+    owner = make_user()
+    few, many = [make_user() for _ in range(4)], [make_user() for _ in range(40)]
+    group_with(owner, *few, *many)
+    used = {}
+    for name, users in (("few", few), ("many", many)):
+        for user in users:
+            counts._local_counts[user.pk] = 1
+        try:
+            with CaptureQueriesContext(connection) as queries:
+                assert presence.sync([u.pk for u in users]) == len(users)
+            # The stream's own statements (numbering, storing entries) batch as the stream does.
+            used[name] = len([q for q in queries.captured_queries if "stream_" not in q["sql"]])
+        finally:
+            for user in users:
+                counts._local_counts.pop(user.pk, None)
+            publish.take()
+    assert used["many"] == used["few"], used
