@@ -1,6 +1,5 @@
 """Friends and notifications (SPEC §5)."""
 
-from django.utils.timezone import now
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -12,7 +11,7 @@ from accounts.serializers import UserSerializer, user_dict
 from config.errors import ValidationFailed
 from config.fields import IdField, StrictBooleanField
 from config.rest.params import flag_param
-from relay.stream.presence import online_user_ids
+from relay.stream.presence import shown
 
 
 class ToSerializer(serializers.Serializer):
@@ -103,9 +102,9 @@ class FriendsView(GenericAPIView):
         page = self.paginate_queryset(selectors.friendships(me))
         friends = [(r.to_user if r.from_user_id == me.pk else r.from_user, r.responded_at or r.created_at)
                    for r in page]
-        online, at = online_user_ids([u.pk for u, _ in friends], leaving=True), now()
-        rows = [{"user": user_dict(u), "since": since, "online": u.pk in online,
-                 "last_seen": at if u.pk in online else u.last_seen} for u, since in friends]
+        seen = shown(u for u, _ in friends)
+        rows = [{"user": user_dict(u), "since": since, "online": seen[u.pk][0], "last_seen": seen[u.pk][1]}
+                for u, since in friends]
         return self.get_paginated_response(FriendSerializer(rows, many=True).data)
 
 

@@ -17,17 +17,27 @@ from django.utils.timezone import now
 from accounts.models import FriendRequest, User
 from groups.models import Membership
 from relay.stream import events, publish
-from relay.stream.presence import online_user_ids
+from relay.stream.presence import online_user_ids, shown
 
 # Rounds of `sync` for one user: one more when the live state changed while it committed.
 _ROUNDS = 3
 
 
 def friend_ids(user_id) -> set[int]:
-    pairs = (FriendRequest.objects.filter(Q(from_user_id=user_id) | Q(to_user_id=user_id),
+    return _friends_of([user_id])[user_id]
+
+
+def _friends_of(user_ids) -> dict[int, set[int]]:
+    friends = {uid: set() for uid in user_ids}
+    pairs = (FriendRequest.objects.filter(Q(from_user_id__in=friends) | Q(to_user_id__in=friends),
                                           status=FriendRequest.Status.ACCEPTED)
              .values_list("from_user_id", "to_user_id"))
-    return {b if a == user_id else a for a, b in pairs}
+    for a, b in pairs:
+        if a in friends:
+            friends[a].add(b)
+        if b in friends:
+            friends[b].add(a)
+    return friends
 
 
 def audience(user_id) -> set[int]:
@@ -38,15 +48,7 @@ def audience(user_id) -> set[int]:
 
 def audiences(user_ids) -> dict[int, set[int]]:
     """`audience` of each of `user_ids`, in three queries whatever their number."""
-    heard = {uid: set() for uid in user_ids}
-    pairs = (FriendRequest.objects.filter(Q(from_user_id__in=heard) | Q(to_user_id__in=heard),
-                                          status=FriendRequest.Status.ACCEPTED)
-             .values_list("from_user_id", "to_user_id"))
-    for a, b in pairs:
-        if a in heard:
-            heard[a].add(b)
-        if b in heard:
-            heard[b].add(a)
+    heard = _friends_of(user_ids)
     cap = settings.RELAY_PRESENCE_MAX_MEMBERS
     # A group is too large if it has a member past the cap: found without counting them all.
     past_cap = Membership.objects.filter(group_id=OuterRef("group_id")).order_by()[cap:cap + 1]
@@ -82,12 +84,8 @@ def states(user_ids) -> dict[int, dict]:
     while their departure waits out the debounce (the `presence` frame that follows says
     so: a client that reads this and then follows the frames never stays wrong); and when
     their last socket closed (the present moment while they are online)."""
-    user_ids = list(user_ids)
-    online = online_user_ids(user_ids, leaving=True)
-    at = now()
-    seen = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "last_seen"))
-    return {uid: {"online": uid in online, "last_seen": at if uid in online else seen[uid]}
-            for uid in user_ids if uid in seen}
+    rows = shown(User.objects.filter(pk__in=user_ids).only("pk", "last_seen"))
+    return {uid: {"online": rows[uid][0], "last_seen": rows[uid][1]} for uid in user_ids if uid in rows}
 
 
 def sync(user_ids, *, at=None) -> int:
@@ -115,10 +113,6 @@ def lock_users(user_ids):
     which this transaction wants next: a deadlock (seen on PostgreSQL under load). FOR NO KEY
     UPDATE lets it through."""
     return list(User.objects.select_for_update(no_key=True).filter(pk__in=user_ids).order_by("pk"))
-
-
-def lock_user(user_id):
-    return next(iter(lock_users([user_id])), None)
 
 
 def _announce(user_ids, at) -> int:

@@ -1,7 +1,6 @@
 """Group, membership and message endpoints (SPEC §3 and §5). Thin: actions hold the rules."""
 
 from django.shortcuts import get_object_or_404
-from django.utils.timezone import now
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -32,7 +31,7 @@ from groups.selectors import (
     visible_groups,
 )
 from relay.stream.events import iso
-from relay.stream.presence import online_user_ids
+from relay.stream.presence import shown
 
 
 def _input(serializer_class, request):
@@ -123,9 +122,9 @@ class GroupViewSet(viewsets.GenericViewSet):
             return Response({"groupid": group.pk, "userid": data["user_id"], "changed": changed},
                             status=status.HTTP_201_CREATED if changed else status.HTTP_200_OK)
         page = self.paginate_queryset(group_members(group).order_by("-id"))
-        online, at = online_user_ids([m.user_id for m in page], leaving=True), now()
-        rows = [{"user": m.user, "role": m.role, "joined_at": m.joined_at, "online": m.user_id in online,
-                 "last_seen": at if m.user_id in online else m.user.last_seen} for m in page]
+        seen = shown(m.user for m in page)
+        rows = [{"user": m.user, "role": m.role, "joined_at": m.joined_at, "online": seen[m.user_id][0],
+                 "last_seen": seen[m.user_id][1]} for m in page]
         return self.get_paginated_response(s.MemberSerializer(rows, many=True).data)
 
     @extend_schema(request=s.RoleSerializer, responses=s.MemberSerializer)
@@ -134,9 +133,9 @@ class GroupViewSet(viewsets.GenericViewSet):
         group = self.get_group()
         data = _input(s.RoleSerializer, request)
         m = actions.set_role(actor=request.user, group=group, target=any_user(int(user_id)), role=data["role"])
-        online = bool(online_user_ids([m.user_id], leaving=True))
+        online, last_seen = shown([m.user])[m.user_id]
         return Response(s.MemberSerializer({"user": m.user, "role": m.role, "joined_at": m.joined_at,
-                                            "online": online, "last_seen": now() if online else m.user.last_seen}).data)
+                                            "online": online, "last_seen": last_seen}).data)
 
     @extend_schema(responses=s.MessageReadSerializer(many=True))
     @action(detail=True, methods=["get"], url_path=r"messages/(?P<message_id>[0-9]{1,18})/reads",

@@ -28,24 +28,22 @@ SWEEP_EVERY = 60  # seconds
 ARRIVALS_WINDOW = 0.05
 
 
-def _sync_and_take(user_ids, at):
-    try:
-        presence.sync(user_ids, at=at)
-    finally:
-        sends = publish.take()  # what committed goes out, even if a later user failed
-    return sends
+def _taking(fn):
+    """`fn` off the loop, returning the sends of what it committed (`publish.take`), even if it
+    failed after some of it committed."""
+
+    def run(*args, **kwargs):
+        try:
+            fn(*args, **kwargs)
+        finally:
+            sends = publish.take()
+        return sends
+
+    return pooled(run)
 
 
-def _sweep_and_take():
-    try:
-        presence.sweep()
-    finally:
-        sends = publish.take()
-    return sends
-
-
-_sync = pooled(_sync_and_take)
-_sweep = pooled(_sweep_and_take)
+_sync = _taking(presence.sync)
+_sweep = _taking(presence.sweep)
 
 
 class Liveness:
@@ -107,7 +105,7 @@ class Liveness:
 
     async def sync(self, user_ids, at=None):
         try:
-            await publish.send(await _sync(user_ids, at))
+            await publish.send(await _sync(user_ids, at=at))
         except Exception:  # best effort: the next change of theirs, or a sweep, syncs again
             log.warning("relay could not sync the presence of %d users", len(user_ids), exc_info=True)
 

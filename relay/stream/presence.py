@@ -15,6 +15,7 @@ import uuid
 
 import redis
 from django.conf import settings
+from django.utils.timezone import now
 
 from config.redis_clients import async_redis
 
@@ -248,6 +249,15 @@ def _online(user_ids, leaving):
         online.update(uid for uid, c in zip(user_ids, counts, strict=True)
                       if c is not None and (leaving or int(c) > 0))
     return online
+
+
+def shown(users) -> dict[int, tuple[bool, object]]:
+    """{user id: (online, last_seen)} for users (with `pk` and `last_seen`) as REST shows them:
+    online counting a departure still in its debounce, and `last_seen` the present moment while
+    online, else when their last socket closed."""
+    users = list(users)
+    online, at = online_user_ids([u.pk for u in users], leaving=True), now()
+    return {u.pk: (True, at) if u.pk in online else (False, u.last_seen) for u in users}
 
 
 def is_online(user_id) -> bool:

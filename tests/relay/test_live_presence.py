@@ -304,7 +304,7 @@ def test_a_presence_lock_on_a_user_lets_their_messages_commit(settings, alice, b
     def hold():
         try:
             with transaction.atomic():
-                presence.lock_user(alice.pk)
+                presence.lock_users([alice.pk])
                 held.set()
                 done.wait(10)
         finally:
