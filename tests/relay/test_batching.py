@@ -159,7 +159,7 @@ def test_send_messages_checks_each_request_and_stores_the_rest_in_order(alice, b
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("size", [3, 200])  # one INSERT statement, or COPY (relay.stream.numbering)
+@pytest.mark.parametrize("size", [3, 200])
 def test_a_batch_is_stored_with_its_stream_entries_in_the_order_sent(alice, bob, size):
     club = group_with(alice, bob, name="club")
     results = actions.send_messages([(alice if i % 2 else bob, f"m{i}", club.pk, None) for i in range(size)])
