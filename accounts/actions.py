@@ -90,6 +90,20 @@ def respond_to_friend_request(*, actor, request, accept) -> FriendRequest:
         return request
 
 
+def unfriend(*, actor, target) -> bool:
+    """End a friendship, whoever asked whom; both get `unfriend`. False if they were not friends.
+    Either may ask again later."""
+    with transaction.atomic():
+        ended, _ = FriendRequest.objects.filter(
+            Q(from_user=actor, to_user=target) | Q(from_user=target, to_user=actor),
+            status=FriendRequest.Status.ACCEPTED,
+        ).delete()
+        if not ended:
+            return False
+        publish.notify_users(sorted({actor.pk, target.pk}), events.unfriend(by=actor, user=target))
+    return True
+
+
 def mark_notifications_read(*, actor, ids=None, all_=False) -> int:
     qs = Notification.objects.filter(user=actor, read=False)
     if not all_:

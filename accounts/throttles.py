@@ -101,10 +101,10 @@ class TicketThrottle(FailOpen, SimpleRateThrottle):
 
 
 class SendThrottle(FailOpen, UserRateThrottle):
-    """Messages sent through REST per user (a socket has its own per-frame rate limit);
-    reading history is not counted."""
+    """Messages sent or edited through REST per user (a socket has its own per-frame rate limit);
+    reading history and deleting are not counted."""
 
     scope = "send"
 
     def allow_request(self, request, view):
-        return request.method != "POST" or super().allow_request(request, view)
+        return request.method not in ("POST", "PATCH") or super().allow_request(request, view)

@@ -1,9 +1,7 @@
-from django.urls import path, register_converter
+from django.urls import path
 
+import config.rest.params  # noqa: F401  (registers the `id` converter)
 from accounts import views
-from config.rest.params import IdConverter
-
-register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="register"),
@@ -18,6 +16,7 @@ from accounts import social_views  # noqa: E402
 
 urlpatterns += [
     path("friends/", social_views.FriendsView.as_view(), name="friends"),
+    path("friends/<id:user_id>/", social_views.FriendView.as_view(), name="friend"),
     path("friends/requests/", social_views.FriendRequestsView.as_view(), name="friend-requests"),
     path("friends/requests/<id:pk>/accept/", social_views.FriendRequestAnswerView.as_view(accept=True),
          name="friend-request-accept"),

@@ -17,8 +17,17 @@ from django.utils.timezone import now
 from accounts.actions import notify_user
 from accounts.selectors import any_user
 from config.errors import Conflict, Forbidden, KiriminError, NotFound, ValidationFailed
-from groups.models import Ban, Group, Membership, Mention, Message, ReadMarker, Role
-from groups.selectors import access_group, membership, read_markers, unread_counts
+from groups.models import (
+    Ban,
+    Group,
+    Membership,
+    Mention,
+    Message,
+    MessageRevision,
+    ReadMarker,
+    Role,
+)
+from groups.selectors import access_group, membership, message_for, read_markers, unread_counts
 from groups.serializers import message_dict
 from relay.stream import events, numbering, publish
 
@@ -322,18 +331,75 @@ def _store_mentions(mentioned):
                         data={"groupid": msg.group_id, "message_id": msg.pk, "from": msg.sender_id})
 
 
-def delete_message(*, message) -> bool:
-    """Delete a message; `deletemessage` reaches those who could see it. False if it was already gone.
-    The desk's verb: who may is `moderation.actions`' to check."""
+def _to_message_audience(message, event):
+    """Relay `event` to those who see `message`: its group, or both users of a direct one."""
+    if message.group_id is not None:
+        publish.notify_groups([message.group_id], event)
+    else:
+        publish.notify_users(sorted({message.sender_id, message.recipient_id}), event)
+
+
+def _keep_revision(message, kind, by):
+    MessageRevision.objects.create(message_id=message.pk, sender_id=message.sender_id, group_id=message.group_id,
+                                   recipient_id=message.recipient_id, body=message.body, kind=kind, by=by)
+
+
+def edit_message(*, actor, message, body) -> bool:
+    """The author changes their message's text; the old text is kept (`MessageRevision`) and
+    `editmessage` reaches those who see the message. A group message is edited only while its
+    author is a member. Mentions stay as sent. False if the text is the same."""
+    body = _clean_body(body)
     with transaction.atomic():
-        deleted, _ = Message.objects.filter(pk=message.pk).delete()
-        if not deleted:
+        message = Message.objects.select_for_update().select_related("sender").filter(pk=message.pk).first()
+        if message is None:
+            raise NotFound("No such message.")
+        if message.sender_id != actor.pk:
+            raise Forbidden("Only the author can edit a message.")
+        if message.group_id is not None and not Membership.objects.filter(group_id=message.group_id,
+                                                                          user=actor).exists():
+            raise Forbidden("Join the group to edit your messages there.")
+        if body == message.body:
             return False
-        event = events.deletemessage(message_id=message.pk, groupid=message.group_id)
-        if message.group_id is not None:
-            publish.notify_groups([message.group_id], event)
-        else:
-            publish.notify_users(sorted({message.sender_id, message.recipient_id}), event)
+        _keep_revision(message, MessageRevision.Kind.EDITED, actor)
+        message.body, message.edited_at = body, now()
+        message.save(update_fields=["body", "edited_at"])
+        _to_message_audience(message, events.editmessage(message_dict(message)))
+    return True
+
+
+def edit_message_by_id(*, actor, message_id, body) -> dict:
+    """`edit_message` of a message `actor` may read (the `editmessage` frame)."""
+    return {"id": message_id, "changed": edit_message(actor=actor, message=message_for(actor, message_id), body=body)}
+
+
+def can_delete_message(actor, message) -> bool:
+    """The author, or an owner or admin of the message's group. (Staff delete through the
+    moderation desk, which checks their permission and audits it.)"""
+    if message.sender_id == actor.pk:
+        return True
+    return message.group_id is not None and Membership.objects.filter(
+        group_id=message.group_id, user=actor, role__in=[Role.OWNER, Role.ADMIN]).exists()
+
+
+def remove_message(*, actor, message) -> bool:
+    """Delete a message as its author or its group's owner or admin may (`can_delete_message`)."""
+    if not can_delete_message(actor, message):
+        raise Forbidden("Only the author or the group's owner or admins can delete this message.")
+    return delete_message(message=message, by=actor)
+
+
+def delete_message(*, message, by) -> bool:
+    """Delete a message; its text is kept for the moderators (`MessageRevision`), and `deletemessage`
+    (with `by`) reaches those who could see it. False if it was already gone. Who may is the
+    caller's to check: `remove_message`, or the desk (`moderation.actions`)."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message.pk).first()
+        if message is None:
+            return False
+        _keep_revision(message, MessageRevision.Kind.DELETED, by)
+        event = events.deletemessage(message_id=message.pk, groupid=message.group_id, by=by)
+        message.delete()
+        _to_message_audience(message, event)
     return True
 
 

@@ -74,6 +74,7 @@ class Message(models.Model):
                                   related_name="received_messages", db_index=False)
     body = models.TextField(max_length=4000)
     created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True, help_text="when its author last edited it")
 
     class Meta:
         constraints = [
@@ -133,3 +134,30 @@ class Mention(models.Model):
 
     def __str__(self):
         return f"{self.user_id} in #{self.message_id}"
+
+
+class MessageRevision(models.Model):
+    """A message's text as it was before its author edited it, or when it was deleted: kept for the
+    moderators (the admin shows every one), so that an edit or a delete cannot erase what was
+    reported. It outlives its message (`message_id` is a plain number)."""
+
+    class Kind(models.TextChoices):
+        EDITED = "edited"
+        DELETED = "deleted"
+
+    message_id = models.BigIntegerField(db_index=True)
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+")
+    body = models.TextField(help_text="the text as it was until this change")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                           related_name="+", help_text="who edited or deleted it")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["message_id", "id"]
+
+    def __str__(self):
+        return f"#{self.message_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"

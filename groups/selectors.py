@@ -73,6 +73,17 @@ def visible_messages(user):
     )
 
 
+def message_for(user, message_id) -> Message:
+    """A message `user` may read (staff: any), with its sender and mentions; `NotFound` for
+    missing and hidden alike."""
+    qs = Message.objects if user.is_staff else visible_messages(user)
+    message = (qs.select_related("sender").prefetch_related(Prefetch("mentions", to_attr="mention_rows"))
+               .filter(pk=message_id).first())
+    if message is None:
+        raise NotFound("No such message.")
+    return message
+
+
 def group_list(user, *, mine=False, q=""):
     """The groups `user` may see, theirs only if `mine`, names containing `q`."""
     qs = visible_groups(user)

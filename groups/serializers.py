@@ -18,6 +18,8 @@ def message_dict(msg):
             data["mentions"] = mentioned
     else:
         data["to"] = msg.recipient_id
+    if msg.edited_at is not None:
+        data["edited_at"] = iso(msg.edited_at)
     return data
 
 
@@ -39,6 +41,7 @@ class MessageOutSerializer(serializers.Serializer):
     mentions = serializers.ListField(child=serializers.IntegerField(), required=False,
                                      help_text="the members a group message mentions (`@username`), if any")
     created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(required=False, help_text="when its author last edited it, if ever")
 
     def get_fields(self):
         fields = super().get_fields()

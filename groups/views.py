@@ -27,6 +27,7 @@ from groups.selectors import (
     group_members,
     group_messages,
     group_to_join,
+    message_for,
     message_reads,
     visible_groups,
 )
@@ -186,6 +187,28 @@ class DirectMessagesView(GenericAPIView):
         data = _input(s.DirectMessageSerializer, request)
         msg = actions.send_message(actor=request.user, body=data["message"], to_id=data["to"])
         return Response(s.message_dict(msg), status=status.HTTP_201_CREATED)
+
+
+class MessageView(GenericAPIView):
+    """One message: its author edits its text; its author, or an owner or admin of its group,
+    deletes it (staff through the desk: `moderation.views`)."""
+
+    serializer_class = s.SendMessageSerializer
+    throttle_classes = [SendThrottle]
+
+    @extend_schema(request=s.SendMessageSerializer, responses=s.MessageOutSerializer)
+    def patch(self, request, pk):
+        data = _input(s.SendMessageSerializer, request)
+        actions.edit_message(actor=request.user, message=message_for(request.user, pk), body=data["message"])
+        return Response(s.message_dict(message_for(request.user, pk)))
+
+    @extend_schema(request=None, responses={200: None})
+    def delete(self, request, pk):
+        self.perform_destroy(message_for(request.user, pk))
+        return Response(None)
+
+    def perform_destroy(self, message):
+        actions.remove_message(actor=self.request.user, message=message)
 
 
 class ConversationsView(GenericAPIView):

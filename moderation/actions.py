@@ -17,7 +17,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from config.errors import Forbidden, NotFound, ValidationFailed
 from groups import actions as group_actions
 from groups.models import Message
-from groups.selectors import visible_messages
+from groups.selectors import message_for, visible_messages
 from moderation.models import ModerationLog, Report
 from posts import actions as post_actions
 from posts.models import Post
@@ -135,7 +135,7 @@ def delete_message(*, moderator, message, reason) -> bool:
     _require(moderator, "groups.delete_message")
     with transaction.atomic():
         target_repr = message_repr(message)
-        changed = group_actions.delete_message(message=message)
+        changed = group_actions.delete_message(message=message, by=moderator)
         if changed:
             reports = _close_reports(moderator, Target.MESSAGE, message.pk, reason)
             details = {"groupid": message.group_id} if message.group_id else {"to": message.recipient_id}
@@ -144,6 +144,19 @@ def delete_message(*, moderator, message, reason) -> bool:
             record(moderator=moderator, action=Action.DELETE_MESSAGE, target_type="message",
                    target_id=message.pk, target_repr=target_repr, reason=reason, details=details)
     return changed
+
+
+def delete_message_as(*, actor, message, reason="") -> bool:
+    """Delete a message as `actor` may: as its author or its group's owner or admin, or, staff,
+    through the desk (its permission, its audit row). REST and the `deletemessage` frame."""
+    if actor.is_staff and not group_actions.can_delete_message(actor, message):
+        return delete_message(moderator=actor, message=message, reason=reason)
+    return group_actions.remove_message(actor=actor, message=message)
+
+
+def delete_message_by_id(*, actor, message_id) -> dict:
+    """`delete_message_as` of a message `actor` may read (the `deletemessage` frame)."""
+    return {"id": message_id, "changed": delete_message_as(actor=actor, message=message_for(actor, message_id))}
 
 
 def delete_group(*, moderator, group, reason) -> bool:

@@ -4,7 +4,8 @@ A moderator is a user with `is_staff` in this group. They see users, groups,
 memberships, bans, messages, posts, reports and the audit trail, and may only:
 - deactivate and reactivate users (`accounts.deactivate_user`),
 - remove members from groups (`groups.delete_membership`),
-- delete messages (`groups.delete_message`),
+- delete messages (`groups.delete_message`), and see every earlier text of a message
+  (`groups.view_messagerevision`: edits and deletes cannot erase what was reported),
 - hide and delete posts (`posts.change_post`, `posts.delete_post`),
 - resolve and dismiss reports (`moderation.change_report`).
 The admin routes each of these through `moderation.actions` (relayed and audited);
@@ -33,6 +34,7 @@ MODERATOR_PERMISSIONS = [
     ("groups", "view_ban"),
     ("groups", "view_message"),
     ("groups", "delete_message"),
+    ("groups", "view_messagerevision"),
     ("posts", "view_post"),
     ("posts", "change_post"),
     ("posts", "delete_post"),
@@ -47,6 +49,17 @@ def create_moderators_group(apps, schema_editor):
 def make_group(apps, schema_editor, name, wanted_permissions):
     """Create (or reset) the auth group `name` with exactly `wanted_permissions` ((app label,
     codename) pairs), with `apps` a migration's registry or the live one."""
+    group, permissions = _group_and_permissions(apps, schema_editor, name, wanted_permissions)
+    group.permissions.set(permissions)
+
+
+def grant(apps, schema_editor, name, permissions):
+    """Add `permissions` to the auth group `name` (made if missing), keeping what it has."""
+    group, found = _group_and_permissions(apps, schema_editor, name, permissions)
+    group.permissions.add(*found)
+
+
+def _group_and_permissions(apps, schema_editor, name, wanted_permissions):
     using = schema_editor.connection.alias if schema_editor is not None else "default"
     # Permissions are normally created after all migrations (post_migrate): make them now.
     for label in {app for app, _ in wanted_permissions}:
@@ -66,4 +79,4 @@ def make_group(apps, schema_editor, name, wanted_permissions):
     if len(permissions) != len(wanted_permissions):
         raise RuntimeError(f"Some permissions of the {name} group are missing.")
     group, _ = Group.objects.using(using).get_or_create(name=name)
-    group.permissions.set(permissions)
+    return group, permissions

@@ -83,6 +83,14 @@ class GroupViewSet(groups.views.GroupViewSet):
             super().perform_destroy(group)
 
 
+class MessageView(groups.views.MessageView):
+    """`/api/messages/{id}/`, where staff may delete any message: through the desk, with its
+    permission and its audit row."""
+
+    def perform_destroy(self, message):
+        moderation.delete_message_as(actor=self.request.user, message=message, reason=reason_param(self.request))
+
+
 class PostViewSet(posts.views.PostViewSet):
     """`/api/posts/`, where staff may delete any post: through the desk, with its permission
     and its audit row."""

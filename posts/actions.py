@@ -1,6 +1,7 @@
 """Post actions: create, edit, delete, like. REST and the relay both call these."""
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts.actions import notify_user
 from accounts.models import Notification
@@ -32,8 +33,9 @@ def create_post(*, actor, content, group=None) -> Post:
 def edit_post(*, actor, post, content) -> Post:
     if post.author_id != actor.pk:
         raise Forbidden("Only the author can edit this post.")
-    post.content = content
-    post.save(update_fields=["content", "updated_at"])
+    if content != post.content:
+        post.content, post.edited_at = content, timezone.now()
+        post.save(update_fields=["content", "updated_at", "edited_at"])
     return post
 
 

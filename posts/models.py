@@ -14,6 +14,7 @@ class Post(models.Model):
     is_hidden = models.BooleanField(default=False, help_text="hidden by a moderator")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    edited_at = models.DateTimeField(null=True, blank=True, help_text="when its author last edited it")
 
     class Meta:
         indexes = [models.Index(fields=["group", "-id"]), models.Index(fields=["author", "-id"])]

@@ -16,8 +16,9 @@ class PostSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Post
-        fields = ["id", "author", "content", "group_id", "likes_count", "liked_by_me", "created_at", "updated_at"]
-        read_only_fields = ["id", "likes_count", "created_at", "updated_at"]
+        fields = ["id", "author", "content", "group_id", "likes_count", "liked_by_me", "created_at", "updated_at",
+                  "edited_at"]
+        read_only_fields = ["id", "likes_count", "created_at", "updated_at", "edited_at"]
 
 
 class PostCreateSerializer(serializers.Serializer):

@@ -211,6 +211,15 @@ class ReadFrame(ClientFrame):
     validate = MessageFrame.validate
 
 
+class EditMessageFrame(ClientFrame):
+    id = IdField(help_text="your message")
+    message = MessageTextField(help_text="its new text")
+
+
+class DeleteMessageFrame(ClientFrame):
+    id = IdField(help_text="a message you wrote, or one of a group you own or administer")
+
+
 class GroupFrame(ClientFrame):
     groupid = IdField()
 

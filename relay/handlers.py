@@ -16,6 +16,7 @@ from accounts.selectors import any_user
 from config.errors import NotFound
 from groups import actions as group_actions
 from groups import selectors as group_selectors
+from moderation import actions as moderation
 from posts.actions import like_post_by_id
 from posts.selectors import can_see_post
 from relay import auth, opening
@@ -176,6 +177,17 @@ async def read(session, data, outcome):
     return events.ack(**result)
 
 
+async def editmessage(session, data, outcome):
+    result = await action(group_actions.edit_message_by_id)(outcome, actor=session.user, message_id=data["id"],
+                                                            body=data["message"])
+    return events.ack(**result)
+
+
+async def deletemessage(session, data, outcome):
+    result = await action(moderation.delete_message_by_id)(outcome, actor=session.user, message_id=data["id"])
+    return events.ack(**result)
+
+
 async def postlike(session, data, outcome):
     result = await action(like_post_by_id)(outcome, actor=session.user, post_id=data["postid"], liked=data["liked"])
     return events.ack(**result)
@@ -195,6 +207,8 @@ DISPATCH = {
     "typing": Route(f.TypingFrame, typing),
     "postlike": Route(f.PostLikeFrame, postlike),
     "read": Route(f.ReadFrame, read),
+    "editmessage": Route(f.EditMessageFrame, editmessage),
+    "deletemessage": Route(f.DeleteMessageFrame, deletemessage),
 }
 
 # Kept for the drift test and the AsyncAPI document.
@@ -213,4 +227,8 @@ CLIENT_FRAME_DESCRIPTIONS = {
     "postlike": "likes or unlikes a post, as REST; answered with `ack` (postid, liked, likes_count)",
     "read": ("marks a conversation (`groupid`, or `to` a user) read up to `message_id`, as REST; answered "
              "with `ack` (unread_count, mention_count, message_id, changed); your sockets get `unread`"),
+    "editmessage": ("changes the text of your message (`id`), as `PATCH /api/messages/{id}/`; answered with `ack` "
+                    "(id, changed); its audience gets `editmessage`"),
+    "deletemessage": ("deletes a message (`id`: yours, or one of a group you own or administer; staff: any, "
+                      "audited), as `DELETE /api/messages/{id}/`; answered with `ack` (id, changed)"),
 }

@@ -4,6 +4,7 @@
 what the parser accepts.
 """
 
+from django.urls import register_converter
 from drf_spectacular.utils import OpenApiParameter
 
 from config.errors import ValidationFailed
@@ -54,6 +55,11 @@ class IdConverter:
 
     def to_url(self, value):
         return str(value)
+
+
+# `<id:pk>` in any app's routes: registered here, once, so that no URL module depends on
+# another being imported first.
+register_converter(IdConverter, "id")
 
 
 def reason_param(request):

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from groups.models import Ban, Group, Membership, Message
+from groups.models import Ban, Group, Membership, Message, MessageRevision
 from moderation import actions as moderation
 from moderation.admin.desk import DeskAdmin, ReadOnlyAdmin, moderation_action, short
 
@@ -98,6 +98,12 @@ class MessageKindFilter(admin.SimpleListFilter):
         return queryset
 
 
+@admin.display(description="to")
+def to(message):
+    """A message's (or a revision's) group or recipient."""
+    return f"group {message.group}" if message.group_id else message.recipient
+
+
 delete_messages = moderation_action(
     "delete_messages", description="Delete selected messages", permission="remove",
     apply=lambda moderator, message, reason: moderation.delete_message(
@@ -106,7 +112,7 @@ delete_messages = moderation_action(
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ["id", "sender", "to", "short_body", "created_at"]
+    list_display = ["id", "sender", to, "short_body", "created_at"]
     list_select_related = ["sender", "group", "recipient"]
     list_filter = [MessageKindFilter, "created_at"]
     search_fields = ["body", "sender__username"]
@@ -114,13 +120,25 @@ class MessageAdmin(ReadOnlyAdmin):
     autocomplete_fields = ["sender", "group", "recipient"]
     actions = [delete_messages]
 
-    @admin.display(description="to")
-    def to(self, message):
-        return f"group {message.group}" if message.group_id else message.recipient
-
     @admin.display(description="message")
     def short_body(self, message):
-        return short(message.body)
+        return short(message.body) + (" (edited)" if message.edited_at else "")
 
     def has_remove_permission(self, request):
         return request.user.has_perm("groups.delete_message")
+
+
+@admin.register(MessageRevision)
+class MessageRevisionAdmin(ReadOnlyAdmin):
+    """Every earlier text of a message: what it said before each edit of its author, and when it
+    was deleted (by whom). An edit or a delete cannot erase what was reported."""
+
+    list_display = ["message_id", "kind", "sender", "by", to, "short_body", "at"]
+    list_select_related = ["sender", "by", "group", "recipient"]
+    list_filter = ["kind", "at"]
+    search_fields = ["body", "sender__username"]
+    id_search_fields = ["message_id", "sender_id", "group_id"]
+
+    @admin.display(description="text until then")
+    def short_body(self, revision):
+        return short(revision.body)

@@ -50,6 +50,8 @@ class MessageOut(serializers.Serializer):
     mentions = serializers.ListField(child=serializers.IntegerField(), required=False,
                                      help_text="the members a group message mentions (`@username`), if any")
     created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(required=False, help_text="when its author last edited it (REST only: "
+                                          "a live message is new; `editmessage` frames carry it)")
 
     def get_fields(self):
         fields = super().get_fields()
@@ -105,9 +107,14 @@ class NotificationOut(serializers.Serializer):
     data = serializers.DictField()
 
 
+class EditMessageOut(MessageOut):
+    edited_at = serializers.DateTimeField()
+
+
 class DeleteMessageOut(serializers.Serializer):
     id = serializers.IntegerField()
     groupid = serializers.IntegerField(required=False)
+    by = UserShape(help_text="who deleted it: its author, a group owner or admin, or a moderator")
 
 
 class _InConversation(serializers.Serializer):
@@ -142,6 +149,11 @@ class PresenceOut(serializers.Serializer):
         "when they came online (online) or when their last socket closed (offline)"))
 
 
+class UnfriendOut(serializers.Serializer):
+    by = UserShape(help_text="who ended the friendship")
+    user = UserShape(help_text="the friend they ended it with")
+
+
 class ResyncOut(serializers.Serializer):
     reason = serializers.CharField(help_text=(
         "`retention`: the `resume=` position is older than the stream keeps; reload through REST"))
@@ -164,7 +176,9 @@ SERVER_FRAMES = {
     "typing": (TypingOut, "someone is typing"),
     "friendrequest": (FriendRequestOut, "someone sent you a friend request"),
     "notification": (NotificationOut, "a stored notification for you"),
-    "deletemessage": (DeleteMessageOut, "a moderator deleted a message"),
+    "unfriend": (UnfriendOut, "a friendship of yours ended (`DELETE /api/friends/{user_id}/`, by either of you)"),
+    "editmessage": (EditMessageOut, "its author edited a message: its new text, to the message's audience"),
+    "deletemessage": (DeleteMessageOut, "a message was deleted (by its author, a group owner or admin, or a moderator)"),
     "unread": (UnreadOut, "what is left unread in a conversation, after you read it on any device"),
     "read": (ReadOut, ("a read receipt: the other person of a direct conversation, or a member of a group "
                        "up to RELAY_READ_RECEIPTS_MAX_MEMBERS, has read up to `message_id`")),

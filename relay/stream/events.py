@@ -13,7 +13,7 @@ IDENTIFIER = "kirimin"
 # The stateful frames: numbered in the stream (`seq`, `streams`) and replayed on resume.
 STATEFUL_TYPES = frozenset({
     "sendmessage", "postlike", "postdelete", "join", "leave", "kick", "friendrequest", "notification",
-    "deletemessage", "unread", "read", "presence",
+    "deletemessage", "editmessage", "unread", "read", "presence", "unfriend",
 })
 # Every server frame type; each is catalogued in `relay.stream.catalogue.SERVER_FRAMES` (the AsyncAPI document).
 SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing"}
@@ -107,11 +107,16 @@ def postdelete(*, postid, groupid):
     return frame("postdelete", postid=postid, groupid=groupid)
 
 
-def deletemessage(*, message_id, groupid=None):
+def editmessage(data):
+    """`editmessage` for an edited message, as `groups.serializers.message_dict` shows it."""
+    return frame("editmessage", **data)
+
+
+def deletemessage(*, message_id, by, groupid=None):
     fields = {"id": message_id}
     if groupid is not None:
         fields["groupid"] = groupid
-    return frame("deletemessage", **fields)
+    return frame("deletemessage", **fields, by=_user(by))
 
 
 def unread(*, unread_count, mention_count, groupid=None, **target):
@@ -133,6 +138,11 @@ def presence(user, *, online, last_seen):
 
 def friendrequest(request_id, sender):
     return frame("friendrequest", id=request_id, **{"from": _user(sender)})
+
+
+def unfriend(*, by, user):
+    """`by` ended their friendship with `user` (both are told)."""
+    return frame("unfriend", by=_user(by), user=_user(user))
 
 
 def notification(note):

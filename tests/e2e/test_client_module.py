@@ -182,3 +182,37 @@ def test_an_unanswered_heartbeat_drops_the_socket_and_resumes(outcome):
 
 def test_disconnect_closes_for_good(outcome):
     assert outcome["afterDisconnect"] == {"state": "closed", "sockets": 2, "closedWith": 1000}
+
+
+@pytest.fixture(scope="module")
+def helpers(browser, spa_server):
+    """What the helpers' scenario (kirimin_helpers_scenario.js) saw."""
+    context = browser.new_context()
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(spa_server.base_url + "/healthz/")
+    result = page.evaluate((Path(__file__).parent / "kirimin_helpers_scenario.js").read_text(),
+                           "/static/app/kirimin.js")
+    context.close()
+    assert not errors, errors
+    return result
+
+
+def test_the_conversation_helpers_call_rest_and_follow_the_next_page(helpers):
+    assert helpers["firstPage"] == {"results": [], "next": None}
+    assert helpers["restCalls"] == [
+        "GET /api/conversations/?limit=20",
+        "GET /api/conversations/?cursor=5.group.7&limit=20",
+        "GET /api/conversations/",
+        'POST /api/conversations/read/ {"to":6,"message_id":41}',
+        "GET /api/presence/?ids=6,7",
+        "GET /api/groups/3/messages/99/reads/",
+    ]
+
+
+def test_mark_read_goes_by_the_socket_while_it_is_open(helpers):
+    assert helpers["socketSent"] == [{"groupid": 3, "message_id": 42, "ref": helpers["socketAck"]["ref"],
+                                      "identifier": "kirimin", "type": "read"}]
+    assert helpers["socketAck"]["type"] == "ack"
+    assert helpers["restWhileOpen"] == []

@@ -36,11 +36,13 @@ pytestmark = [pytest.mark.processes, pytest.mark.fuzz, pytest.mark.usefixtures("
 
 IDENTIFIER = "kirimin"
 CLIENT_TYPES = ["postlike", "sendmessage", "join", "leave", "kick", "typing", "read", "subscribe", "unsubscribe",
-                "ping", "pong", "connection", "auth"]
+                "ping", "pong", "connection", "auth", "editmessage", "deletemessage"]
 # Every code an `error` frame may carry (SPEC §6 rule 6, plus the domain's own conflict code).
 ERROR_CODES = {"invalid_json", "invalid_identifier", "unknown_type", "invalid_frame", "forbidden",
                "unauthorized", "not_found", "conflict", "owner_cannot_leave", "rate_limited"}
 SPOOFED = ["from", "userid", "user", "sender", "by", "user_id", "author"]
+# Events a frame of the fuzzer's own may cause on its socket: its messages, edited or deleted.
+OWN_EVENTS = ("sendmessage", "editmessage", "deletemessage")
 MAX_FRAME = 60_000  # below RELAY_MAX_FRAME_BYTES: a larger frame closes with 1009 by design
 
 
@@ -58,6 +60,9 @@ class Scene:
         private = http.data("POST", "/api/groups/", {"name": "hidden", "is_private": True}, token, expect=201)
         post = http.data("POST", "/api/posts/", {"content": "hidden post", "group_id": private["id"]}, token,
                          expect=201)
+        message = http.data("POST", f"/api/groups/{private['id']}/messages/", {"message": "hidden message"}, token,
+                            expect=201)
+        self.hidden_message = message["id"]
         self.fuzzer_id = self.fuzzer["user"]["id"]
         self.other_id = self.other["user"]["id"]
         self.private_group = private["id"]
@@ -65,10 +70,12 @@ class Scene:
 
     def ids(self):
         """Ids worth aiming at: real ones (visible or not), missing ones, the edges of a 64-bit id."""
-        return [self.fuzzer_id, self.other_id, self.private_group, self.hidden_post, 10**12, 2**63 - 1, 2**63]
+        return [self.fuzzer_id, self.other_id, self.private_group, self.hidden_post, self.hidden_message, 10**12,
+                2**63 - 1, 2**63]
 
     def counts(self):
-        """What the fuzzer owns in the database: messages, likes, memberships, posts, groups, friend requests."""
+        """What the fuzzer owns in the database: messages, likes, memberships, posts, groups, friend requests;
+        and whether the other user's hidden message is still there as written."""
         return json.loads(self.server.stack.python(
             "import json; from groups.models import Group, Membership, Message; "
             "from posts.models import Like, Post; from accounts.models import FriendRequest; "
@@ -76,7 +83,8 @@ class Scene:
             "messages=Message.objects.filter(sender_id=u).count(), likes=Like.objects.filter(user_id=u).count(), "
             "memberships=Membership.objects.filter(user_id=u).count(), posts=Post.objects.filter(author_id=u).count(), "
             "groups=Group.objects.filter(owner_id=u).count(), "
-            "friend_requests=FriendRequest.objects.filter(from_user_id=u).count())))"
+            "friend_requests=FriendRequest.objects.filter(from_user_id=u).count(), "
+            f"hidden=Message.objects.filter(pk={self.hidden_message}, body='hidden message').count())))"
         ))
 
 
@@ -196,7 +204,7 @@ def deep(depth, kind):
 @st.composite
 def plausible(draw, field, scene):
     """A value that looks right for `field` (it may still be refused: a hidden id, a blank message)."""
-    if field in ("postid", "to", "groupid", "userid"):
+    if field in ("postid", "to", "groupid", "userid", "id", "message_id"):
         value = draw(st.sampled_from(scene.ids()))
         return str(value) if draw(st.booleans()) else value  # SPEC §1: numeric strings are ids too
     if field in ("liked", "ban"):
@@ -215,7 +223,7 @@ FIELDS = {
     "postlike": ["postid", "liked"], "sendmessage": ["message", "to", "groupid"], "join": ["groupid"],
     "leave": ["groupid"], "kick": ["groupid", "userid", "ban"], "typing": ["to", "groupid"],
     "read": ["to", "groupid", "message_id"], "subscribe": ["channel"], "unsubscribe": ["channel"], "ping": [], "pong": [], "connection": [],
-    "auth": ["token"],
+    "auth": ["token"], "editmessage": ["id", "message"], "deletemessage": ["id"],
 }
 
 
@@ -316,10 +324,11 @@ def check_answers(raw, answers, sock):
                 and frame.get("identifier") == IDENTIFIER and (ref is None or good_ref)), (
             raw[:300], code, sock.history[-5:])
         return
-    replies = [a for a in answers if a["type"] != "sendmessage"]
-    events = [a for a in answers if a["type"] == "sendmessage"]
+    replies = [a for a in answers if a["type"] not in OWN_EVENTS]
+    events = [a for a in answers if a["type"] in OWN_EVENTS]
     for event in events:  # the only events this socket can cause: its own messages, relayed back
-        assert sock.signed_in and event["from"]["id"] == sock.scene.fuzzer_id, (raw[:300], event)
+        assert sock.signed_in and (event.get("from") or event.get("by"))["id"] == sock.scene.fuzzer_id, (
+            raw[:300], event)
     assert len(replies) <= 1, (raw[:300], answers)
     if not replies:
         # Only a successful `typing` without ref, and `pong`, are answered by nothing.
@@ -342,6 +351,8 @@ def check_answers(raw, answers, sock):
         if frame.get("type") == "sendmessage":
             sock.stats["acked_messages"] += 1
             assert sock.signed_in, reply
+        if frame.get("type") == "deletemessage" and reply.get("changed"):
+            sock.stats["deleted_messages"] += 1  # one of its own
         if frame.get("type") in ("postlike", "join", "kick"):
             # Nothing the fuzzer may like, join or kick: those ids are hidden, missing or refused.
             raise AssertionError(f"unexpected ack for {raw[:300]}: {reply}")
@@ -408,7 +419,7 @@ def test_hostile_frames_get_spec_answers_and_store_nothing(scene, sockets):
     # The sockets still work: ping, and a valid message is stored and relayed.
     for sock in sockets:
         answers = sock.exchange(json.dumps({"identifier": IDENTIFIER, "type": "ping", "ref": "alive"}))
-        replies = [a for a in answers if a["type"] != "sendmessage"]  # a late copy of an acked message may come
+        replies = [a for a in answers if a["type"] not in OWN_EVENTS]  # a late copy of an acked message may come
         assert replies == [{"identifier": IDENTIFIER, "type": "pong", "ref": "alive"}], answers
     answers = signed_in.exchange(json.dumps({"identifier": IDENTIFIER, "type": "sendmessage", "ref": "last",
                                              "to": scene.other_id, "message": "still here"}))
@@ -422,10 +433,11 @@ def test_hostile_frames_get_spec_answers_and_store_nothing(scene, sockets):
 
     # Nothing but the acknowledged messages was stored.
     after = scene.counts()
-    assert after == {**before, "messages": before["messages"] + signed_in.stats["acked_messages"]}, (before, after)
+    stored = signed_in.stats["acked_messages"] - signed_in.stats["deleted_messages"]
+    assert after == {**before, "messages": before["messages"] + stored}, (before, after)
     errors = tracebacks(scene.server)
     assert errors == []
-    stray = sum(after.values()) - sum(before.values()) - signed_in.stats["acked_messages"]
+    stray = sum(after.values()) - sum(before.values()) - stored
     report.record("fuzz", server=scene.server.server, frames=frames, seconds=round(time.monotonic() - started, 1),
                   server_errors=len(errors), last_message_acked=ack["id"] is not None, stored_by_bad_frames=stray)
 

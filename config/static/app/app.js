@@ -87,13 +87,18 @@ function remember(user) {
   return user;
 }
 
-async function api(method, path, body) {
+/** What `promise` resolves to; its error is shown to the user (unless signed out) and thrown. */
+async function shown(promise) {
   try {
-    return await client.api(method, path, body);
+    return await promise;
   } catch (error) {
     if (client.state !== "signedout") toast(error.message, "error");
     throw error;
   }
+}
+
+function api(method, path, body) {
+  return shown(client.api(method, path, body));
 }
 
 // --- sign in ------------------------------------------------------------------------------------------------
@@ -335,10 +340,14 @@ async function loadHistory(view) {
 function markRead(key) {
   const chat = getChat(key);
   const newest = chat.items.findLast((i) => i.kind === "message");
-  if (!newest || newest.id <= chat.readUpTo || !state.connected) return;
+  if (!newest || newest.id <= chat.readUpTo) return;
+  const before = chat.readUpTo;
   chat.readUpTo = newest.id;
   const target = key.startsWith("g") ? {groupid: Number(key.slice(1))} : {to: Number(key.slice(1))};
-  client.send("read", {...target, message_id: newest.id});
+  // Over the socket while it is open, by REST otherwise; tried again on the next read if it fails.
+  client.markRead(target, newest.id).catch(() => {
+    chat.readUpTo = Math.min(chat.readUpTo, before);
+  });
 }
 
 function keyOf(frame) {
@@ -347,7 +356,7 @@ function keyOf(frame) {
 
 /** The sidebar as the server knows it: every group and direct conversation, with what is unread. */
 async function loadConversations() {
-  const page = await api("GET", "/api/conversations/?limit=100");
+  const page = await shown(client.conversations({limit: 100}));
   for (const row of page.results) {
     const key = row.kind === "group" ? `g${row.group.id}` : `u${remember(row.user).id}`;
     if (row.kind === "direct") state.dms.add(row.user.id);
@@ -433,7 +442,9 @@ function renderTimeline() {
     h("div", {class: "bubble"},
       grouped ? null : h("div", {class: "meta"}, h("b", {class: "author"}, name(item.from)),
         h("time", {datetime: item.created_at}, clock(item.created_at))),
-      h("p", {class: "text"}, item.message)));
+      h("p", {class: "text"}, item.message,
+        item.edited_at ? h("span", {class: "edited muted", title: `Edited ${clock(item.edited_at)}`}, " (edited)") : null),
+      messageActions(item)));
   });
   if (state.view.kind === "dm" && chat.peerRead) {
     // "Seen" under the newest of my messages that the other person has read.
@@ -450,6 +461,23 @@ function renderTimeline() {
     list.dataset.scrolled = "1";
   }
   renderTyping();
+}
+
+/** Edit and Delete for my own messages; Delete too for the owner and admins of the group. */
+function messageActions(item) {
+  const group = item.groupid ? state.groups.get(item.groupid) : null;
+  const manages = group && (group.my_role === "owner" || group.my_role === "admin");
+  if (!isMe(item.from) && !manages) return null;
+  return h("span", {class: "message-actions"},
+    isMe(item.from) ? h("button", {class: "ghost small", title: "Edit this message", onclick: () => {
+      const text = window.prompt("Edit your message", item.message);
+      if (text !== null && text.trim() && text.trim() !== item.message) {
+        shown(client.editMessage(item.id, text.trim())).catch(() => {});
+      }
+    }}, "Edit") : null,
+    h("button", {class: "ghost small", title: "Delete this message", onclick: () => {
+      if (window.confirm("Delete this message for everyone?")) shown(client.deleteMessage(item.id)).catch(() => {});
+    }}, "Delete"));
 }
 
 function renderTyping() {
@@ -618,7 +646,11 @@ function renderAside() {
       h("button", {class: "ghost small", onclick: () => {
         state.dms.add(u.id);
         open({kind: "dm", id: u.id});
-      }}, "Message")])))
+      }}, "Message"),
+      state.friends.has(u.id)
+        ? h("button", {class: "ghost small", title: `Unfriend ${name(u)}`,
+          onclick: () => shown(client.unfriend(u.id)).catch(() => {})}, "Unfriend")
+        : null])))
       : h("p", {class: "muted"}, "People from your groups and your friends show up here."));
 }
 
@@ -780,6 +812,12 @@ client.on("resync", () => {
   Promise.allSettled([loadGroups(), loadNotifications(), loadFeed(), loadConversations()]).then(refreshPresence);
 });
 
+// A friendship ended (by either of us, on any device).
+client.on("unfriend", ({by, user}) => {
+  state.friends.delete(isMe(by) ? user.id : by.id);
+  renderAside();
+});
+
 // Presence: read once through REST when the socket opens (friends, members), then kept by the
 // server's `presence` frames (friends and co-members of groups up to 100 members).
 client.on("presence", ({user, online}) => {
@@ -898,6 +936,14 @@ client.on("postdelete", ({postid}) => {
   state.posts.delete(postid);
   state.feed = state.feed.filter((id) => id !== postid);
   document.querySelector(`[data-post="${postid}"]`)?.remove();
+});
+
+client.on("editmessage", (frame) => {
+  const chat = getChat(messageKey(frame));
+  const item = chat.items.find((i) => i.kind === "message" && i.id === frame.id);
+  if (!item) return;
+  Object.assign(item, {message: frame.message, edited_at: frame.edited_at});
+  if (viewing(messageKey(frame))) renderTimeline();
 });
 
 client.on("deletemessage", (frame) => {

@@ -13,6 +13,8 @@
  *   kirimin.send("typing", {groupid: 7});                    // adds identifier: "kirimin"
  *   const ack = await kirimin.request("sendmessage", {groupid: 7, message: "hi"});  // ack or throws
  *   const posts = await kirimin.api("GET", "/api/posts/");   // the envelope's `data`, or throws
+ *   const {results} = await kirimin.conversations();         // the sidebar: unread and mention counts
+ *   await kirimin.markRead({groupid: 7}, 42);                // socket while open, REST otherwise
  *
  * What it does for you (SPEC §2 and §6, README "The relay protocol"):
  * - keeps the tokens (in `storage` if given) and refreshes the access token once on a 401;
@@ -74,7 +76,7 @@ export function socketUrl(socket, {resume = null, since = 0, secure = globalThis
 
 /** Server frames that are entries of the event stream: each carries `seq` and `streams`. */
 export const STATEFUL = new Set(["sendmessage", "postlike", "postdelete", "deletemessage", "join", "leave", "kick",
-  "friendrequest", "notification", "unread", "read", "presence"]);
+  "friendrequest", "notification", "unread", "read", "presence", "unfriend", "editmessage"]);
 
 const CLOSE_DEACTIVATED = 4403;
 const CLOSE_RESUME = 4000;  // our own close code when we drop a socket to reconnect and resume
@@ -334,6 +336,58 @@ export class Kirimin {
       const frame = this.send(type, {...fields, ref});
       this._requests.set(ref, {resolve, reject, timer, frame});
     });
+  }
+
+  // --- conversations, read state, presence ------------------------------------------------------------
+  /** One page of the caller's conversations (groups and direct ones), newest activity first:
+   * `{results, next}`, each row with `unread_count`, `mention_count` and `last_read_message_id`.
+   * Pass a page's `next` back as `next` for the following page. */
+  conversations({limit = null, next = null} = {}) {
+    if (next) {
+      const url = new URL(next, "http://origin");
+      return this.api("GET", url.pathname + url.search);
+    }
+    return this.api("GET", "/api/conversations/" + (limit ? `?limit=${Number(limit)}` : ""));
+  }
+
+  /** Mark a conversation read up to `messageId`: `target` is `{groupid}` or `{to: userId}`. Over the
+   * socket while it is open (resolves with the `ack`), by REST otherwise (the same effect: the
+   * reader's other sockets get `unread`, the others a `read` receipt). Markers only move forward,
+   * so a lower id changes nothing. */
+  markRead(target, messageId) {
+    const body = {...target, message_id: messageId};
+    if (this.state === "open" && this.ws) return this.request("read", body);
+    return this.api("POST", "/api/conversations/read/", body);
+  }
+
+  /** Who of `ids` (at most 100 user ids) is online: `{results: [{user, online, last_seen}]}`, for
+   * the users the caller may see (friends and co-members); live changes come as `presence` frames. */
+  presence(ids) {
+    return this.api("GET", `/api/presence/?ids=${ids.map(Number).join(",")}`);
+  }
+
+  /** Change the text of your message `id`: over the socket while it is open (the `ack`), by REST
+   * otherwise (the message). Its audience gets `editmessage`. */
+  editMessage(id, message) {
+    if (this.state === "open" && this.ws) return this.request("editmessage", {id, message});
+    return this.api("PATCH", `/api/messages/${Number(id)}/`, {message});
+  }
+
+  /** Delete message `id` (yours, or one of a group you own or administer): over the socket while
+   * it is open, by REST otherwise. Its audience gets `deletemessage` with `by`. */
+  deleteMessage(id) {
+    if (this.state === "open" && this.ws) return this.request("deletemessage", {id});
+    return this.api("DELETE", `/api/messages/${Number(id)}/`);
+  }
+
+  /** End the friendship with `userId` (either of you may): both get an `unfriend` frame. */
+  unfriend(userId) {
+    return this.api("DELETE", `/api/friends/${Number(userId)}/`);
+  }
+
+  /** Who has read a group message (members only): a page of `{user, at}`, newest first. */
+  reads(groupid, messageId) {
+    return this.api("GET", `/api/groups/${Number(groupid)}/messages/${Number(messageId)}/reads/`);
   }
 
   /** Live events of a public post ("post:42") or a visible group ("group:7"), kept across reconnects. */

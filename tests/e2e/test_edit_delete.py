@@ -1,0 +1,35 @@
+"""Editing and deleting a message in the demo (issue 23, item 4), between two people: the author
+edits and deletes their own; the other sees both as they happen, and an edit survives a reload."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.ui import both_in_chat, messages, open_group, say
+
+pytestmark = [pytest.mark.e2e, pytest.mark.processes]
+
+
+def test_the_author_edits_then_deletes_and_the_other_sees_it_live(scene, person_page):
+    alice, bob = scene.person("Alice"), scene.person("Bob")
+    a, b = both_in_chat(scene, person_page, alice, bob)
+    say(b, "Metting at 3")
+    expect(messages(a)).to_have_text(["Metting at 3"])
+
+    b.once("dialog", lambda dialog: dialog.accept("Meeting at 3"))
+    b.locator(".timeline .message", has_text="Metting at 3").get_by_role("button", name="Edit").click()
+    expect(messages(a)).to_have_text(["Meeting at 3 (edited)"])
+    expect(messages(b)).to_have_text(["Meeting at 3 (edited)"])
+
+    # The owner of the group may delete Bob's message, not edit it.
+    theirs = a.locator(".timeline .message", has_text="Meeting at 3")
+    expect(theirs.get_by_role("button", name="Delete")).to_have_count(1)
+    expect(theirs.get_by_role("button", name="Edit")).to_have_count(0)
+
+    a.reload()
+    open_group(a, "Design team")
+    expect(messages(a)).to_have_text(["Meeting at 3 (edited)"])
+
+    b.once("dialog", lambda dialog: dialog.accept())
+    b.locator(".timeline .message", has_text="Meeting at 3").get_by_role("button", name="Delete").click()
+    expect(messages(a)).to_have_count(0)
+    expect(messages(b)).to_have_count(0)
