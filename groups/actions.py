@@ -27,7 +27,14 @@ from groups.models import (
     ReadMarker,
     Role,
 )
-from groups.selectors import access_group, membership, message_for, read_markers, unread_counts
+from groups.selectors import (
+    access_group,
+    manages_group,
+    membership,
+    message_for,
+    read_markers,
+    unread_counts,
+)
 from groups.serializers import message_dict
 from relay.stream import events, numbering, publish
 
@@ -350,7 +357,8 @@ def edit_message(*, actor, message, body) -> bool:
     author is a member. Mentions stay as sent. False if the text is the same."""
     body = _clean_body(body)
     with transaction.atomic():
-        message = Message.objects.select_for_update().select_related("sender").filter(pk=message.pk).first()
+        # Only the message's row is locked (`of`), not its sender's.
+        message = Message.objects.select_for_update(of=("self",)).select_related("sender").filter(pk=message.pk).first()
         if message is None:
             raise NotFound("No such message.")
         if message.sender_id != actor.pk:
@@ -375,10 +383,7 @@ def edit_message_by_id(*, actor, message_id, body) -> dict:
 def can_delete_message(actor, message) -> bool:
     """The author, or an owner or admin of the message's group. (Staff delete through the
     moderation desk, which checks their permission and audits it.)"""
-    if message.sender_id == actor.pk:
-        return True
-    return message.group_id is not None and Membership.objects.filter(
-        group_id=message.group_id, user=actor, role__in=[Role.OWNER, Role.ADMIN]).exists()
+    return message.sender_id == actor.pk or (message.group_id is not None and manages_group(actor, message.group_id))
 
 
 def remove_message(*, actor, message) -> bool:

@@ -6,7 +6,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from config.errors import NotFound
-from groups.models import Ban, Group, Membership, Mention, Message, ReadMarker
+from groups.models import Ban, Group, Membership, Mention, Message, ReadMarker, Role
 
 
 def member_group_ids(user) -> list[int]:
@@ -17,6 +17,11 @@ def membership(user, group):
     if user is None or not user.is_authenticated:
         return None
     return Membership.objects.filter(user=user, group=group).first()
+
+
+def manages_group(user, group_id) -> bool:
+    """Whether `user` is an owner or an admin of the group (who may remove others' posts and messages)."""
+    return Membership.objects.filter(group_id=group_id, user=user, role__in=[Role.OWNER, Role.ADMIN]).exists()
 
 
 def visible_groups(user):

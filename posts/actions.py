@@ -6,7 +6,8 @@ from django.utils import timezone
 from accounts.actions import notify_user
 from accounts.models import Notification
 from config.errors import Forbidden, NotFound
-from groups.models import Membership, Role
+from groups.models import Membership
+from groups.selectors import manages_group
 from posts.models import Like, Post
 from posts.selectors import access_post
 from relay.stream import events, publish
@@ -42,10 +43,7 @@ def edit_post(*, actor, post, content) -> Post:
 def can_delete_post(actor, post) -> bool:
     """The author, or an owner or admin of the post's group. (Staff delete through the
     moderation desk, which checks their permission and audits it.)"""
-    if post.author_id == actor.pk:
-        return True
-    return post.group_id is not None and Membership.objects.filter(
-        group_id=post.group_id, user=actor, role__in=[Role.OWNER, Role.ADMIN]).exists()
+    return post.author_id == actor.pk or (post.group_id is not None and manages_group(actor, post.group_id))
 
 
 def delete_post(*, actor, post, moderated=False):
