@@ -33,3 +33,18 @@ def test_the_author_edits_then_deletes_and_the_other_sees_it_live(scene, person_
     b.locator(".timeline .message", has_text="Meeting at 3").get_by_role("button", name="Delete").click()
     expect(messages(a)).to_have_count(0)
     expect(messages(b)).to_have_count(0)
+
+
+def test_a_member_reports_a_message_and_the_moderators_get_it(scene, person_page):
+    alice, bob = scene.person("Alice"), scene.person("Bob")
+    a, b = both_in_chat(scene, person_page, alice, bob)
+    say(a, "Buy cheap watches here")
+    expect(messages(b)).to_have_text(["Buy cheap watches here"])
+    mine = a.locator(".timeline .message", has_text="Buy cheap watches")
+    expect(mine.get_by_role("button", name="Report")).to_have_count(0)  # not one's own
+
+    b.once("dialog", lambda dialog: dialog.accept("Spam"))
+    b.locator(".timeline .message", has_text="Buy cheap watches").get_by_role("button", name="Report").click()
+    expect(b.locator(".toast")).to_contain_text("Reported")
+    (report,) = bob.api("GET", "/api/reports/")["results"]
+    assert report["target"].startswith("message:") and report["reason"] == "Spam" and report["status"] == "open"

@@ -467,7 +467,7 @@ function renderTimeline() {
 function messageActions(item) {
   const group = item.groupid ? state.groups.get(item.groupid) : null;
   const manages = group && (group.my_role === "owner" || group.my_role === "admin");
-  if (!isMe(item.from) && !manages) return null;
+  if (!isMe(item.from) && !manages) return h("span", {class: "message-actions"}, reportButton(`message:${item.id}`, "message"));
   return h("span", {class: "message-actions"},
     isMe(item.from) ? h("button", {class: "ghost small", title: "Edit this message", onclick: () => {
       const text = window.prompt("Edit your message", item.message);
@@ -477,7 +477,19 @@ function messageActions(item) {
     }}, "Edit") : null,
     h("button", {class: "ghost small", title: "Delete this message", onclick: () => {
       if (window.confirm("Delete this message for everyone?")) shown(client.deleteMessage(item.id)).catch(() => {});
-    }}, "Delete"));
+    }}, "Delete"),
+    isMe(item.from) ? null : reportButton(`message:${item.id}`, "message"));
+}
+
+/** Report a message, a post or a person to the moderators, with a reason asked for. */
+function reportButton(target, what) {
+  return h("button", {class: "ghost small", title: `Report this ${what} to the moderators`, onclick: () => {
+    const reason = window.prompt(`Why are you reporting this ${what}?`);
+    if (reason === null || !reason.trim()) return;
+    shown(client.report(target, reason.trim().slice(0, 1000)))
+      .then(() => toast("Reported. Thank you: a moderator will look at it."))
+      .catch(() => {});
+  }}, "Report");
 }
 
 function renderTyping() {
@@ -650,7 +662,8 @@ function renderAside() {
       state.friends.has(u.id)
         ? h("button", {class: "ghost small", title: `Unfriend ${name(u)}`,
           onclick: () => shown(client.unfriend(u.id)).catch(() => {})}, "Unfriend")
-        : null])))
+        : null,
+      reportButton(`user:${u.id}`, "person")])))
       : h("p", {class: "muted"}, "People from your groups and your friends show up here."));
 }
 
@@ -711,7 +724,7 @@ function postCard(post) {
         h("div", {class: "muted"}, ago(post.created_at),
           post.group_id ? ` · in # ${group ? group.name : "a group"}` : " · public"))),
     h("p", {class: "content"}, post.content),
-    h("footer", null, likeButton(post)));
+    h("footer", null, likeButton(post), isMe(post.author) ? null : reportButton(`post:${post.id}`, "post")));
 }
 
 function likeButton(post) {

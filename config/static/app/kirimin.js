@@ -380,6 +380,12 @@ export class Kirimin {
     return this.api("DELETE", `/api/messages/${Number(id)}/`);
   }
 
+  /** Report a post, a message or a user to the moderators: `target` is "post:42", "message:7" or
+   * "user:3"; `reason` 1 to 1000 characters. Reporting again returns the open report. */
+  report(target, reason) {
+    return this.api("POST", "/api/reports/", {target, reason});
+  }
+
   /** End the friendship with `userId` (either of you may): both get an `unfriend` frame. */
   unfriend(userId) {
     return this.api("DELETE", `/api/friends/${Number(userId)}/`);
