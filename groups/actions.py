@@ -64,11 +64,15 @@ def update_group(*, actor, group, **changes) -> Group:
     _require_role(actor, group, {Role.OWNER, Role.ADMIN}, "owner or admins")
     with transaction.atomic():
         closing = changes.get("is_private") is True and not group.is_private
-        for field, value in changes.items():
+        changed = {field: value for field, value in changes.items() if getattr(group, field) != value}
+        for field, value in changed.items():
             setattr(group, field, value)
-        group.save(update_fields=list(changes))
+        if changed:
+            group.save(update_fields=list(changed))
         if closing:  # subscribers who are not members stop getting its events, on every process
             publish.group_closed(group.pk)
+        if changed:  # after the close: those who may no longer see the group are not told
+            publish.notify_groups([group.pk], events.groupupdate(group))
     return group
 
 
@@ -197,8 +201,10 @@ def set_role(*, actor, group, target, role) -> Membership:
             raise Forbidden("The owner's role cannot be changed.")
         if role not in (Role.ADMIN, Role.MEMBER):
             raise ValidationFailed(details={"role": ["Must be `admin` or `member`."]})
-        theirs.role = role
-        theirs.save(update_fields=["role"])
+        if theirs.role != role:
+            theirs.role = role
+            theirs.save(update_fields=["role"])
+            publish.notify_groups([group.pk], events.role(group.pk, target, role, by=actor))
         return theirs
 
 

@@ -34,9 +34,12 @@ def create_post(*, actor, content, group=None) -> Post:
 def edit_post(*, actor, post, content) -> Post:
     if post.author_id != actor.pk:
         raise Forbidden("Only the author can edit this post.")
-    if content != post.content:
+    if content == post.content:
+        return post
+    with transaction.atomic():
         post.content, post.edited_at = content, timezone.now()
         post.save(update_fields=["content", "updated_at", "edited_at"])
+        publish.emit(events.postedit(post), **_post_audience(post))
     return post
 
 

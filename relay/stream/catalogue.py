@@ -149,6 +149,28 @@ class PresenceOut(serializers.Serializer):
         "when they came online (online) or when their last socket closed (offline)"))
 
 
+class PostEditOut(serializers.Serializer):
+    postid = serializers.IntegerField()
+    groupid = serializers.IntegerField(allow_null=True)
+    author = UserShape()
+    content = serializers.CharField(help_text="the post's new text")
+    edited_at = serializers.DateTimeField()
+
+
+class GroupUpdateOut(serializers.Serializer):
+    groupid = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    is_private = serializers.BooleanField()
+
+
+class RoleOut(serializers.Serializer):
+    groupid = serializers.IntegerField()
+    user = UserShape(help_text="whose role changed")
+    role = serializers.ChoiceField(choices=["admin", "member"])
+    by = UserShape(help_text="the owner, who changed it")
+
+
 class UnfriendOut(serializers.Serializer):
     by = UserShape(help_text="who ended the friendship")
     user = UserShape(help_text="the friend they ended it with")
@@ -170,6 +192,9 @@ SERVER_FRAMES = {
     "sendmessage": (MessageOut, "a direct or group message"),
     "postlike": (PostLikeOut, "a like count changed"),
     "postdelete": (PostDeleteOut, "a post was deleted"),
+    "postedit": (PostEditOut, "its author edited a post (to the audience of `postlike`)"),
+    "groupupdate": (GroupUpdateOut, "a group's name, description or privacy changed (to its members)"),
+    "role": (RoleOut, "a member's role in a group changed (to its members)"),
     "join": (MembershipOut, "someone joined a group"),
     "leave": (MembershipOut, "someone left a group"),
     "kick": (KickOut, "someone was removed from a group"),

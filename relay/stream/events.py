@@ -13,7 +13,7 @@ IDENTIFIER = "kirimin"
 # The stateful frames: numbered in the stream (`seq`, `streams`) and replayed on resume.
 STATEFUL_TYPES = frozenset({
     "sendmessage", "postlike", "postdelete", "join", "leave", "kick", "friendrequest", "notification",
-    "deletemessage", "editmessage", "unread", "read", "presence", "unfriend",
+    "deletemessage", "editmessage", "unread", "read", "presence", "unfriend", "groupupdate", "role", "postedit",
 })
 # Every server frame type; each is catalogued in `relay.stream.catalogue.SERVER_FRAMES` (the AsyncAPI document).
 SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing"}
@@ -101,6 +101,23 @@ def typing(sender, *, to=None, groupid=None):
 
 def postlike(*, postid, userid, liked, likes_count):
     return frame("postlike", postid=postid, userid=userid, liked=liked, likes_count=likes_count)
+
+
+def postedit(post):
+    """A post's author changed its text."""
+    return frame("postedit", postid=post.pk, groupid=post.group_id, author=_user(post.author), content=post.content,
+                 edited_at=iso(post.edited_at))
+
+
+def groupupdate(group):
+    """A group's name, description or privacy changed."""
+    return frame("groupupdate", groupid=group.pk, name=group.name, description=group.description,
+                 is_private=group.is_private)
+
+
+def role(group_id, user, role_, *, by):
+    """`user`'s role in the group is now `role_` (`admin` or `member`), set by `by` (the owner)."""
+    return frame("role", groupid=group_id, user=_user(user), role=role_, by=_user(by))
 
 
 def postdelete(*, postid, groupid):

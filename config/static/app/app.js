@@ -959,6 +959,35 @@ client.on("editmessage", (frame) => {
   if (viewing(messageKey(frame))) renderTimeline();
 });
 
+client.on("postedit", ({postid, content, edited_at}) => {
+  const post = state.posts.get(postid);
+  if (!post) return;
+  Object.assign(post, {content, edited_at});
+  renderPost(postid);
+});
+
+client.on("groupupdate", ({groupid, name: title, description, is_private}) => {
+  const group = state.groups.get(groupid);
+  if (!group) return;
+  Object.assign(group, {name: title, description, is_private});
+  renderSidebar();
+  if (state.view.kind === "group" && state.view.id === groupid) {
+    // The header only: a message being typed stays as it is.
+    $(".chat .view-head")?.replaceWith(chatView(state.view).querySelector(".view-head"));
+  }
+});
+
+client.on("role", ({groupid, user, role}) => {
+  const member = (state.members.get(groupid) || []).find((m) => m.user.id === user.id);
+  if (member) member.role = role;
+  const group = state.groups.get(groupid);
+  if (group && isMe(user)) group.my_role = role;
+  if (state.view.kind === "group" && state.view.id === groupid) {
+    renderTimeline();
+    renderAside();
+  }
+});
+
 client.on("deletemessage", (frame) => {
   for (const [key, chat] of state.chats) {
     if (!chat.ids.has(frame.id)) continue;
