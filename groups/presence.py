@@ -90,13 +90,16 @@ def states(user_ids) -> dict[int, dict]:
 
 def sync(user_ids, *, at=None) -> int:
     """Bring what each user's audience was told in line with whether they are online now;
-    `at`: when their last socket closed (now by default). Any number of users in a handful
-    of queries (a burst of connections is synced as one). Returns how many changed."""
+    `at`: when their last socket closed (now by default). A departure still in its debounce
+    counts as online: only its own end (`relay.liveness`, which first stops counting it) tells
+    it, so a sync that runs meanwhile (a burst of arrivals, a sweep) never cuts the debounce
+    short. Any number of users in a handful of queries (a burst of connections is synced as
+    one). Returns how many changed."""
     changed = 0
     user_ids = list(user_ids)
     for _ in range(_ROUNDS):
         told = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "online"))
-        live = online_user_ids(told, strict=True)
+        live = online_user_ids(told, strict=True, leaving=True)
         stale = [uid for uid, online in told.items() if online != (uid in live)]
         if not stale:
             break
@@ -118,7 +121,8 @@ def lock_users(user_ids):
 def _announce(user_ids, at) -> int:
     with transaction.atomic():
         users = lock_users(user_ids)
-        live = online_user_ids([u.pk for u in users], strict=True)  # under the lock: see the module's docstring
+        # Under the lock: see the module's docstring.
+        live = online_user_ids([u.pk for u in users], strict=True, leaving=True)
         changed = [u for u in users if u.online != (u.pk in live)]
         if not changed:
             return 0
@@ -140,7 +144,8 @@ def _announce(user_ids, at) -> int:
 
 def sweep() -> int:
     """Announce offline everyone told online who has no socket anywhere (after every process
-    stopped, for instance); returns how many."""
+    stopped, for instance); returns how many. A departure still in its debounce is not one:
+    its process tells it when the debounce ends (or a reconnect leaves nothing to tell)."""
     told = list(User.objects.filter(online=True).values_list("pk", flat=True).order_by("pk"))
     changed = 0
     for start in range(0, len(told), 500):

@@ -158,9 +158,11 @@ class Hub:
     async def detach(self, session):
         self.registry.forget(session)
         if session.user_id is not None:
-            self.liveness.closed(session.user_id)
-            await self.presence.set_local(session.user_id, self.registry.local_sockets(session.user_id),
-                                          keep=session.user_id in self.liveness.leaving)
+            user_id, local = session.user_id, self.registry.local_sockets(session.user_id)
+            # The count is written (kept at 0 while a departure is pending) before the departure
+            # starts, so that its end (`forget`) always comes after it.
+            await self.presence.set_local(user_id, local, keep=self.liveness.on and local == 0)
+            self.liveness.closed(user_id)
 
     async def catch_up(self, session, timeout=10.0):
         """Bring a connecting socket from its `position` (where its state was read) to the

@@ -95,13 +95,15 @@ class Liveness:
     async def _left(self, user_id, at):
         try:
             await asyncio.sleep(settings.RELAY_PRESENCE_DEBOUNCE)
-            if self.hub.registry.local_sockets(user_id) == 0:
-                await self.sync([user_id], at=at)
         finally:
-            if self.leaving.get(user_id) is asyncio.current_task():
+            mine = self.leaving.get(user_id) is asyncio.current_task()
+            if mine:
                 del self.leaving[user_id]
-                if self.hub.registry.local_sockets(user_id) == 0:
-                    await self.hub.presence.forget(user_id)
+        if mine and self.hub.registry.local_sockets(user_id) == 0:
+            # The departure stops counting before it is told: whoever gets the `presence` frame
+            # and then asks REST hears the same.
+            await self.hub.presence.forget(user_id)
+            await self.sync([user_id], at=at)
 
     async def sync(self, user_ids, at=None):
         try:

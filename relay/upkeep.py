@@ -73,7 +73,7 @@ class Upkeep:
                 continue
             last_heartbeat = now
             try:
-                if await hub.presence.heartbeat(hub.registry, full=self.lost, leaving=list(hub.liveness.leaving)):
+                if await hub.presence.heartbeat(hub.registry, full=self.lost, leaving=hub.liveness.leaving):
                     # This process's counts were gone: its users may have been told they left.
                     hub.spawn(hub.liveness.sync(hub.registry.online_user_ids()))
                 await hub.liveness.reap()

@@ -173,14 +173,16 @@ class RedisPresence:
     async def heartbeat(self, sockets, full=False, leaving=()):
         """Keep this process's counts alive; `full`: write them all again from `sockets` (the hub's
         registry: `online_user_ids()`, `local_sockets(user_id)`), with a 0 for the users in
-        `leaving`. Returns True if they were written again: asked to, or found gone (Redis
+        `leaving` (the hub's live collection of pending departures). Returns True if they were written again: asked to, or found gone (Redis
         restarted empty, or this process was taken for gone and reaped)."""
-        counts = {uid: 0 for uid in leaving}
-        counts.update({uid: sockets.local_sockets(uid) for uid in sockets.online_user_ids()})
         if await self.redis.getdel(_REAPED_PREFIX + self.proc_id):
             full = True
-        elif not full and counts:
+        elif not full and (leaving or sockets.online_user_ids()):
             full = not await self.redis.exists(self.key)
+        # Read only now, after the waits above: a departure that ended meanwhile (`forget`) must
+        # not be written back (`leaving` is the live collection, not a copy).
+        counts = {uid: 0 for uid in leaving}
+        counts.update({uid: sockets.local_sockets(uid) for uid in sockets.online_user_ids()})
         async with self.redis.pipeline(transaction=True) as pipe:
             if full:  # after an outage Redis may be empty: rewrite everything we know
                 pipe.delete(self.key)

@@ -113,9 +113,12 @@ async def test_two_first_sockets_at_once_are_announced(connect, alice, bob):
     await nothing(bobs, timeout=DEBOUNCE)
 
 
-async def test_back_within_the_debounce_after_being_told_gone_elsewhere_is_told_back(connect, alice, bob):
-    """Another process (here: a sync run directly) told Alice's co-members she left while her
-    departure here was still pending; her socket opening here again must tell them she is back."""
+async def test_a_sync_during_the_debounce_tells_nothing_and_its_end_tells_gone(connect, alice, bob):
+    """A sync while Alice's departure is pending here (run directly, as a burst of arrivals, a
+    sweep or another process would) counts her as online: only the end of the debounce tells her
+    co-members she left. (A sync that told it at once left REST, which counts the pending
+    departure, saying online: test_rest_shows_online_while_a_departure_is_pending failed about
+    one run in ten.) A socket of hers opening afterwards tells them she is back."""
     from groups import presence
 
     await call(group_with, alice, bob)
@@ -124,10 +127,11 @@ async def test_back_within_the_debounce_after_being_told_gone_elsewhere_is_told_
     alices = await connect(alice)
     await presence_of(bobs, alice, True)
     await alices.disconnect()
-    await sync_to_async(presence.sync)([alice.pk])  # her count is 0: told gone at once
+    assert await sync_to_async(presence.sync)([alice.pk]) == 0  # her count is 0, her departure pending
     await sync_to_async(_send_taken)()
+    await nothing(bobs, timeout=DEBOUNCE / 2)
     await presence_of(bobs, alice, False)
-    await connect(alice)  # within the debounce of her departure here
+    await connect(alice)
     await presence_of(bobs, alice, True)
 
 
