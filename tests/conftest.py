@@ -188,6 +188,11 @@ def group_with(owner, *members, private=False, name=None):
     return group
 
 
+def url(group, verb=""):
+    """A group's REST endpoint: `url(group, "join/")` is /api/groups/{id}/join/."""
+    return f"/api/groups/{group.pk}/{verb}"
+
+
 def role_of(user, group):
     """`user`'s role in `group`, or None when they are not a member."""
     from groups.models import Membership

@@ -3,19 +3,19 @@
 The room (the `room` fixture, tests/sockets.py): alice owns a public group with bob
 as a member; bob has two sockets; charlie and dave are outsiders with one socket
 each. Each test performs one action through one entry point and asserts the exact
-recipients: who gets the event (once) and who gets nothing. A kick's recipients
-are in tests/groups/actions/test_kick_member.py.
+recipients: who gets the event (once) and who gets nothing. The recipients of a join,
+a leave and a kick are in tests/groups/actions/ (test_join_group.py, test_leave_group.py,
+test_kick_member.py).
 """
 
 import pytest
 
-from groups.models import Membership, Message
+from groups.models import Message
 from tests.conftest import group_with, ok
 from tests.sockets import (
     BOTH_WAYS,
     call,
     expect,
-    group_message_from_alice,
     group_url,
     nothing,
     recv_types,
@@ -77,71 +77,6 @@ async def test_a_direct_message_from_a_second_socket_reaches_the_senders_first_s
     for comm in (r.b1, r.c):
         assert (await expect(comm, "sendmessage"))["id"] == frames["ack"]["id"]
     await nothing(r.a, r.b1, r.b2, r.c, r.d)
-
-
-# --- join -------------------------------------------------------------------------------------
-@BOTH_WAYS
-async def test_join_reaches_every_member_and_the_newcomers_sockets(room, connect, via):
-    r = room
-    c2 = await connect(r.charlie)
-    if via == "rest":
-        assert ok(await rest(r.api["charlie"], "post", group_url(r, "join/")))["changed"] is True
-        event = await expect(r.c, "join")
-    else:
-        await send(r.c, "join", groupid=r.group.pk, ref="j")
-        frames = await recv_types(r.c, "ack", "join")
-        assert frames["ack"]["groupid"] == r.group.pk and frames["ack"]["changed"] is True
-        assert frames["ack"]["ref"] == "j"
-        event = frames["join"]
-
-    assert unnumbered(event) == {"identifier": "kirimin", "type": "join", "groupid": r.group.pk, "user": user_shape(r.charlie)}
-    for comm in (r.a, r.b1, r.b2, c2):
-        assert await expect(comm, "join") == event
-    await nothing(r.a, r.b1, r.b2, r.c, c2, r.d)
-
-    # Membership is live: both of charlie's open sockets now receive the group's messages.
-    msg = await group_message_from_alice(r, "welcome")
-    for comm in (r.a, r.b1, r.b2, r.c, c2):
-        assert (await expect(comm, "sendmessage"))["id"] == msg["id"]
-    await nothing(r.d)
-
-
-@BOTH_WAYS
-async def test_joining_twice_relays_nothing(room, via):
-    r = room
-    await call(Membership.objects.create, group=r.group, user=r.charlie)
-    if via == "rest":
-        assert ok(await rest(r.api["charlie"], "post", group_url(r, "join/")))["changed"] is False
-    else:
-        await send(r.c, "join", groupid=r.group.pk, ref="again")
-        await expect(r.c, "ack", changed=False, ref="again")
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
-
-
-# --- leave -------------------------------------------------------------------------------------
-@BOTH_WAYS
-async def test_leave_reaches_the_remaining_members_and_the_leavers_sockets(room, via):
-    r = room
-    if via == "rest":
-        assert ok(await rest(r.api["bob"], "post", group_url(r, "leave/")))["changed"] is True
-        event = await expect(r.b1, "leave")
-    else:
-        await send(r.b1, "leave", groupid=r.group.pk, ref="bye")
-        frames = await recv_types(r.b1, "ack", "leave")
-        assert frames["ack"]["changed"] is True and frames["ack"]["ref"] == "bye"
-        event = frames["leave"]
-
-    assert unnumbered(event) == {"identifier": "kirimin", "type": "leave", "groupid": r.group.pk, "user": user_shape(r.bob)}
-    for comm in (r.a, r.b2):
-        assert await expect(comm, "leave") == event
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
-
-    # The leaver's sockets hear no more of the group.
-    msg = await group_message_from_alice(r, "after bob left")
-    assert (await expect(r.a, "sendmessage"))["id"] == msg["id"]
-    await nothing(r.b1, r.b2, r.c, r.d)
-
-
 
 
 # --- typing --------------------------------------------------------------------------------------

@@ -1,96 +1,24 @@
-"""REST for membership (SPEC §3): join, leave, adding members, roles, the member list.
+"""REST for membership (SPEC §3): adding members, roles, the member list; and that join,
+leave and kick accept only POST.
 
-Kick and ban have a file of their own: tests/groups/api/test_kick.py.
+Join, leave, kick and ban have a file each: tests/groups/api/test_join.py, test_leave.py
+and test_kick.py.
 """
 
 import pytest
 
 from groups.models import Ban, Membership, Role
-from tests.conftest import err, group_with, make_admin, ok, role_of
+from tests.conftest import err, group_with, make_admin, ok, role_of, url
 from tests.sockets import rest, user_shape
 
 pytestmark = pytest.mark.django_db
 
 
-def url(group, verb=""):
-    return f"/api/groups/{group.pk}/{verb}"
-
-
-# --- join -------------------------------------------------------------------------------------
-def test_joining_a_public_group_makes_a_member(api, charlie, public_group):
-    data = ok(api(charlie).post(url(public_group, "join/")))
-    assert data == {"groupid": public_group.pk, "changed": True}
-    assert role_of(charlie, public_group) == Role.MEMBER
-
-
-def test_joining_twice_changes_nothing(api, charlie, public_group):
-    ok(api(charlie).post(url(public_group, "join/")))
-    data = ok(api(charlie).post(url(public_group, "join/")))
-    assert data == {"groupid": public_group.pk, "changed": False}
-    assert Membership.objects.filter(group=public_group).count() == 3
-
-
-def test_the_owner_joining_their_own_group_changes_nothing(api, alice, public_group):
-    assert ok(api(alice).post(url(public_group, "join/")))["changed"] is False
-    assert role_of(alice, public_group) == Role.OWNER
-
-
-def test_joining_a_private_group_is_forbidden(api, charlie, private_group):
-    err(api(charlie).post(url(private_group, "join/")), 403, "forbidden")
-    assert role_of(charlie, private_group) is None
-
-
-def test_a_member_joining_their_private_group_changes_nothing(api, bob, private_group):
-    assert ok(api(bob).post(url(private_group, "join/")))["changed"] is False
-
-
-def test_a_banned_user_cannot_join(api, charlie, public_group):
-    Ban.objects.create(group=public_group, user=charlie)
-    err(api(charlie).post(url(public_group, "join/")), 403, "forbidden")
-    assert role_of(charlie, public_group) is None
-
-
-def test_joining_a_missing_group_is_not_found(api, charlie):
-    err(api(charlie).post("/api/groups/424242/join/"), 404, "not_found")
-
-
+# --- join, leave, kick ------------------------------------------------------------------------
 @pytest.mark.parametrize("verb", ["join/", "leave/", "kick/"])
 def test_membership_verbs_only_accept_post(api, alice, public_group, verb):
     for method in ("get", "put", "patch", "delete"):
         err(getattr(api(alice), method)(url(public_group, verb)), 405, "method_not_allowed")
-
-
-# --- leave -------------------------------------------------------------------------------------
-def test_a_member_leaves(api, bob, public_group):
-    data = ok(api(bob).post(url(public_group, "leave/")))
-    assert data == {"groupid": public_group.pk, "changed": True}
-    assert role_of(bob, public_group) is None
-
-
-def test_leaving_a_private_group_hides_it_again(api, bob, private_group):
-    ok(api(bob).post(url(private_group, "leave/")))
-    err(api(bob).get(url(private_group)), 404, "not_found")
-    err(api(bob).post(url(private_group, "join/")), 403, "forbidden")
-
-
-def test_the_owner_cannot_leave(api, alice, public_group):
-    err(api(alice).post(url(public_group, "leave/")), 409, "owner_cannot_leave")
-    assert role_of(alice, public_group) == Role.OWNER
-
-
-def test_a_non_member_cannot_leave(api, charlie, public_group):
-    err(api(charlie).post(url(public_group, "leave/")), 403, "forbidden")
-
-
-def test_leaving_a_private_group_one_is_not_in_is_not_found(api, charlie, private_group):
-    err(api(charlie).post(url(private_group, "leave/")), 404, "not_found")
-
-
-def test_leaving_twice_is_forbidden_the_second_time(api, bob, public_group):
-    ok(api(bob).post(url(public_group, "leave/")))
-    err(api(bob).post(url(public_group, "leave/")), 403, "forbidden")
-
-
 
 
 # --- adding members ------------------------------------------------------------------------

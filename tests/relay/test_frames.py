@@ -188,13 +188,6 @@ async def test_forbidden_action_is_forbidden(connect, alice, bob, charlie):
     await still_alive(comm)
 
 
-async def test_owner_leaving_is_conflict(connect, alice):
-    group = await call(group_actions.create_group, actor=alice, name="Chess")
-    comm = await connect(alice)
-    await send(comm, "leave", groupid=group.pk, ref="own")
-    await error_of(comm, "owner_cannot_leave", ref="own")
-
-
 async def test_missing_objects_are_not_found(connect, alice):
     comm = await connect(alice)
     for ref, type_, fields in [
@@ -207,14 +200,6 @@ async def test_missing_objects_are_not_found(connect, alice):
     ]:
         await send(comm, type_, ref=ref, **fields)
         await error_of(comm, "not_found", ref=ref)
-    await still_alive(comm)
-
-
-async def test_joining_a_private_group_is_forbidden_as_over_rest(connect, alice, bob):
-    private = await call(group_actions.create_group, actor=bob, name="Secret", is_private=True)
-    comm = await connect(alice)
-    await send(comm, "join", groupid=private.pk, ref="j")
-    await error_of(comm, "forbidden", ref="j")
     await still_alive(comm)
 
 
@@ -337,5 +322,3 @@ async def test_spoofed_userid_is_ignored_in_postlike(connect, alice, bob, charli
                    "likes_count": 1}
     frames = await recv_types(author, "postlike", "notification")
     assert frames["postlike"]["userid"] == bob.pk
-
-
