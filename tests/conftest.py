@@ -188,6 +188,18 @@ def group_with(owner, *members, private=False, name=None):
     return group
 
 
+def say(user, text, group=None, to=None):
+    """A message from `user` to `group` or to the user `to`, through `groups.actions.send_message`."""
+    from groups.actions import send_message
+
+    return send_message(actor=user, body=text, group_id=group.pk if group else None, to_id=to.pk if to else None)
+
+
+def texts(data):
+    """The texts of a page of messages, in its order."""
+    return [m["message"] for m in data["results"]]
+
+
 def url(group, verb=""):
     """A group's REST endpoint: `url(group, "join/")` is /api/groups/{id}/join/."""
     return f"/api/groups/{group.pk}/{verb}"

@@ -3,9 +3,9 @@
 The room (the `room` fixture, tests/sockets.py): alice owns a public group with bob
 as a member; bob has two sockets; charlie and dave are outsiders with one socket
 each. Each test performs one action through one entry point and asserts the exact
-recipients: who gets the event (once) and who gets nothing. The recipients of a join,
-a leave and a kick are in tests/groups/actions/ (test_join_group.py, test_leave_group.py,
-test_kick_member.py).
+recipients: who gets the event (once) and who gets nothing. The recipients of a message,
+a join, a leave and a kick are in tests/groups/actions/ (test_send_message.py,
+test_join_group.py, test_leave_group.py, test_kick_member.py).
 """
 
 import pytest
@@ -13,70 +13,17 @@ import pytest
 from groups.models import Message
 from tests.conftest import group_with, ok
 from tests.sockets import (
-    BOTH_WAYS,
     call,
     expect,
     group_url,
     nothing,
-    recv_types,
     rest,
     send,
     still_alive,
-    unnumbered,
     user_shape,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-# --- sendmessage ---------------------------------------------------------------------------------
-@BOTH_WAYS
-async def test_group_message_reaches_every_socket_of_every_member_and_no_outsider(room, via):
-    r = room
-    if via == "rest":
-        msg_id = ok(await rest(r.api["bob"], "post", group_url(r, "messages/"), {"message": "hi all"}), 201)["id"]
-        event = await expect(r.b1, "sendmessage")
-    else:
-        await send(r.b1, "sendmessage", groupid=r.group.pk, message=" hi all ", ref="m1")
-        frames = await recv_types(r.b1, "ack", "sendmessage")
-        assert frames["ack"]["ref"] == "m1"
-        msg_id, event = frames["ack"]["id"], frames["sendmessage"]
-
-    stored = await call(Message.objects.get)
-    assert stored.pk == msg_id and stored.body == "hi all" and stored.group_id == r.group.pk
-    assert unnumbered(event) == {"identifier": "kirimin", "type": "sendmessage", "id": msg_id, "from": user_shape(r.bob),
-                     "groupid": r.group.pk, "message": "hi all", "created_at": event["created_at"]}
-    for comm in (r.a, r.b2):
-        assert await expect(comm, "sendmessage") == event
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)  # exactly once for members, never for outsiders
-
-
-@BOTH_WAYS
-async def test_direct_message_reaches_every_socket_of_both_users_only(room, via):
-    r = room
-    if via == "rest":
-        data = ok(await rest(r.api["alice"], "post", "/api/messages/", {"to": r.bob.pk, "message": "psst"}), 201)
-        msg_id = data["id"]
-        event = await expect(r.a, "sendmessage")
-    else:
-        await send(r.a, "sendmessage", to=str(r.bob.pk), message="psst", ref="dm")
-        frames = await recv_types(r.a, "ack", "sendmessage")
-        msg_id, event = frames["ack"]["id"], frames["sendmessage"]
-
-    assert event["id"] == msg_id and event["to"] == r.bob.pk and "groupid" not in event
-    assert event["from"] == user_shape(r.alice) and event["message"] == "psst"
-    for comm in (r.b1, r.b2):
-        assert await expect(comm, "sendmessage") == event
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
-
-
-async def test_a_direct_message_from_a_second_socket_reaches_the_senders_first_socket(room):
-    r = room
-    await send(r.b2, "sendmessage", to=r.charlie.pk, message="hey", ref="x")
-    frames = await recv_types(r.b2, "ack", "sendmessage")
-    for comm in (r.b1, r.c):
-        assert (await expect(comm, "sendmessage"))["id"] == frames["ack"]["id"]
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
 
 
 # --- typing --------------------------------------------------------------------------------------
