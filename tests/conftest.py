@@ -250,6 +250,29 @@ def secret(alice, bob):
     return group
 
 
+# --- posts: made through the domain actions -----------------------------------------------------
+@pytest.fixture
+def make_post(db):
+    """`make_post(author, group=None, content="hello")`: a post, through `posts.actions.create_post`."""
+    from posts.actions import create_post
+
+    def make(author, group=None, content="hello"):
+        return create_post(actor=author, content=content, group=group)
+
+    return make
+
+
+def like_url(post):
+    return f"/api/posts/{post.pk}/like/"
+
+
+def likes_of(post):
+    """(the post's likes_count, its Like rows): the two must agree."""
+    from posts.models import Like, Post
+
+    return Post.objects.get(pk=post.pk).likes_count, Like.objects.filter(post=post).count()
+
+
 # --- real server processes (tests/servers.py) ----------------------------------------------------
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):

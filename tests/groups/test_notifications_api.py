@@ -5,17 +5,13 @@ import pytest
 from accounts.actions import notify_user
 from accounts.models import Notification
 from posts.actions import create_post, like_post
-from tests.conftest import err, group_with, ok
+from tests.conftest import err, group_with, like_url, ok
 from tests.sockets import call, expect, nothing, recv_types, rest, send, unnumbered
 
 pytestmark = pytest.mark.django_db
 
 NOTES = "/api/notifications/"
 READ = "/api/notifications/read/"
-
-
-def like_url(post):
-    return f"/api/posts/{post.pk}/like/"
 
 
 def kinds(user):
