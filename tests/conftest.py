@@ -177,6 +177,27 @@ def err(response, status, code):
     return body
 
 
+# --- friends (SPEC §5) ---------------------------------------------------------------------------
+REQUESTS = "/api/friends/requests/"
+FRIENDS = "/api/friends/"
+
+
+def answer(request_id, verb):
+    """The URL that accepts or declines (`verb`) a friend request."""
+    return f"{REQUESTS}{request_id}/{verb}/"
+
+
+def ask(client, user):
+    """`client`'s user asks `user` to be friends: the response."""
+    return client.post(REQUESTS, {"to": user.pk}, format="json")
+
+
+@pytest.fixture
+def pending(api, alice, bob):
+    """alice asked bob; the request's id."""
+    return ok(ask(api(alice), bob), 201)["id"]
+
+
 # --- the scene: groups made through the domain actions ----------------------------------------
 def group_with(owner, *members, private=False, name=None):
     """A group owned by `owner` with `members` added, all through the domain actions."""
