@@ -21,3 +21,11 @@ def _collect_stray_connections(django_db_setup):
     """
     yield
     gc.collect()
+
+
+# --- posts over REST ----------------------------------------------------------------------------
+FEED = "/api/posts/"
+
+
+def detail(post):
+    return f"/api/posts/{post.pk}/"
