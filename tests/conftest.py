@@ -294,6 +294,26 @@ def likes_of(post):
     return Post.objects.get(pk=post.pk).likes_count, Like.objects.filter(post=post).count()
 
 
+# --- groups over REST ----------------------------------------------------------------------------
+GROUPS = "/api/groups/"
+
+
+def detail(group):
+    """A group's own URL, /api/groups/{id}/."""
+    return f"{GROUPS}{group.pk}/"
+
+
+@pytest.fixture
+def scene(alice, bob, charlie):
+    """Public and private groups of alice and of charlie; bob is in alice's two."""
+    return {
+        "alice_public": group_with(alice, bob, name="alice public"),
+        "alice_private": group_with(alice, bob, private=True, name="alice private"),
+        "charlie_public": group_with(charlie, name="charlie public"),
+        "charlie_private": group_with(charlie, private=True, name="charlie private"),
+    }
+
+
 # --- real server processes (tests/servers.py) ----------------------------------------------------
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
