@@ -3,9 +3,9 @@
 The room (the `room` fixture, tests/sockets.py): alice owns a public group with bob
 as a member; bob has two sockets; charlie and dave are outsiders with one socket
 each. Each test performs one action through one entry point and asserts the exact
-recipients: who gets the event (once) and who gets nothing. The recipients of a message,
-a join, a leave and a kick are in tests/groups/actions/ (test_send_message.py,
-test_join_group.py, test_leave_group.py, test_kick_member.py).
+recipients: who gets the event (once) and who gets nothing. What holds across actions
+is here; each action's own recipients are in tests/groups/actions/ (test_send_message.py,
+test_join_group.py, test_leave_group.py, test_kick_member.py, test_relay_typing.py).
 """
 
 import pytest
@@ -20,42 +20,9 @@ from tests.sockets import (
     rest,
     send,
     still_alive,
-    user_shape,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-# --- typing --------------------------------------------------------------------------------------
-async def test_group_typing_reaches_the_other_members_but_not_the_sender(room):
-    r = room
-    await send(r.b1, "typing", groupid=r.group.pk)
-    event = await expect(r.a, "typing")
-    assert event == {"identifier": "kirimin", "type": "typing", "from": user_shape(r.bob), "groupid": r.group.pk}
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)  # not even the sender's other socket
-    assert not await call(Message.objects.exists)
-
-
-async def test_direct_typing_reaches_the_recipients_sockets_only(room):
-    r = room
-    await send(r.a, "typing", to=r.bob.pk, ref="t")
-    await expect(r.a, "ack", ref="t")
-    for comm in (r.b1, r.b2):
-        event = await expect(comm, "typing")
-        assert event["from"] == user_shape(r.alice) and event["to"] == r.bob.pk and "groupid" not in event
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
-    assert not await call(Message.objects.exists)
-
-
-async def test_typing_is_refused_outside_ones_groups(room, alice):
-    r = room
-    private = await call(group_with, alice, name="hidden", private=True)
-    await expect(r.a, "join")  # alice's sockets: she created a group
-    await send(r.c, "typing", groupid=r.group.pk, ref="t1")
-    await expect(r.c, "error", code="forbidden", ref="t1")
-    await send(r.d, "typing", groupid=private.pk, ref="t2")
-    await expect(r.d, "error", code="not_found", ref="t2")
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
 
 
 # --- refused actions relay nothing ----------------------------------------------------------------

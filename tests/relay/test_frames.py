@@ -1,4 +1,11 @@
-"""Frames (SPEC §6 rule 6): every error code with its `ref`, ping and connection, size and rate limits."""
+"""Frames (SPEC §6 rule 6): every error code with its `ref`, size and rate limits; what holds
+for every frame type.
+
+Each client frame type's own tests are in tests/relay/frames/ (test_ping.py,
+test_connection.py, test_sendmessage.py, test_join.py, test_leave.py, test_kick.py,
+test_postlike.py); what the domain frames relay, in the actions' files (tests/groups/actions/,
+tests/posts/actions/).
+"""
 
 import asyncio
 import json
@@ -23,40 +30,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def frame(type_, **fields):
     return json.dumps({"identifier": IDENTIFIER, "type": type_, **fields})
-
-
-# --- answers -----------------------------------------------------------------------------------
-async def test_ping_is_answered_with_pong_and_ref(connect, alice):
-    comm = await connect(alice)
-    await send(comm, "ping", ref="p-1")
-    assert await recv(comm) == {"identifier": IDENTIFIER, "type": "pong", "ref": "p-1"}
-    await send(comm, "ping")
-    assert await recv(comm) == {"identifier": IDENTIFIER, "type": "pong"}
-
-
-async def test_anonymous_ping_is_answered(connect):
-    comm = await connect()
-    await still_alive(comm)
-
-
-async def test_connection_frame_is_sent_again_on_request(connect, alice):
-    group = await call(group_actions.create_group, actor=alice, name="Chess")
-    comm = await connect(alice)
-    await send(comm, "connection", ref="c")
-    again = await recv(comm)
-    assert again["type"] == "connection" and again["ref"] == "c"
-    assert again["client_id"] == comm.first["client_id"]
-    assert again["user"] == comm.first["user"] and again["groups"] == [group.pk]
-
-
-async def test_connection_frame_reflects_groups_joined_since(connect, alice, bob):
-    group = await call(group_actions.create_group, actor=alice, name="Chess")
-    comm = await connect(bob)
-    assert comm.first["groups"] == []
-    await send(comm, "join", groupid=group.pk, ref="j")
-    await recv_types(comm, "ack", "join")
-    await send(comm, "connection")
-    assert (await recv(comm))["groups"] == [group.pk]
 
 
 # --- every error code, with ref ------------------------------------------------------------------
