@@ -2,7 +2,7 @@
 audience, and only to it, whoever deletes it and however.
 
 Who may delete a post over REST is in tests/posts/api/test_delete_post.py; the desk's own
-deletion in tests/moderation/test_posts_and_messages.py.
+deletion in tests/moderation/test_delete_posts.py.
 """
 
 import pytest

@@ -2,7 +2,7 @@
 and admins, staff with the desk's permission, with an audit row), and who may not.
 
 What a delete relays, and to whom, is in tests/posts/actions/test_delete_post.py; the desk's
-own deletion in tests/moderation/test_posts_and_messages.py.
+own deletion in tests/moderation/test_delete_posts.py.
 """
 
 import pytest
