@@ -9,9 +9,20 @@ import pytest
 
 from accounts.models import Notification
 from groups.actions import leave_group
-from posts.actions import like_post
+from posts.actions import create_post, like_post
 from tests.conftest import like_url, likes_of, ok
-from tests.sockets import call, nothing, recv, recv_types, send, settle, subscribe, unnumbered
+from tests.sockets import (
+    call,
+    expect,
+    nothing,
+    recv,
+    recv_types,
+    rest,
+    send,
+    settle,
+    subscribe,
+    unnumbered,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -180,3 +191,27 @@ def test_liking_again_after_an_unlike_does_not_notify_the_author_again(alice, bo
         like_post(actor=bob, post=post)
         like_post(actor=bob, post=post, liked=False)
     assert Notification.objects.filter(user=alice, kind="like").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("via", ["rest", "frame"])
+async def test_a_like_sends_the_author_a_live_notification(aapi, connect, alice, bob, charlie, via):
+    post = await call(create_post, actor=alice, content="like me")
+    author, liker, other = await connect(alice), await connect(bob), await connect(charlie)
+    if via == "rest":
+        ok(await rest(await aapi(bob), "post", like_url(post)))
+    else:
+        await send(liker, "postlike", postid=post.pk, ref="l")
+        await expect(liker, "ack", ref="l", liked=True, likes_count=1)
+
+    frames = await recv_types(author, "postlike", "notification")
+    note = await call(Notification.objects.get, user=alice)
+    assert unnumbered(frames["notification"]) == {"identifier": "kirimin", "type": "notification", "id": note.pk,
+                                      "kind": "like", "message": note.message,
+                                      "data": {"postid": post.pk, "userid": bob.pk}}
+    await nothing(author, liker, other)
+
+    # Liking again changes nothing and notifies nobody.
+    await call(like_post, actor=bob, post=post)
+    await nothing(author, liker, other)
+    assert await call(Notification.objects.count) == 1
