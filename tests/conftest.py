@@ -177,6 +177,27 @@ def err(response, status, code):
     return body
 
 
+# --- friends (SPEC §5) ---------------------------------------------------------------------------
+REQUESTS = "/api/friends/requests/"
+FRIENDS = "/api/friends/"
+
+
+def answer(request_id, verb):
+    """The URL that accepts or declines (`verb`) a friend request."""
+    return f"{REQUESTS}{request_id}/{verb}/"
+
+
+def ask(client, user):
+    """`client`'s user asks `user` to be friends: the response."""
+    return client.post(REQUESTS, {"to": user.pk}, format="json")
+
+
+@pytest.fixture
+def pending(api, alice, bob):
+    """alice asked bob; the request's id."""
+    return ok(ask(api(alice), bob), 201)["id"]
+
+
 # --- the scene: groups made through the domain actions ----------------------------------------
 def group_with(owner, *members, private=False, name=None):
     """A group owned by `owner` with `members` added, all through the domain actions."""
@@ -186,6 +207,23 @@ def group_with(owner, *members, private=False, name=None):
     for member in members:
         add_member(actor=owner, group=group, target=member)
     return group
+
+
+def say(user, text, group=None, to=None):
+    """A message from `user` to `group` or to the user `to`, through `groups.actions.send_message`."""
+    from groups.actions import send_message
+
+    return send_message(actor=user, body=text, group_id=group.pk if group else None, to_id=to.pk if to else None)
+
+
+def texts(data):
+    """The texts of a page of messages, in its order."""
+    return [m["message"] for m in data["results"]]
+
+
+def url(group, verb=""):
+    """A group's REST endpoint: `url(group, "join/")` is /api/groups/{id}/join/."""
+    return f"/api/groups/{group.pk}/{verb}"
 
 
 def role_of(user, group):
@@ -231,6 +269,49 @@ def secret(alice, bob):
     group = group_actions.create_group(actor=alice, name="Secret", is_private=True)
     group_actions.add_member(actor=alice, group=group, target=bob)
     return group
+
+
+# --- posts: made through the domain actions -----------------------------------------------------
+@pytest.fixture
+def make_post(db):
+    """`make_post(author, group=None, content="hello")`: a post, through `posts.actions.create_post`."""
+    from posts.actions import create_post
+
+    def make(author, group=None, content="hello"):
+        return create_post(actor=author, content=content, group=group)
+
+    return make
+
+
+def like_url(post):
+    return f"/api/posts/{post.pk}/like/"
+
+
+def likes_of(post):
+    """(the post's likes_count, its Like rows): the two must agree."""
+    from posts.models import Like, Post
+
+    return Post.objects.get(pk=post.pk).likes_count, Like.objects.filter(post=post).count()
+
+
+# --- groups over REST ----------------------------------------------------------------------------
+GROUPS = "/api/groups/"
+
+
+def detail(group):
+    """A group's own URL, /api/groups/{id}/."""
+    return f"{GROUPS}{group.pk}/"
+
+
+@pytest.fixture
+def scene(alice, bob, charlie):
+    """Public and private groups of alice and of charlie; bob is in alice's two."""
+    return {
+        "alice_public": group_with(alice, bob, name="alice public"),
+        "alice_private": group_with(alice, bob, private=True, name="alice private"),
+        "charlie_public": group_with(charlie, name="charlie public"),
+        "charlie_private": group_with(charlie, private=True, name="charlie private"),
+    }
 
 
 # --- real server processes (tests/servers.py) ----------------------------------------------------

@@ -5,17 +5,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from groups.actions import join_group, mark_read, send_message
+from groups.actions import join_group, mark_read
 from groups.models import Group, Membership, ReadMarker
-from tests.conftest import err, group_with, ok
+from tests.conftest import err, group_with, ok, say
 from tests.sockets import call, expect, nothing, recv_types, send
 
 LIST = "/api/conversations/"
 READ = "/api/conversations/read/"
-
-
-def say(user, text, group=None, to=None):
-    return send_message(actor=user, body=text, group_id=group.pk if group else None, to_id=to.pk if to else None)
 
 
 def kinds(data):

@@ -3,177 +3,26 @@
 The room (the `room` fixture, tests/sockets.py): alice owns a public group with bob
 as a member; bob has two sockets; charlie and dave are outsiders with one socket
 each. Each test performs one action through one entry point and asserts the exact
-recipients: who gets the event (once) and who gets nothing. A kick's recipients
-are in tests/groups/actions/test_kick_member.py.
+recipients: who gets the event (once) and who gets nothing. What holds across actions
+is here; each action's own recipients are in tests/groups/actions/ (test_send_message.py,
+test_join_group.py, test_leave_group.py, test_kick_member.py, test_relay_typing.py).
 """
 
 import pytest
 
-from groups.models import Membership, Message
+from groups.models import Message
 from tests.conftest import group_with, ok
 from tests.sockets import (
-    BOTH_WAYS,
     call,
     expect,
-    group_message_from_alice,
     group_url,
     nothing,
-    recv_types,
     rest,
     send,
     still_alive,
-    unnumbered,
-    user_shape,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-# --- sendmessage ---------------------------------------------------------------------------------
-@BOTH_WAYS
-async def test_group_message_reaches_every_socket_of_every_member_and_no_outsider(room, via):
-    r = room
-    if via == "rest":
-        msg_id = ok(await rest(r.api["bob"], "post", group_url(r, "messages/"), {"message": "hi all"}), 201)["id"]
-        event = await expect(r.b1, "sendmessage")
-    else:
-        await send(r.b1, "sendmessage", groupid=r.group.pk, message=" hi all ", ref="m1")
-        frames = await recv_types(r.b1, "ack", "sendmessage")
-        assert frames["ack"]["ref"] == "m1"
-        msg_id, event = frames["ack"]["id"], frames["sendmessage"]
-
-    stored = await call(Message.objects.get)
-    assert stored.pk == msg_id and stored.body == "hi all" and stored.group_id == r.group.pk
-    assert unnumbered(event) == {"identifier": "kirimin", "type": "sendmessage", "id": msg_id, "from": user_shape(r.bob),
-                     "groupid": r.group.pk, "message": "hi all", "created_at": event["created_at"]}
-    for comm in (r.a, r.b2):
-        assert await expect(comm, "sendmessage") == event
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)  # exactly once for members, never for outsiders
-
-
-@BOTH_WAYS
-async def test_direct_message_reaches_every_socket_of_both_users_only(room, via):
-    r = room
-    if via == "rest":
-        data = ok(await rest(r.api["alice"], "post", "/api/messages/", {"to": r.bob.pk, "message": "psst"}), 201)
-        msg_id = data["id"]
-        event = await expect(r.a, "sendmessage")
-    else:
-        await send(r.a, "sendmessage", to=str(r.bob.pk), message="psst", ref="dm")
-        frames = await recv_types(r.a, "ack", "sendmessage")
-        msg_id, event = frames["ack"]["id"], frames["sendmessage"]
-
-    assert event["id"] == msg_id and event["to"] == r.bob.pk and "groupid" not in event
-    assert event["from"] == user_shape(r.alice) and event["message"] == "psst"
-    for comm in (r.b1, r.b2):
-        assert await expect(comm, "sendmessage") == event
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
-
-
-async def test_a_direct_message_from_a_second_socket_reaches_the_senders_first_socket(room):
-    r = room
-    await send(r.b2, "sendmessage", to=r.charlie.pk, message="hey", ref="x")
-    frames = await recv_types(r.b2, "ack", "sendmessage")
-    for comm in (r.b1, r.c):
-        assert (await expect(comm, "sendmessage"))["id"] == frames["ack"]["id"]
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
-
-
-# --- join -------------------------------------------------------------------------------------
-@BOTH_WAYS
-async def test_join_reaches_every_member_and_the_newcomers_sockets(room, connect, via):
-    r = room
-    c2 = await connect(r.charlie)
-    if via == "rest":
-        assert ok(await rest(r.api["charlie"], "post", group_url(r, "join/")))["changed"] is True
-        event = await expect(r.c, "join")
-    else:
-        await send(r.c, "join", groupid=r.group.pk, ref="j")
-        frames = await recv_types(r.c, "ack", "join")
-        assert frames["ack"]["groupid"] == r.group.pk and frames["ack"]["changed"] is True
-        assert frames["ack"]["ref"] == "j"
-        event = frames["join"]
-
-    assert unnumbered(event) == {"identifier": "kirimin", "type": "join", "groupid": r.group.pk, "user": user_shape(r.charlie)}
-    for comm in (r.a, r.b1, r.b2, c2):
-        assert await expect(comm, "join") == event
-    await nothing(r.a, r.b1, r.b2, r.c, c2, r.d)
-
-    # Membership is live: both of charlie's open sockets now receive the group's messages.
-    msg = await group_message_from_alice(r, "welcome")
-    for comm in (r.a, r.b1, r.b2, r.c, c2):
-        assert (await expect(comm, "sendmessage"))["id"] == msg["id"]
-    await nothing(r.d)
-
-
-@BOTH_WAYS
-async def test_joining_twice_relays_nothing(room, via):
-    r = room
-    await call(Membership.objects.create, group=r.group, user=r.charlie)
-    if via == "rest":
-        assert ok(await rest(r.api["charlie"], "post", group_url(r, "join/")))["changed"] is False
-    else:
-        await send(r.c, "join", groupid=r.group.pk, ref="again")
-        await expect(r.c, "ack", changed=False, ref="again")
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
-
-
-# --- leave -------------------------------------------------------------------------------------
-@BOTH_WAYS
-async def test_leave_reaches_the_remaining_members_and_the_leavers_sockets(room, via):
-    r = room
-    if via == "rest":
-        assert ok(await rest(r.api["bob"], "post", group_url(r, "leave/")))["changed"] is True
-        event = await expect(r.b1, "leave")
-    else:
-        await send(r.b1, "leave", groupid=r.group.pk, ref="bye")
-        frames = await recv_types(r.b1, "ack", "leave")
-        assert frames["ack"]["changed"] is True and frames["ack"]["ref"] == "bye"
-        event = frames["leave"]
-
-    assert unnumbered(event) == {"identifier": "kirimin", "type": "leave", "groupid": r.group.pk, "user": user_shape(r.bob)}
-    for comm in (r.a, r.b2):
-        assert await expect(comm, "leave") == event
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
-
-    # The leaver's sockets hear no more of the group.
-    msg = await group_message_from_alice(r, "after bob left")
-    assert (await expect(r.a, "sendmessage"))["id"] == msg["id"]
-    await nothing(r.b1, r.b2, r.c, r.d)
-
-
-
-
-# --- typing --------------------------------------------------------------------------------------
-async def test_group_typing_reaches_the_other_members_but_not_the_sender(room):
-    r = room
-    await send(r.b1, "typing", groupid=r.group.pk)
-    event = await expect(r.a, "typing")
-    assert event == {"identifier": "kirimin", "type": "typing", "from": user_shape(r.bob), "groupid": r.group.pk}
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)  # not even the sender's other socket
-    assert not await call(Message.objects.exists)
-
-
-async def test_direct_typing_reaches_the_recipients_sockets_only(room):
-    r = room
-    await send(r.a, "typing", to=r.bob.pk, ref="t")
-    await expect(r.a, "ack", ref="t")
-    for comm in (r.b1, r.b2):
-        event = await expect(comm, "typing")
-        assert event["from"] == user_shape(r.alice) and event["to"] == r.bob.pk and "groupid" not in event
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
-    assert not await call(Message.objects.exists)
-
-
-async def test_typing_is_refused_outside_ones_groups(room, alice):
-    r = room
-    private = await call(group_with, alice, name="hidden", private=True)
-    await expect(r.a, "join")  # alice's sockets: she created a group
-    await send(r.c, "typing", groupid=r.group.pk, ref="t1")
-    await expect(r.c, "error", code="forbidden", ref="t1")
-    await send(r.d, "typing", groupid=private.pk, ref="t2")
-    await expect(r.d, "error", code="not_found", ref="t2")
-    await nothing(r.a, r.b1, r.b2, r.c, r.d)
 
 
 # --- refused actions relay nothing ----------------------------------------------------------------

@@ -1,21 +1,21 @@
-"""Notifications (SPEC §5): what creates one, the live `notification` frame, listing and marking read."""
+"""Notifications (SPEC §5): what creates one, listing and marking read.
+
+The live `notification` frame is with the action that sends it: a like's in
+tests/posts/actions/test_like_post.py, a kick's in tests/groups/api/test_kick.py, a friend
+request's in tests/groups/actions/test_send_friend_request.py.
+"""
 
 import pytest
 
 from accounts.actions import notify_user
 from accounts.models import Notification
-from posts.actions import create_post, like_post
-from tests.conftest import err, group_with, ok
-from tests.sockets import call, expect, nothing, recv_types, rest, send, unnumbered
+from posts.actions import create_post
+from tests.conftest import err, group_with, like_url, ok
 
 pytestmark = pytest.mark.django_db
 
 NOTES = "/api/notifications/"
 READ = "/api/notifications/read/"
-
-
-def like_url(post):
-    return f"/api/posts/{post.pk}/like/"
 
 
 def kinds(user):
@@ -119,30 +119,3 @@ def test_notification_endpoints_refuse_other_methods(api, alice):
 @pytest.mark.parametrize("method, url", [("get", NOTES), ("post", READ)])
 def test_notification_endpoints_need_a_signed_in_user(anon, method, url):
     err(getattr(anon, method)(url, {"all": True}, format="json"), 401, "not_authenticated")
-
-
-# --- live -----------------------------------------------------------------------------------------
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("via", ["rest", "frame"])
-async def test_a_like_sends_the_author_a_live_notification(aapi, connect, alice, bob, charlie, via):
-    post = await call(create_post, actor=alice, content="like me")
-    author, liker, other = await connect(alice), await connect(bob), await connect(charlie)
-    if via == "rest":
-        ok(await rest(await aapi(bob), "post", like_url(post)))
-    else:
-        await send(liker, "postlike", postid=post.pk, ref="l")
-        await expect(liker, "ack", ref="l", liked=True, likes_count=1)
-
-    frames = await recv_types(author, "postlike", "notification")
-    note = await call(Notification.objects.get, user=alice)
-    assert unnumbered(frames["notification"]) == {"identifier": "kirimin", "type": "notification", "id": note.pk,
-                                      "kind": "like", "message": note.message,
-                                      "data": {"postid": post.pk, "userid": bob.pk}}
-    await nothing(author, liker, other)
-
-    # Liking again changes nothing and notifies nobody.
-    await call(like_post, actor=bob, post=post)
-    await nothing(author, liker, other)
-    assert await call(Notification.objects.count) == 1
-
-

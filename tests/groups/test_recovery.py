@@ -14,14 +14,10 @@ from django.db import connection
 
 from groups.actions import leave_group, send_message, send_messages
 from groups.models import Message
-from tests.conftest import group_with
+from tests.conftest import group_with, say
 from tests.sockets import call, expect, nothing, recv, still_alive, user_shape
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def say(user, text, group=None, to=None):
-    return send_message(actor=user, body=text, group_id=group.pk if group else None, to_id=to.pk if to else None)
 
 
 async def replayed(comm, count):

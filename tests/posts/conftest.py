@@ -1,17 +1,15 @@
-"""Posts test helpers: posts made through the domain actions.
+"""Posts test helpers.
 
-The scene (alice, bob, charlie, `public_group`, `private_group`) comes from the
-root conftest, the sockets (`connect`, `call`, the frame helpers) from the
-`tests.sockets` plugin. `make_post(author, group=None)` writes a post through
-`posts.actions.create_post`. What they relay, with its audience, is read with
-`capture_events` (the `tests.events` plugin).
+The scene (alice, bob, charlie, `public_group`, `private_group`, and `make_post`,
+which writes a post through `posts.actions.create_post`) and the likes' helpers
+(`like_url`, `likes_of`) come from the root conftest, the sockets (`connect`, `call`,
+the frame helpers) from the `tests.sockets` plugin. What they relay, with its
+audience, is read with `capture_events` (the `tests.events` plugin).
 """
 
 import gc
 
 import pytest
-
-from posts.actions import create_post
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,12 +23,9 @@ def _collect_stray_connections(django_db_setup):
     gc.collect()
 
 
-# --- the scene ----------------------------------------------------------------------------------
+# --- posts over REST ----------------------------------------------------------------------------
+FEED = "/api/posts/"
 
 
-@pytest.fixture
-def make_post(db):
-    def make(author, group=None, content="hello"):
-        return create_post(actor=author, content=content, group=group)
-
-    return make
+def detail(post):
+    return f"/api/posts/{post.pk}/"

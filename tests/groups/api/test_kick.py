@@ -9,14 +9,10 @@ import pytest
 
 from accounts.models import Notification
 from groups.models import Ban, Role
-from tests.conftest import err, group_with, make_admin, ok, role_of
+from tests.conftest import err, group_with, make_admin, ok, role_of, url
 from tests.sockets import call, expect, nothing, rest
 
 pytestmark = pytest.mark.django_db
-
-
-def url(group, verb=""):
-    return f"/api/groups/{group.pk}/{verb}"
 
 
 def test_the_owner_kicks_a_member(api, alice, bob, public_group):

@@ -1,4 +1,9 @@
-"""Deleting a post relays `postdelete` {postid, groupid} to the post's audience, and only to it."""
+"""`posts.actions.delete_post`: a delete relays `postdelete` {postid, groupid} to the post's
+audience, and only to it, whoever deletes it and however.
+
+Who may delete a post over REST is in tests/posts/api/test_delete_post.py; the desk's own
+deletion in tests/moderation/test_delete_posts.py.
+"""
 
 import pytest
 

@@ -1,93 +1,32 @@
-"""Likes (SPEC §4, §6): REST and the `postlike` frame call one action, relay to one audience."""
+"""`posts.actions.like_post`: what a like or an unlike relays and to whom (the author, the post's
+channel, its group's members), whichever way it is asked for; and what it notifies.
+
+The REST endpoint has its own file (tests/posts/api/test_like.py), so has the `postlike`
+frame (tests/relay/frames/test_postlike.py).
+"""
 
 import pytest
 
 from accounts.models import Notification
 from groups.actions import leave_group
-from posts.actions import like_post
-from posts.models import Like, Post
-from tests.conftest import err, ok
-from tests.sockets import call, nothing, recv, recv_types, send, settle, subscribe, unnumbered
+from posts.actions import create_post, like_post
+from tests.conftest import like_url, likes_of, ok
+from tests.sockets import (
+    call,
+    expect,
+    nothing,
+    recv,
+    recv_types,
+    rest,
+    send,
+    settle,
+    subscribe,
+    unnumbered,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def like_url(post):
-    return f"/api/posts/{post.pk}/like/"
-
-
-def likes_of(post):
-    return Post.objects.get(pk=post.pk).likes_count, Like.objects.filter(post=post).count()
-
-
-# --- REST ---------------------------------------------------------------------------------------
-def test_like_and_unlike_are_idempotent(api, alice, bob, make_post):
-    post = make_post(alice)
-    client = api(bob)
-    for _ in range(2):
-        assert ok(client.post(like_url(post))) == {"postid": post.pk, "liked": True, "likes_count": 1}
-        assert likes_of(post) == (1, 1)
-    for _ in range(2):
-        assert ok(client.delete(like_url(post))) == {"postid": post.pk, "liked": False, "likes_count": 0}
-        assert likes_of(post) == (0, 0)
-
-
-def test_unliking_a_post_never_liked_changes_nothing(api, alice, bob, charlie, make_post):
-    post = make_post(alice)
-    ok(api(charlie).post(like_url(post)))
-    assert ok(api(bob).delete(like_url(post))) == {"postid": post.pk, "liked": False, "likes_count": 1}
-    assert likes_of(post) == (1, 1)
-
-
-def test_likes_count_and_liked_by_me_show_on_the_post(api, alice, bob, charlie, make_post):
-    post = make_post(alice)
-    other = make_post(alice)
-    ok(api(bob).post(like_url(post)))
-    assert ok(api(charlie).post(like_url(post)))["likes_count"] == 2
-
-    mine = ok(api(bob).get(f"/api/posts/{post.pk}/"))
-    assert mine["likes_count"] == 2 and mine["liked_by_me"] is True
-    theirs = ok(api(alice).get(f"/api/posts/{post.pk}/"))
-    assert theirs["likes_count"] == 2 and theirs["liked_by_me"] is False
-    feed = {p["id"]: p for p in ok(api(bob).get("/api/posts/"))["results"]}
-    assert (feed[post.pk]["liked_by_me"], feed[post.pk]["likes_count"]) == (True, 2)
-    assert (feed[other.pk]["liked_by_me"], feed[other.pk]["likes_count"]) == (False, 0)
-
-
-def test_a_like_notifies_the_author_once(api, alice, bob, make_post):
-    post = make_post(alice)
-    ok(api(bob).post(like_url(post)))
-    ok(api(bob).post(like_url(post)))  # a no-op notifies nobody
-
-    notes = ok(api(alice).get("/api/notifications/"))["results"]
-    assert len(notes) == 1, notes
-    assert notes[0]["kind"] == "like" and notes[0]["read"] is False
-    assert notes[0]["data"] == {"postid": post.pk, "userid": bob.pk}
-    assert "Bob" in notes[0]["message"]
-    assert ok(api(bob).get("/api/notifications/"))["results"] == []
-
-
-def test_liking_your_own_post_notifies_nobody(api, alice, make_post):
-    post = make_post(alice)
-    assert ok(api(alice).post(like_url(post)))["likes_count"] == 1
-    assert not Notification.objects.exists()
-
-
-def test_an_unlike_notifies_nobody(api, alice, bob, make_post):
-    post = make_post(alice)
-    ok(api(bob).post(like_url(post)))
-    Notification.objects.all().delete()
-    ok(api(bob).delete(like_url(post)))
-    assert not Notification.objects.exists()
-
-
-def test_like_methods(api, alice, make_post):
-    post = make_post(alice)
-    assert api(alice).get(like_url(post)).status_code == 405
-    assert api(alice).put(like_url(post)).status_code == 405
-
-
-# --- what the action relays, and to whom ------------------------------------------------------------
 def test_a_like_relays_to_the_author_the_post_channel_and_the_group(bob, alice, public_group, make_post,
                                                                      capture_events):
     post = make_post(alice, public_group)
@@ -121,56 +60,6 @@ def test_a_no_op_relays_nothing(bob, alice, make_post, capture_events):
     assert capture_events == []
 
 
-def test_a_refused_like_relays_nothing(api, charlie, alice, private_group, make_post, capture_events):
-    post = make_post(alice, private_group)
-    with capture_events.capture():
-        err(api(charlie).post(like_url(post)), 404, "not_found")
-    assert capture_events == []
-    assert likes_of(post) == (0, 0)
-
-
-# --- the `postlike` frame -------------------------------------------------------------------------------
-@pytest.mark.django_db(transaction=True)
-async def test_the_postlike_frame_does_what_rest_does(alice, bob, make_post, connect):
-    post = await call(make_post, alice)
-    comm = await connect(bob)
-    await send(comm, "postlike", postid=str(post.pk), ref="1")  # `liked` defaults to true
-    assert await recv(comm) == {"identifier": "kirimin", "type": "ack", "ref": "1",
-                                "postid": post.pk, "liked": True, "likes_count": 1}
-    await send(comm, "postlike", postid=post.pk, liked=True, ref="2")
-    assert (await recv(comm))["likes_count"] == 1
-    assert await call(likes_of, post) == (1, 1)
-    assert await call(Notification.objects.filter(user=alice, kind="like").count) == 1
-
-    for ref in ("3", "4"):
-        await send(comm, "postlike", postid=post.pk, liked=False, ref=ref)
-        assert await recv(comm) == {"identifier": "kirimin", "type": "ack", "ref": ref,
-                                    "postid": post.pk, "liked": False, "likes_count": 0}
-    assert await call(likes_of, post) == (0, 0)
-    await nothing(comm)  # bob is not the post's audience: acks only
-
-
-@pytest.mark.django_db(transaction=True)
-async def test_the_postlike_frame_is_refused_like_rest(alice, charlie, private_group, make_post, connect):
-    public = await call(make_post, alice)
-    private = await call(make_post, alice, private_group)
-    anonymous = await connect()
-    await send(anonymous, "postlike", postid=public.pk, ref="a")
-    frame = await recv(anonymous)
-    assert (frame["type"], frame["code"], frame["ref"]) == ("error", "unauthorized", "a"), frame
-
-    comm = await connect(charlie)
-    await send(comm, "postlike", postid=private.pk, ref="p")
-    frame = await recv(comm)
-    assert (frame["type"], frame["code"], frame["ref"]) == ("error", "not_found", "p"), frame
-    for bad in ({}, {"postid": "abc"}, {"postid": 0}, {"postid": public.pk, "liked": "maybe"}):
-        await send(comm, "postlike", **bad)
-        frame = await recv(comm)
-        assert frame["type"] == "error" and frame["code"] == "invalid_frame" and frame["details"], frame
-    assert await call(Like.objects.count) == 0
-
-
-# --- the relayed `postlike`, over real sockets ----------------------------------------------------------
 @pytest.fixture
 def dana(make_user):
     """A liker who is not in the post's audience: she sees only her own acks."""
@@ -302,3 +191,27 @@ def test_liking_again_after_an_unlike_does_not_notify_the_author_again(alice, bo
         like_post(actor=bob, post=post)
         like_post(actor=bob, post=post, liked=False)
     assert Notification.objects.filter(user=alice, kind="like").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("via", ["rest", "frame"])
+async def test_a_like_sends_the_author_a_live_notification(aapi, connect, alice, bob, charlie, via):
+    post = await call(create_post, actor=alice, content="like me")
+    author, liker, other = await connect(alice), await connect(bob), await connect(charlie)
+    if via == "rest":
+        ok(await rest(await aapi(bob), "post", like_url(post)))
+    else:
+        await send(liker, "postlike", postid=post.pk, ref="l")
+        await expect(liker, "ack", ref="l", liked=True, likes_count=1)
+
+    frames = await recv_types(author, "postlike", "notification")
+    note = await call(Notification.objects.get, user=alice)
+    assert unnumbered(frames["notification"]) == {"identifier": "kirimin", "type": "notification", "id": note.pk,
+                                      "kind": "like", "message": note.message,
+                                      "data": {"postid": post.pk, "userid": bob.pk}}
+    await nothing(author, liker, other)
+
+    # Liking again changes nothing and notifies nobody.
+    await call(like_post, actor=bob, post=post)
+    await nothing(author, liker, other)
+    assert await call(Notification.objects.count) == 1
