@@ -1,7 +1,7 @@
 """`DELETE /api/friends/{user_id}/` (issue 23): either friend ends the friendship, both are told
 live (`unfriend`), nobody else is, and either may ask again later.
 
-Friend requests and the friend list are in tests/groups/test_friends_api.py.
+Friend requests and the friend list are in tests/groups/api/test_friend_requests.py, test_friend_answers.py and test_friends.py.
 """
 
 import pytest

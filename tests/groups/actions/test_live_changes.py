@@ -2,9 +2,9 @@
 members, `postedit` to a post's audience (as `postlike`); each relayed once, only when something
 changed, and to nobody who may not see it.
 
-REST for them: PATCH /api/groups/{id}/ (tests/groups/test_groups_api.py), PATCH
-/api/groups/{id}/members/{user_id}/ (tests/groups/test_membership_api.py), PATCH /api/posts/{id}/
-(tests/posts/test_posts_api.py). The live path through sockets is the last tests here.
+REST for them: PATCH /api/groups/{id}/ (tests/groups/api/test_update_group.py), PATCH
+/api/groups/{id}/members/{user_id}/ (tests/groups/api/test_member_role.py), PATCH /api/posts/{id}/
+(tests/posts/api/test_edit_post.py). The live path through sockets is the last test here.
 """
 
 import pytest
