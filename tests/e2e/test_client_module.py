@@ -17,18 +17,23 @@ pytestmark = [pytest.mark.e2e, pytest.mark.processes]
 SCENARIO = (Path(__file__).parent / "kirimin_client_scenario.js").read_text()
 
 
-@pytest.fixture(scope="module")
-def outcome(browser, spa_server):
-    """What the scenario saw, run once for the module's tests."""
+def run_scenario(browser, spa_server, scenario):
+    """Run a scenario (a JS function of the module's URL) in a page of the server's origin; what it returned."""
     context = browser.new_context()
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(spa_server.base_url + "/healthz/")  # any page of the server's origin
-    result = page.evaluate(SCENARIO, "/static/app/kirimin.js")
+    result = page.evaluate(scenario, "/static/app/kirimin.js")
     context.close()
     assert not errors, errors
     return result
+
+
+@pytest.fixture(scope="module")
+def outcome(browser, spa_server):
+    """What the scenario saw, run once for the module's tests."""
+    return run_scenario(browser, spa_server, SCENARIO)
 
 
 def test_backoff_grows_exponentially_to_a_cap_with_jitter_below_it(outcome):
@@ -187,16 +192,7 @@ def test_disconnect_closes_for_good(outcome):
 @pytest.fixture(scope="module")
 def helpers(browser, spa_server):
     """What the helpers' scenario (kirimin_helpers_scenario.js) saw."""
-    context = browser.new_context()
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(spa_server.base_url + "/healthz/")
-    result = page.evaluate((Path(__file__).parent / "kirimin_helpers_scenario.js").read_text(),
-                           "/static/app/kirimin.js")
-    context.close()
-    assert not errors, errors
-    return result
+    return run_scenario(browser, spa_server, (Path(__file__).parent / "kirimin_helpers_scenario.js").read_text())
 
 
 def test_the_conversation_helpers_call_rest_and_follow_the_next_page(helpers):
