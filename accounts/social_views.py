@@ -111,8 +111,8 @@ class FriendsView(GenericAPIView):
 class FriendView(GenericAPIView):
     """`DELETE`: end the friendship with this user (either of you may); both get `unfriend`."""
 
-    @extend_schema(request=None, responses=inline_serializer("UnfriendResult", {
-        "user_id": serializers.IntegerField(), "changed": serializers.BooleanField(help_text="false: not friends")}))
+    @extend_schema(request=None, responses={200: inline_serializer("UnfriendResult", {
+        "user_id": serializers.IntegerField(), "changed": serializers.BooleanField(help_text="false: not friends")})})
     def delete(self, request, user_id):
         changed = actions.unfriend(actor=request.user, target=selectors.any_user(user_id))
         return Response({"user_id": user_id, "changed": changed})

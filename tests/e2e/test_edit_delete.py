@@ -1,5 +1,6 @@
 """Editing and deleting a message in the demo (issue 23, item 4), between two people: the author
-edits and deletes their own; the other sees both as they happen, and an edit survives a reload."""
+edits and deletes their own; the other sees both as they happen, and an edit survives a reload.
+Also what else now reaches the demo live (items 5 and 7): a report, a group's rename, a new role."""
 
 import pytest
 from playwright.sync_api import expect
@@ -48,3 +49,20 @@ def test_a_member_reports_a_message_and_the_moderators_get_it(scene, person_page
     expect(b.locator(".toast")).to_contain_text("Reported")
     (report,) = bob.api("GET", "/api/reports/")["results"]
     assert report["target"].startswith("message:") and report["reason"] == "Spam" and report["status"] == "open"
+
+
+def test_a_rename_and_a_new_role_show_for_the_members_as_they_happen(scene, person_page):
+    alice, bob = scene.person("Alice"), scene.person("Bob")
+    group = scene.group(alice, "Design team", members=[bob])
+    b = person_page(bob)
+    open_group(b, "Design team")
+    b.get_by_role("textbox", name="Message").fill("half typed")
+
+    alice.api("PATCH", f"/api/groups/{group['id']}/", {"name": "Product team", "description": "Ship it"})
+    expect(b.locator(".chat h2")).to_contain_text("Product team")
+    expect(b.get_by_role("list", name="Your groups")).to_contain_text("Product team")
+    expect(b.get_by_role("textbox", name="Message")).to_have_value("half typed")  # the header only was redrawn
+
+    alice.api("PATCH", f"/api/groups/{group['id']}/members/{bob.id}/", {"role": "admin"})
+    members = b.get_by_role("list", name="Members")
+    expect(members.locator(".person", has_text="Bob").locator(".role")).to_have_text("admin")
