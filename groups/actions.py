@@ -63,16 +63,16 @@ def create_group(*, actor, name, description="", is_private=False) -> Group:
 def update_group(*, actor, group, **changes) -> Group:
     _require_role(actor, group, {Role.OWNER, Role.ADMIN}, "owner or admins")
     with transaction.atomic():
-        closing = changes.get("is_private") is True and not group.is_private
         changed = {field: value for field, value in changes.items() if getattr(group, field) != value}
+        if not changed:
+            return group
         for field, value in changed.items():
             setattr(group, field, value)
-        if changed:
-            group.save(update_fields=list(changed))
-        if closing:  # subscribers who are not members stop getting its events, on every process
+        group.save(update_fields=list(changed))
+        if changed.get("is_private") is True:  # subscribers who are not members stop getting its events
             publish.group_closed(group.pk)
-        if changed:  # after the close: those who may no longer see the group are not told
-            publish.notify_groups([group.pk], events.groupupdate(group))
+        # After the close: those who may no longer see the group are not told.
+        publish.notify_groups([group.pk], events.groupupdate(group))
     return group
 
 

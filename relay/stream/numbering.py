@@ -58,17 +58,7 @@ def store(db, entries):
             entry.number(first + i, streams)
             rows.append((entry.seq, now, entry.text, entry.data(), entry.message_id))
             topic_rows.extend((topic, entry.seq) for topic in entry.topics)
-        tables = [(table, types, rows) for (table, types), rows in ((_ENTRIES, rows), (_ENTRY_TOPICS, topic_rows))
-                  if rows]
-        if db.vendor != "postgresql":
-            for table, _, batch in tables:
-                for start in range(0, len(batch), _CHUNK):
-                    cursor.execute(*_values(table, batch[start:start + _CHUNK]))
-            return
-    inserts = [f"INSERT INTO {table} SELECT {_from_json(types)} FROM json_array_elements(%s::json) r"
-               for table, types, _ in tables]
-    sql = inserts[0] if len(inserts) == 1 else f"WITH entries AS ({inserts[0]}) {inserts[1]}"
-    _execute_bound(db, sql, [_json(batch) for _, _, batch in tables])
+        _insert(db, cursor, [(*_ENTRIES, rows), (*_ENTRY_TOPICS, topic_rows)])
 
 
 _ENTRIES = ("stream_entry (seq, at, text, data, message_id)", ["bigint", "float8", "text", "text", "bigint"])
@@ -116,6 +106,23 @@ def _from_json(types, row="r"):
     return ", ".join(f"({row}->>{i})::{t}" for i, t in enumerate(types))
 
 
+def _insert(db, cursor, tables):
+    """Insert rows into tables: `tables` is [("name (columns)", column types, rows)]. On
+    PostgreSQL one statement for all of them (one round trip under the lock)."""
+    tables = [(table, types, rows) for table, types, rows in tables if rows]
+    if db.vendor != "postgresql":
+        for table, _, rows in tables:
+            for start in range(0, len(rows), _CHUNK):
+                cursor.execute(*_values(table, rows[start:start + _CHUNK]))
+        return
+    if tables:
+        inserts = [f"INSERT INTO {table} SELECT {_from_json(types)} FROM json_array_elements(%s::json) r"
+                   for table, types, _ in tables]
+        ctes = ", ".join(f"t{i} AS ({sql})" for i, sql in enumerate(inserts[:-1]))
+        sql = f"WITH {ctes} {inserts[-1]}" if ctes else inserts[-1]
+        _execute_bound(db, sql, [_json(rows) for _, _, rows in tables])
+
+
 def _execute_bound(db, sql, params):
     """Run `sql` with its parameters bound by the server; returns the rows it answers."""
     with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
@@ -153,7 +160,7 @@ def insert_in_order(objs):
     meta = objs[0]._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     rows = [[f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields] for obj in objs]
-    table, pk = db.ops.quote_name(meta.db_table), db.ops.quote_name(meta.pk.column)
+    table, pk_column = db.ops.quote_name(meta.db_table), db.ops.quote_name(meta.pk.column)
     columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
     # The head's row is locked before any id is drawn (each id is drawn for a row joined with the
     # locked one); the ids, in order, go to the rows in order.
@@ -161,8 +168,8 @@ def insert_in_order(objs):
         f"WITH head AS ({_HEAD}), "
         "drawn AS (SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id FROM generate_series(1, %s), head), "
         "numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM drawn) "
-        f"INSERT INTO {table} ({pk}, {columns}) SELECT numbered.id, {_from_json([f.db_type(db) for f in fields], 'r.v')} "
-        f"FROM json_array_elements(%s::json) WITH ORDINALITY AS r (v, n) JOIN numbered USING (n) RETURNING {pk}"
+        f"INSERT INTO {table} ({pk_column}, {columns}) SELECT numbered.id, {_from_json([f.db_type(db) for f in fields], 'r.v')} "
+        f"FROM json_array_elements(%s::json) WITH ORDINALITY AS r (v, n) JOIN numbered USING (n) RETURNING {pk_column}"
     ), [0, meta.db_table, meta.pk.column, len(objs), _json(rows)])
     for obj, (pk,) in zip(objs, sorted(stored), strict=True):
         obj.pk = pk

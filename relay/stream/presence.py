@@ -173,8 +173,9 @@ class RedisPresence:
     async def heartbeat(self, sockets, full=False, leaving=()):
         """Keep this process's counts alive; `full`: write them all again from `sockets` (the hub's
         registry: `online_user_ids()`, `local_sockets(user_id)`), with a 0 for the users in
-        `leaving` (the hub's live collection of pending departures). Returns True if they were written again: asked to, or found gone (Redis
-        restarted empty, or this process was taken for gone and reaped)."""
+        `leaving` (the hub's live collection of pending departures). Returns True if they were
+        written again: asked to, or found gone (Redis restarted empty, or this process was taken
+        for gone and reaped)."""
         if await self.redis.getdel(_REAPED_PREFIX + self.proc_id):
             full = True
         elif not full and (leaving or sockets.online_user_ids()):

@@ -463,22 +463,23 @@ function renderTimeline() {
   renderTyping();
 }
 
-/** Edit and Delete for my own messages; Delete too for the owner and admins of the group. */
+/** Edit and Delete for my own messages; Delete too for the owner and admins of the group; Report
+ * for others' messages. */
 function messageActions(item) {
+  const mine = isMe(item.from);
   const group = item.groupid ? state.groups.get(item.groupid) : null;
   const manages = group && (group.my_role === "owner" || group.my_role === "admin");
-  if (!isMe(item.from) && !manages) return h("span", {class: "message-actions"}, reportButton(`message:${item.id}`, "message"));
   return h("span", {class: "message-actions"},
-    isMe(item.from) ? h("button", {class: "ghost small", title: "Edit this message", onclick: () => {
+    mine ? h("button", {class: "ghost small", title: "Edit this message", onclick: () => {
       const text = window.prompt("Edit your message", item.message);
       if (text !== null && text.trim() && text.trim() !== item.message) {
         shown(client.editMessage(item.id, text.trim())).catch(() => {});
       }
     }}, "Edit") : null,
-    h("button", {class: "ghost small", title: "Delete this message", onclick: () => {
+    mine || manages ? h("button", {class: "ghost small", title: "Delete this message", onclick: () => {
       if (window.confirm("Delete this message for everyone?")) shown(client.deleteMessage(item.id)).catch(() => {});
-    }}, "Delete"),
-    isMe(item.from) ? null : reportButton(`message:${item.id}`, "message"));
+    }}, "Delete") : null,
+    mine ? null : reportButton(`message:${item.id}`, "message"));
 }
 
 /** Report a message, a post or a person to the moderators, with a reason asked for. */

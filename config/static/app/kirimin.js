@@ -357,8 +357,7 @@ export class Kirimin {
    * so a lower id changes nothing. */
   markRead(target, messageId) {
     const body = {...target, message_id: messageId};
-    if (this.state === "open" && this.ws) return this.request("read", body);
-    return this.api("POST", "/api/conversations/read/", body);
+    return this._socketOrRest(["read", body], ["POST", "/api/conversations/read/", body]);
   }
 
   /** Who of `ids` (at most 100 user ids) is online: `{results: [{user, online, last_seen}]}`, for
@@ -370,15 +369,18 @@ export class Kirimin {
   /** Change the text of your message `id`: over the socket while it is open (the `ack`), by REST
    * otherwise (the message). Its audience gets `editmessage`. */
   editMessage(id, message) {
-    if (this.state === "open" && this.ws) return this.request("editmessage", {id, message});
-    return this.api("PATCH", `/api/messages/${Number(id)}/`, {message});
+    return this._socketOrRest(["editmessage", {id, message}], ["PATCH", `/api/messages/${Number(id)}/`, {message}]);
   }
 
   /** Delete message `id` (yours, or one of a group you own or administer): over the socket while
    * it is open, by REST otherwise. Its audience gets `deletemessage` with `by`. */
   deleteMessage(id) {
-    if (this.state === "open" && this.ws) return this.request("deletemessage", {id});
-    return this.api("DELETE", `/api/messages/${Number(id)}/`);
+    return this._socketOrRest(["deletemessage", {id}], ["DELETE", `/api/messages/${Number(id)}/`]);
+  }
+
+  /** `request(...frame)` while the socket is open, else `api(...call)`: the same action either way. */
+  _socketOrRest(frame, call) {
+    return this.state === "open" && this.ws ? this.request(...frame) : this.api(...call);
   }
 
   /** Report a post, a message or a user to the moderators: `target` is "post:42", "message:7" or
