@@ -254,12 +254,12 @@ def send_messages(requests) -> list:
                         raise NotFound("No such group.")
                     if not member:
                         raise Forbidden("Join the group to send messages.")
-                    pending.append((i, Message(sender=actor, group=group, body=body)))
+                    pending.append((i, _new_message(actor, body, group=group)))
                 else:
                     recipient = recipients.get(to_id)
                     if recipient is None:
                         raise NotFound("No such user.")
-                    pending.append((i, Message(sender=actor, recipient=recipient, body=body)))
+                    pending.append((i, _new_message(actor, body, recipient=recipient)))
             except KiriminError as exc:
                 results[i] = exc
         # Ids are taken under the stream's lock, so they follow commit order; the checks above
@@ -267,10 +267,11 @@ def send_messages(requests) -> list:
         # its message's id and time once the message is stored.
         mentioned = _mentioned([msg for _, msg in pending])
         entries = []
+        stamp = now()  # the batch's messages are written in one statement, at one time
         for i, msg in pending:
             if msg in mentioned:
                 msg.mentioned = sorted(user.pk for user in mentioned[msg][1])
-            msg.created_at = now()  # for now: set again as the row is written
+            msg.created_at = stamp
             event = events.message(message_dict(msg))
             if msg.group_id is not None:
                 entry = publish.emit(event, groups=[msg.group_id])
@@ -281,7 +282,7 @@ def send_messages(requests) -> list:
         numbering.insert_in_order([msg for _, msg in pending])
         for (_, msg), (event, entry) in zip(pending, entries, strict=True):
             event["id"] = entry.message_id = msg.pk
-            event["created_at"] = events.iso(msg.created_at)
+            event["created_at"] = events.iso(msg.created_at)  # as written (SQLite's bulk_create sets it again)
         if mentioned:
             _store_mentions(mentioned)
     return results
@@ -309,6 +310,21 @@ class _ById(dict):
 
     def __getitem__(self, msg):
         return super().__getitem__(id(msg))
+
+
+def _new_message(sender, body, group=None, recipient=None):
+    """A message to store, its sender and group loaded: built from ids, with the loaded objects
+    cached, which skips the related-object checks of the model's constructor (measured: half
+    of building a batch's messages)."""
+    msg = Message(sender_id=sender.pk, group_id=group and group.pk, recipient_id=recipient and recipient.pk,
+                  body=body)
+    _SENDER.set_cached_value(msg, sender)
+    if group is not None:
+        _GROUP.set_cached_value(msg, group)
+    return msg
+
+
+_SENDER, _GROUP = Message._meta.get_field("sender"), Message._meta.get_field("group")
 
 
 def _mentioned(messages):

@@ -124,8 +124,8 @@ async def _publish_entry(entry):
 OUTBOX_LIMIT = 10_000
 
 
-def _after_commit(send, *args, entry=None):
-    db = transaction.get_connection()
+def _after_commit(send, *args, entry=None, db=None):
+    db = db or transaction.get_connection()
 
     def run():
         if entry is not None and entry.seq is None:
@@ -138,7 +138,7 @@ def _after_commit(send, *args, entry=None):
         outbox.append((send, args))
 
     run.stream_entry = entry
-    transaction.on_commit(run, robust=True)
+    db.on_commit(run, robust=True)
 
 
 def take(db=None):
@@ -194,8 +194,9 @@ def _store_now(entries):
 
 
 def _queue(entry):
-    if connection.in_atomic_block:
-        _after_commit(_publish_entry, entry, entry=entry)
+    db = transaction.get_connection()  # looked up once: a batch of messages queues hundreds
+    if db.in_atomic_block:
+        _after_commit(_publish_entry, entry, entry=entry, db=db)
         return
     # Outside a transaction this opens one, so that the entry is numbered as it commits.
     with transaction.atomic(savepoint=False):
