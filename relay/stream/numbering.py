@@ -175,7 +175,7 @@ def insert_in_order(objs):
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     plain = [type(f) in _PLAIN or (f.is_relation and type(f.target_field) in _PLAIN) for f in fields]
     rows = [[_plain_value(obj, f) if p else f.get_db_prep_save(f.pre_save(obj, True), db)
-             for f, p in zip(fields, plain)] for obj in objs]
+             for f, p in zip(fields, plain, strict=True)] for obj in objs]
     table, pk_column = db.ops.quote_name(meta.db_table), db.ops.quote_name(meta.pk.column)
     columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
     # The head's row is locked before any id is drawn (each id is drawn for a row joined with the
