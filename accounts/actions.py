@@ -6,13 +6,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import FriendRequest, Notification
+from accounts.models import Block, FriendRequest, Mute, Notification
+from accounts.selectors import blocked_between, muted_by
 from config.errors import Conflict, Forbidden, ValidationFailed
 from relay.stream import events, publish
 
 
-def notify_user(*, user, kind, message, data=None) -> Notification:
-    """Store a notification and send it live to its owner after commit."""
+def notify_user(*, user, kind, message, data=None, actor=None) -> Notification | None:
+    """Store a notification and send it live to its owner after commit. None, and nothing
+    stored, when `user` mutes or blocks the `actor` it would be about."""
+    if actor is not None and (actor.pk in muted_by(user.pk) or blocked_between(user.pk, actor.pk)):
+        return None
     with transaction.atomic():
         note = Notification.objects.create(user=user, kind=kind, message=message[:500], data=data or {})
         publish.notify_users([user.pk], events.notification(note))
@@ -52,6 +56,7 @@ def send_friend_request(*, actor, target) -> tuple[FriendRequest, bool]:
     if target.pk == actor.pk:
         raise ValidationFailed(details={"to": ["You cannot befriend yourself."]})
     with transaction.atomic():
+        refuse_if_blocked(actor.pk, target.pk)
         if are_friends(actor.pk, target.pk):
             raise AlreadyFriends()
         if FriendRequest.objects.filter(from_user=target, to_user=actor, status=FriendRequest.Status.PENDING).exists():
@@ -68,7 +73,8 @@ def send_friend_request(*, actor, target) -> tuple[FriendRequest, bool]:
         recent = Notification.objects.filter(user=target, kind="friendrequest", data__requestid=request.pk,
                                              created_at__gte=timezone.now() - REQUEST_NOTICE_EVERY)
         if not recent.exists():
-            notify_user(user=target, kind="friendrequest", message=f"{actor.display_name} sent you a friend request.",
+            notify_user(user=target, kind="friendrequest", actor=actor,
+                        message=f"{actor.display_name} sent you a friend request.",
                         data={"requestid": request.pk, "from": actor.pk})
         return request, True
 
@@ -80,11 +86,13 @@ def respond_to_friend_request(*, actor, request, accept) -> FriendRequest:
             raise Forbidden("Only the person asked can answer this request.")
         if request.status != FriendRequest.Status.PENDING:
             raise Conflict(f"This request was already {request.status}.")
+        if accept:
+            refuse_if_blocked(actor.pk, request.from_user_id)
         request.status = FriendRequest.Status.ACCEPTED if accept else FriendRequest.Status.DECLINED
         request.responded_at = timezone.now()
         request.save(update_fields=["status", "responded_at"])
         if accept:
-            notify_user(user=request.from_user, kind="friendaccept",
+            notify_user(user=request.from_user, kind="friendaccept", actor=actor,
                         message=f"{actor.display_name} accepted your friend request.",
                         data={"requestid": request.pk, "userid": actor.pk})
         return request
@@ -109,3 +117,67 @@ def mark_notifications_read(*, actor, ids=None, all_=False) -> int:
     if not all_:
         qs = qs.filter(pk__in=ids or [])
     return qs.update(read=True)
+
+
+# --- blocks and mutes ------------------------------------------------------------------------------
+class Blocked(Forbidden):
+    default_detail = "One of you blocks the other."
+
+    def __init__(self, detail=None):
+        super().__init__(detail, details={"reason": "blocked"})
+
+
+def refuse_if_blocked(a_id, b_id):
+    """Raise `Blocked` (403, `details.reason = "blocked"`) if either of the two blocks the other."""
+    if blocked_between(a_id, b_id):
+        raise Blocked()
+
+
+def block(*, actor, target) -> tuple[Block, bool]:
+    """`actor` blocks `target`; (block, created). Their friendship and pending friend requests end;
+    the actor's sockets get `block`; the target is never told."""
+    if target.pk == actor.pk:
+        raise ValidationFailed(details={"user_id": ["You cannot block yourself."]})
+    with transaction.atomic():
+        row, created = Block.objects.get_or_create(user=actor, blocked=target)
+        if not created:
+            return row, False
+        between = FriendRequest.objects.filter(Q(from_user=actor, to_user=target) | Q(from_user=target, to_user=actor))
+        ended = between.filter(status=FriendRequest.Status.ACCEPTED).exists()
+        between.exclude(status=FriendRequest.Status.DECLINED).delete()
+        publish.notify_users([actor.pk], events.block(target, blocked=True, friendship_ended=ended))
+    return row, True
+
+
+def unblock(*, actor, target) -> bool:
+    """False if `actor` did not block `target`. A friendship that ended stays ended."""
+    with transaction.atomic():
+        removed, _ = Block.objects.filter(user=actor, blocked=target).delete()
+        if removed:
+            publish.notify_users([actor.pk], events.block(target, blocked=False))
+    return bool(removed)
+
+
+def mute(*, actor, target, expires_in=None) -> tuple[Mute, bool]:
+    """`actor` mutes `target` (for `expires_in` seconds, or until unmuted); (mute, created). Muting
+    again sets the new end. The actor's sockets get `mute`."""
+    if target.pk == actor.pk:
+        raise ValidationFailed(details={"user_id": ["You cannot mute yourself."]})
+    moment = timezone.now()
+    expires_at = moment + timedelta(seconds=expires_in) if expires_in else None
+    with transaction.atomic():
+        row, made = Mute.objects.get_or_create(user=actor, muted=target, defaults={"expires_at": expires_at})
+        created = made or (row.expires_at is not None and row.expires_at <= moment)  # an ended one counts as new
+        if not made:
+            row.expires_at = expires_at
+            row.save(update_fields=["expires_at"])
+        publish.notify_users([actor.pk], events.mute(target, muted=True, expires_at=expires_at))
+    return row, created
+
+
+def unmute(*, actor, target) -> bool:
+    with transaction.atomic():
+        removed, _ = Mute.objects.filter(user=actor, muted=target).delete()
+        if removed:
+            publish.notify_users([actor.pk], events.mute(target, muted=False))
+    return bool(removed)

@@ -76,3 +76,43 @@ class FriendRequest(models.Model):
 
     def __str__(self):
         return f"{self.from_user_id} -> {self.to_user_id} ({self.status})"
+
+
+class Block(models.Model):
+    """`user` blocks `blocked`: no direct messages or friend requests either way, no typing,
+    presence or likes relayed between them, each out of the other's feed; the blocked user's
+    group messages reach `user` marked `from_blocked`. The blocked user is never told."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocked_by")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "blocked"], name="one_block_per_pair"),
+            models.CheckConstraint(condition=~models.Q(user=models.F("blocked")), name="no_self_block"),
+        ]
+        indexes = [models.Index(fields=["blocked"])]
+
+    def __str__(self):
+        return f"{self.user_id} blocks {self.blocked_id}"
+
+
+class Mute(models.Model):
+    """`user` mutes `muted` (until `expires_at`, if set): no notifications and no unread counts
+    from them; their messages reach `user` marked `muted`."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mutes")
+    muted = models.ForeignKey(User, on_delete=models.CASCADE, related_name="muted_by")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="none: until unmuted")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "muted"], name="one_mute_per_pair"),
+            models.CheckConstraint(condition=~models.Q(user=models.F("muted")), name="no_self_mute"),
+        ]
+        indexes = [models.Index(fields=["muted"])]
+
+    def __str__(self):
+        return f"{self.user_id} mutes {self.muted_id}"

@@ -2,10 +2,12 @@
 see them. Views and socket handlers read through these; actions write."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
+from django.utils import timezone
 
-from accounts.models import FriendRequest, Notification
+from accounts.models import Block, FriendRequest, Mute, Notification
 from config.errors import NotFound
+from relay.stream.variants import FROM_BLOCKED, MUTED
 
 
 def active_user(user_id):
@@ -47,3 +49,64 @@ def friendships(user):
 def notifications(user, *, unread_only=False):
     qs = Notification.objects.filter(user=user)
     return qs.filter(read=False) if unread_only else qs
+
+
+# --- blocks and mutes ------------------------------------------------------------------------------
+def blocked_between(a_id, b_id) -> bool:
+    """Whether either of the two blocks the other."""
+    return Block.objects.filter(Q(user_id=a_id, blocked_id=b_id) | Q(user_id=b_id, blocked_id=a_id)).exists()
+
+
+def block_partners(user_id) -> set:
+    """The users `user_id` blocks or is blocked by: nothing of theirs is relayed between them."""
+    pairs = Block.objects.filter(Q(user_id=user_id) | Q(blocked_id=user_id)).values_list("user_id", "blocked_id")
+    return {a if b == user_id else b for a, b in pairs}
+
+
+def active_mutes():
+    return Mute.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+
+
+def muted_by(user_id) -> set:
+    """The users `user_id` mutes now."""
+    return set(active_mutes().filter(user_id=user_id).values_list("muted_id", flat=True))
+
+
+def silenced(user_id) -> set:
+    """The users whose messages do not count as unread for `user_id`: those they mute or block."""
+    blocked = Block.objects.filter(user_id=user_id).values_list("blocked_id", flat=True)
+    return set(active_mutes().filter(user_id=user_id).values_list("muted_id", flat=True).union(blocked, all=True))
+
+
+def marks_of(user_id) -> dict:
+    """{user id: kind} of the users `user_id` blocks (FROM_BLOCKED) or mutes (MUTED): how their
+    messages are marked for `user_id` in history pages, as they are live."""
+    blocks = Block.objects.filter(user_id=user_id).values_list("blocked_id", Value(FROM_BLOCKED, output_field=CharField()))
+    mutes = active_mutes().filter(user_id=user_id).values_list("muted_id", Value(MUTED, output_field=CharField()))
+    out = {}
+    for other, kind in blocks.union(mutes, all=True):
+        out[other] = out.get(other, "") + kind
+    return out
+
+
+def told_differently(sender_ids) -> dict:
+    """For each sender, {user id: kind} of the users who block them (FROM_BLOCKED) or mute them
+    (MUTED, or both): their messages reach those users marked (`relay.stream.variants`). One
+    query whatever the number of senders."""
+    out = {sender: {} for sender in sender_ids}
+    if not out:
+        return out
+    blocks = Block.objects.filter(blocked_id__in=out).values_list("blocked_id", "user_id", Value(FROM_BLOCKED, output_field=CharField()))
+    mutes = active_mutes().filter(muted_id__in=out).values_list("muted_id", "user_id", Value(MUTED, output_field=CharField()))
+    for sender, user, kind in blocks.union(mutes, all=True):
+        told = out[sender]
+        told[user] = told.get(user, "") + kind
+    return out
+
+
+def blocks(user):
+    return Block.objects.filter(user=user).select_related("blocked").order_by("-id")
+
+
+def mutes(user):
+    return active_mutes().filter(user=user).select_related("muted").order_by("-id")

@@ -6,7 +6,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts import actions, selectors
-from accounts.models import FriendRequest, Notification
+from accounts.models import Block, FriendRequest, Mute, Notification
 from accounts.serializers import UserSerializer, user_dict
 from config.errors import ValidationFailed
 from config.fields import IdField, StrictBooleanField
@@ -138,3 +138,88 @@ class NotificationsReadView(GenericAPIView):
         updated = actions.mark_notifications_read(actor=request.user, ids=data.validated_data.get("ids"),
                                                   all_=data.validated_data["all"])
         return Response({"updated": updated})
+
+
+# --- blocks and mutes ------------------------------------------------------------------------------
+class UserTargetSerializer(serializers.Serializer):
+    user_id = IdField()
+
+
+class MuteInSerializer(UserTargetSerializer):
+    expires_in = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=366 * 86400,
+                                          help_text="seconds until the mute ends by itself; none: until unmuted")
+
+
+class BlockSerializer(serializers.ModelSerializer):
+    user = UserSerializer(source="blocked", read_only=True)
+
+    class Meta:
+        model = Block
+        fields = ["user", "created_at"]
+
+
+class MuteSerializer(serializers.ModelSerializer):
+    user = UserSerializer(source="muted", read_only=True)
+
+    class Meta:
+        model = Mute
+        fields = ["user", "expires_at", "created_at"]
+
+
+_Undone = inline_serializer("Undone", {"user_id": serializers.IntegerField(),
+                                       "changed": serializers.BooleanField(help_text="false: there was none")})
+
+
+class BlocksView(GenericAPIView):
+    """Block a user (`user_id`): no direct messages or friend requests either way, no typing,
+    presence or likes relayed between you, each out of the other's feed, and their messages in
+    shared groups marked `from_blocked`. They are never told. Your other sockets get `block`."""
+
+    serializer_class = BlockSerializer
+
+    @extend_schema(responses=BlockSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(selectors.blocks(request.user))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=UserTargetSerializer, responses={201: BlockSerializer, 200: BlockSerializer})
+    def post(self, request):
+        data = UserTargetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        row, created = actions.block(actor=request.user, target=selectors.active_user(data.validated_data["user_id"]))
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class BlockView(GenericAPIView):
+    @extend_schema(request=None, responses={200: _Undone})
+    def delete(self, request, user_id):
+        changed = actions.unblock(actor=request.user, target=selectors.any_user(user_id))
+        return Response({"user_id": user_id, "changed": changed})
+
+
+class MutesView(GenericAPIView):
+    """Mute a user (`user_id`, optional `expires_in` seconds): no notifications and no unread
+    counts from them, and their messages marked `muted`. Muting again sets the new end. Your other
+    sockets get `mute`."""
+
+    serializer_class = MuteSerializer
+
+    @extend_schema(responses=MuteSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(selectors.mutes(request.user))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=MuteInSerializer, responses={201: MuteSerializer, 200: MuteSerializer})
+    def post(self, request):
+        data = MuteInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = selectors.active_user(data.validated_data["user_id"])
+        row, created = actions.mute(actor=request.user, target=target, expires_in=data.validated_data.get("expires_in"))
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class MuteView(GenericAPIView):
+    @extend_schema(request=None, responses={200: _Undone})
+    def delete(self, request, user_id):
+        changed = actions.unmute(actor=request.user, target=selectors.any_user(user_id))
+        return Response({"user_id": user_id, "changed": changed})

@@ -22,6 +22,10 @@ urlpatterns += [
          name="friend-request-accept"),
     path("friends/requests/<id:pk>/decline/", social_views.FriendRequestAnswerView.as_view(accept=False),
          name="friend-request-decline"),
+    path("blocks/", social_views.BlocksView.as_view(), name="blocks"),
+    path("blocks/<id:user_id>/", social_views.BlockView.as_view(), name="block"),
+    path("mutes/", social_views.MutesView.as_view(), name="mutes"),
+    path("mutes/<id:user_id>/", social_views.MuteView.as_view(), name="mute"),
     path("notifications/", social_views.NotificationsView.as_view(), name="notifications"),
     path("notifications/read/", social_views.NotificationsReadView.as_view(), name="notifications-read"),
 ]

@@ -317,6 +317,10 @@ RELAY_STREAM_GAP_WAIT = env.float("RELAY_STREAM_GAP_WAIT", default=0.05)
 RELAY_STREAM_RECENT = env.int("RELAY_STREAM_RECENT", default=10000)
 RELAY_STREAM_RECENT_BYTES = env.int("RELAY_STREAM_RECENT_BYTES", default=2 * 1024 * 1024)
 
+# Emoji reactions (`react`, `/api/messages/{id}/reactions/`, `/api/posts/{id}/reactions/`): the ones
+# allowed, comma-separated. Likes stay as they are.
+REACTION_EMOJI = env.list("REACTION_EMOJI", default=["👍", "❤️", "😂", "😮", "😢", "🎉"])
+
 # --- I18N, static ----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

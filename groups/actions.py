@@ -14,8 +14,9 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 
-from accounts.actions import notify_user
-from accounts.selectors import any_user
+from accounts.actions import Blocked, notify_user, refuse_if_blocked
+from accounts.selectors import any_user, block_partners, told_differently
+from config import reactions
 from config.errors import Conflict, Forbidden, KiriminError, NotFound, ValidationFailed
 from groups.models import (
     Ban,
@@ -23,6 +24,7 @@ from groups.models import (
     Membership,
     Mention,
     Message,
+    MessageReaction,
     MessageRevision,
     ReadMarker,
     Role,
@@ -34,9 +36,11 @@ from groups.selectors import (
     message_for,
     read_markers,
     unread_counts,
+    visible_messages,
 )
 from groups.serializers import message_dict
 from relay.stream import events, numbering, publish
+from relay.stream.variants import FROM_BLOCKED, WITHHELD
 
 
 class OwnerCannotLeave(Conflict):
@@ -244,6 +248,8 @@ def send_messages(requests) -> list:
         members = set(Membership.objects.filter(group_id__in=group_ids, user_id__in=actor_ids)
                       .values_list("group_id", "user_id")) if group_ids else set()
         recipients = (get_user_model().objects.filter(is_active=True).in_bulk(to_ids)) if to_ids else {}
+        # Who blocks or mutes each sender (and each recipient): one query for the batch.
+        told = told_differently(actor_ids | to_ids)
         for i, (actor, body, group_id, to_id) in enumerate(requests):
             try:
                 body = _clean_body(body)
@@ -259,6 +265,8 @@ def send_messages(requests) -> list:
                     recipient = recipients.get(to_id)
                     if recipient is None:
                         raise NotFound("No such user.")
+                    if FROM_BLOCKED in told[actor.pk].get(to_id, "") or FROM_BLOCKED in told[to_id].get(actor.pk, ""):
+                        raise Blocked()
                     pending.append((i, _new_message(actor, body, recipient=recipient)))
             except KiriminError as exc:
                 results[i] = exc
@@ -273,10 +281,11 @@ def send_messages(requests) -> list:
                 msg.mentioned = sorted(user.pk for user in mentioned[msg][1])
             msg.created_at = stamp
             event = events.message(message_dict(msg))
+            variants = told[msg.sender_id]
             if msg.group_id is not None:
-                entry = publish.emit(event, groups=[msg.group_id])
+                entry = publish.emit(event, groups=[msg.group_id], variants=variants)
             else:
-                entry = publish.emit(event, users=sorted({msg.sender_id, msg.recipient_id}))
+                entry = publish.emit(event, users=sorted({msg.sender_id, msg.recipient_id}), variants=variants)
             entries.append((event, entry))
             results[i] = msg
         numbering.insert_in_order([msg for _, msg in pending])
@@ -356,16 +365,39 @@ def _store_mentions(mentioned):
     for msg, users in mentioned.values():
         sender = msg.sender.display_name or msg.sender.username
         for user in sorted(users, key=lambda u: u.pk):
-            notify_user(user=user, kind="mention", message=f"{sender} mentioned you in {msg.group.name}.",
+            notify_user(user=user, kind="mention", actor=msg.sender,
+                        message=f"{sender} mentioned you in {msg.group.name}.",
                         data={"groupid": msg.group_id, "message_id": msg.pk, "from": msg.sender_id})
 
 
-def _to_message_audience(message, event):
-    """Relay `event` to those who see `message`: its group, or both users of a direct one."""
+def _to_message_audience(message, event, marked=False):
+    """Relay `event` to those who see `message`: its group, or both users of a direct one;
+    `marked` (its new text): for those who block or mute its sender, marked as the message was."""
+    variants = told_differently([message.sender_id])[message.sender_id] if marked else None
     if message.group_id is not None:
-        publish.notify_groups([message.group_id], event)
+        publish.notify_groups([message.group_id], event, variants=variants)
     else:
-        publish.notify_users(sorted({message.sender_id, message.recipient_id}), event)
+        publish.notify_users(sorted({message.sender_id, message.recipient_id}), event, variants=variants)
+
+
+def react_to_message(*, actor, message_id, emoji, on=True) -> dict:
+    """Add (`on`) or take back `actor`'s `emoji` on a message they can see; idempotent. On a
+    change, `reaction` reaches the message's audience (not the actor's block partners)."""
+    message = visible_messages(actor).filter(pk=message_id).first()
+    if message is None:
+        raise NotFound("No such message.")
+    with transaction.atomic():
+        changed = reactions.toggle(MessageReaction, message, user=actor, emoji=emoji, on=on)
+        counts = reactions.counts(MessageReaction, [message.pk]).get(message.pk, {})
+        if changed:
+            target = {"groupid": message.group_id} if message.group_id else {"to": message.recipient_id}
+            event = events.reaction(messageid=message.pk, **target, user=actor, emoji=emoji, on=on, counts=counts)
+            withheld = {uid: WITHHELD for uid in block_partners(actor.pk)}
+            if message.group_id is not None:
+                publish.notify_groups([message.group_id], event, variants=withheld)
+            else:
+                publish.notify_users(sorted({message.sender_id, message.recipient_id}), event, variants=withheld)
+    return {"messageid": message.pk, "emoji": emoji, "on": on, "changed": changed, "counts": counts}
 
 
 def _keep_revision(message, kind, by):
@@ -393,7 +425,7 @@ def edit_message(*, actor, message, body) -> bool:
         _keep_revision(message, MessageRevision.Kind.EDITED, actor)
         message.body, message.edited_at = body, now()
         message.save(update_fields=["body", "edited_at"])
-        _to_message_audience(message, events.editmessage(message_dict(message)))
+        _to_message_audience(message, events.editmessage(message_dict(message)), marked=True)
     return True
 
 
@@ -436,10 +468,12 @@ def relay_typing(*, actor, group_id=None, to_id=None):
         group = access_group(actor, group_id)
         if membership(actor, group) is None:
             raise Forbidden("Join the group first.")
-        publish.ephemeral(events.typing(actor, groupid=group.pk), groups=[group.pk], exclude_users=[actor.pk])
+        publish.ephemeral(events.typing(actor, groupid=group.pk), groups=[group.pk],
+                          exclude_users=[actor.pk, *sorted(block_partners(actor.pk))])
     else:
         if not get_user_model().objects.filter(pk=to_id, is_active=True).exists():
             raise NotFound("No such user.")
+        refuse_if_blocked(actor.pk, to_id)
         if to_id != actor.pk:
             publish.ephemeral(events.typing(actor, to=to_id), users=[to_id])
 

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from config.reactions import Reaction
+
 
 class Group(models.Model):
     """A chat group; members have a role. Private groups are invisible to outsiders."""
@@ -161,3 +163,13 @@ class MessageRevision(models.Model):
 
     def __str__(self):
         return f"#{self.message_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class MessageReaction(Reaction):
+    """A user's emoji on a message (`config.reactions`)."""
+
+    TARGET = "message"
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user", "emoji"], name="one_message_reaction")]

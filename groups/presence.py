@@ -14,7 +14,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils.timezone import now
 
-from accounts.models import FriendRequest, User
+from accounts.models import Block, FriendRequest, User
+from accounts.selectors import block_partners
 from groups.models import Membership
 from relay.stream import events, publish
 from relay.stream.presence import online_user_ids, shown
@@ -63,6 +64,11 @@ def audiences(user_ids) -> dict[int, set[int]]:
                 heard[uid].add(member)
     for uid, listeners in heard.items():
         listeners.discard(uid)
+    # Nobody hears of a user they block or who blocks them.
+    for a, b in Block.objects.filter(Q(user_id__in=heard) | Q(blocked_id__in=heard)).values_list("user_id", "blocked_id"):
+        for uid, other in ((a, b), (b, a)):
+            if uid in heard:
+                heard[uid].discard(other)
     return heard
 
 
@@ -76,7 +82,7 @@ def visible(viewer_id, user_ids) -> set[int]:
         theirs = Membership.objects.filter(user_id=viewer_id).values("group_id")
         seen |= set(Membership.objects.filter(group_id__in=theirs, user_id__in=rest)
                     .values_list("user_id", flat=True))
-    return seen
+    return seen - block_partners(viewer_id)
 
 
 def states(user_ids) -> dict[int, dict]:

@@ -5,6 +5,7 @@ from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from accounts.selectors import silenced
 from config.errors import NotFound
 from groups.models import Ban, Group, Membership, Mention, Message, ReadMarker, Role
 
@@ -201,6 +202,7 @@ def unread_counts(user, *, group_ids=(), peer_ids=(), marks=None):
     mention `user`. Four queries at most, whatever the number of conversations."""
     marks = read_markers(user, group_ids=group_ids, peer_ids=peer_ids) if marks is None else marks
     counts, mentions = {}, {}
+    quiet = silenced(user.pk)  # muted or blocked: nothing of theirs counts
     if group_ids:
         joined = dict(Membership.objects.filter(user=user, group_id__in=group_ids).values_list("group_id", "joined_at"))
         after = Q()
@@ -209,18 +211,18 @@ def unread_counts(user, *, group_ids=(), peer_ids=(), marks=None):
                 after |= Q(group_id=group_id, id__gt=marks.get(("group", group_id), 0),
                            created_at__gte=joined[group_id])
         if after:
-            rows = (Message.objects.filter(after).exclude(sender=user).order_by()
+            rows = (Message.objects.filter(after).exclude(sender=user).exclude(sender_id__in=quiet).order_by()
                     .values("group_id").annotate(n=Count("id")).values_list("group_id", "n"))
             counts.update({("group", g): n for g, n in rows})
             mentioned = Q()
             for group_id in joined:
                 mentioned |= Q(message__group_id=group_id, message_id__gt=marks.get(("group", group_id), 0))
-            rows = (Mention.objects.filter(mentioned, user=user).order_by()
+            rows = (Mention.objects.filter(mentioned, user=user).exclude(message__sender_id__in=quiet).order_by()
                     .values("message__group_id").annotate(n=Count("id")).values_list("message__group_id", "n"))
             mentions.update({("group", g): n for g, n in rows})
-    if peer_ids:
+    if set(peer_ids) - quiet:
         after = Q()
-        for peer_id in peer_ids:
+        for peer_id in set(peer_ids) - quiet:
             after |= Q(sender_id=peer_id, id__gt=marks.get(("direct", peer_id), 0))
         rows = (Message.objects.filter(after, recipient=user).exclude(sender=user).order_by()
                 .values("sender_id").annotate(n=Count("id")).values_list("sender_id", "n"))

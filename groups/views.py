@@ -9,14 +9,16 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from accounts.selectors import any_user
+from accounts.selectors import any_user, marks_of
 from accounts.serializers import user_dict
 from accounts.throttles import SendThrottle
 from config.errors import ValidationFailed
+from config.reactions import EmojiSerializer, MessageReactionResult, shown_on
 from config.rest.pagination import CursorPagination
 from config.rest.params import flag_param, id_param, id_parameter
 from groups import actions, presence
 from groups import serializers as s
+from groups.models import MessageReaction
 from groups.permissions import CanReadMessages, CanSeeMemberList
 from groups.selectors import (
     access_group,
@@ -33,6 +35,7 @@ from groups.selectors import (
 )
 from relay.stream.events import iso
 from relay.stream.presence import shown
+from relay.stream.variants import FROM_BLOCKED, MUTED
 
 
 def _input(serializer_class, request):
@@ -166,8 +169,18 @@ def _reads_of(view, request, pk, message_id):
 
 
 def _message_page(view, qs):
+    """A page of messages with their reactions, those of users the caller blocks or mutes marked
+    as they are live (`from_blocked`, `muted`)."""
     page = view.paginate_queryset(qs)
-    return view.get_paginated_response([s.message_dict(m) for m in page])
+    rows = shown_on([s.message_dict(m) for m in page], MessageReaction, view.request.user)
+    marks = marks_of(view.request.user.pk) if rows else {}
+    for row in rows:
+        kind = marks.get(row["from"]["id"], "")
+        if FROM_BLOCKED in kind:
+            row["from_blocked"] = True
+        if MUTED in kind:
+            row["muted"] = True
+    return view.get_paginated_response(rows)
 
 
 class DirectMessagesView(GenericAPIView):
@@ -282,3 +295,24 @@ def _presence_ids(raw):
     if not all(p.isascii() and p.isdigit() and len(p) <= 18 for p in parts):
         raise ValidationFailed(details={"ids": ["Each id is a positive whole number."]})
     return list(dict.fromkeys(int(p) for p in parts))
+
+
+class MessageReactionsView(GenericAPIView):
+    """React to a message you can see with an emoji (REACTION_EMOJI): its audience gets `reaction`
+    with the counts. Idempotent: 201 when added, 200 when it was already there."""
+
+    serializer_class = EmojiSerializer
+
+    @extend_schema(request=EmojiSerializer, responses={201: MessageReactionResult, 200: MessageReactionResult})
+    def post(self, request, pk):
+        data = _input(EmojiSerializer, request)
+        result = actions.react_to_message(actor=request.user, message_id=pk, emoji=data["emoji"])
+        return Response(result, status=status.HTTP_201_CREATED if result["changed"] else status.HTTP_200_OK)
+
+
+class MessageReactionView(GenericAPIView):
+    """Take back your `emoji` on a message."""
+
+    @extend_schema(request=None, responses={200: MessageReactionResult})
+    def delete(self, request, pk, emoji):
+        return Response(actions.react_to_message(actor=request.user, message_id=pk, emoji=emoji, on=False))

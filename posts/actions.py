@@ -5,12 +5,16 @@ from django.utils import timezone
 
 from accounts.actions import notify_user
 from accounts.models import Notification
+from accounts.selectors import block_partners
+from config import reactions
 from config.errors import Forbidden, NotFound
 from groups.models import Membership
+from groups.presence import friend_ids
 from groups.selectors import manages_group
-from posts.models import Like, Post
+from posts.models import Like, Post, PostReaction
 from posts.selectors import access_post
 from relay.stream import events, publish
+from relay.stream.variants import WITHHELD
 
 
 def _post_audience(post):
@@ -26,9 +30,18 @@ def _post_audience(post):
 
 
 def create_post(*, actor, content, group=None) -> Post:
+    """A new post; `postcreate` reaches a group's members, or for a public post its author's
+    friends and the `feed` channel's subscribers (none of them the author's block partners)."""
     if group is not None and not Membership.objects.filter(group=group, user=actor).exists():
         raise Forbidden("Only members can post in this group.")
-    return Post.objects.create(author=actor, group=group, content=content)
+    with transaction.atomic():
+        post = Post.objects.create(author=actor, group=group, content=content)
+        if group is not None:
+            publish.emit(events.postcreate(post), users=[actor.pk], groups=[group.pk])
+        else:
+            publish.emit(events.postcreate(post), users=sorted({actor.pk, *friend_ids(actor.pk)}), channels=["feed"],
+                         variants={uid: WITHHELD for uid in block_partners(actor.pk)})
+    return post
 
 
 def edit_post(*, actor, post, content) -> Post:
@@ -105,7 +118,7 @@ def like_post(*, actor, post, liked=True) -> dict:
         # Once per liker and post: unliking and liking again must not flood the author.
         if liked and post.author_id != actor.pk and not Notification.objects.filter(
                 user_id=post.author_id, kind="like", data__postid=post.pk, data__userid=actor.pk).exists():
-            notify_user(user=post.author, kind="like", message=f"{actor.display_name} liked your post.",
+            notify_user(user=post.author, kind="like", actor=actor, message=f"{actor.display_name} liked your post.",
                         data={"postid": post.pk, "userid": actor.pk})
         # A post deleted meanwhile has no row to update: NotFound rolls the Like back (on
         # PostgreSQL its foreign key is checked only at commit, which would be a 500).
@@ -113,7 +126,8 @@ def like_post(*, actor, post, liked=True) -> dict:
         if count is None:
             raise NotFound("No such post.")
         event = events.postlike(postid=post.pk, userid=actor.pk, liked=liked, likes_count=count)
-        publish.emit(event, **audience)
+        # Not told between users one of whom blocks the other (their offsets move on: a `skip`).
+        publish.emit(event, **audience, variants={uid: WITHHELD for uid in block_partners(actor.pk)})
     return {"postid": post.pk, "liked": liked, "likes_count": count}
 
 
@@ -126,6 +140,20 @@ def _add_to_likes_count(post_id, delta):
                        [delta, post_id])
         row = cursor.fetchone()
     return None if row is None else row[0]
+
+
+def react_to_post(*, actor, post_id, emoji, on=True) -> dict:
+    """Add (`on`) or take back `actor`'s `emoji` on a post they can see; idempotent. On a change,
+    `reaction` reaches the post's live audience (not the actor's block partners)."""
+    post = access_post(actor, post_id)
+    audience = _post_audience(post)
+    with transaction.atomic():
+        changed = reactions.toggle(PostReaction, post, user=actor, emoji=emoji, on=on)
+        counts = reactions.counts(PostReaction, [post.pk]).get(post.pk, {})
+        if changed:
+            event = events.reaction(postid=post.pk, user=actor, emoji=emoji, on=on, counts=counts)
+            publish.emit(event, **audience, variants={uid: WITHHELD for uid in block_partners(actor.pk)})
+    return {"postid": post.pk, "emoji": emoji, "on": on, "changed": changed, "counts": counts}
 
 
 def like_post_by_id(*, actor, post_id, liked=True) -> dict:

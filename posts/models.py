@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from config.reactions import Reaction
+
 
 class Post(models.Model):
     """A post, public or inside a group; `likes_count` is kept exact by `posts.actions`."""
@@ -33,3 +35,13 @@ class Like(models.Model):
 
     def __str__(self):
         return f"{self.user_id} likes {self.post_id}"
+
+
+class PostReaction(Reaction):
+    """A user's emoji on a post (`config.reactions`); likes stay as they are."""
+
+    TARGET = "post"
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reactions")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "user", "emoji"], name="one_post_reaction")]

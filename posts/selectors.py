@@ -2,6 +2,7 @@
 
 from django.db.models import Exists, OuterRef, Q, Value
 
+from accounts.models import Block
 from config.errors import NotFound
 from groups.models import Membership
 from posts.models import Like, Post
@@ -31,8 +32,12 @@ def can_see_post(user, post_id) -> bool:
 
 
 def post_list(user, *, group=None, author=None):
-    """The posts `user` may see, of one group or one author if given."""
+    """The posts `user` may see, of one group or one author if given; none by a user they block
+    or who blocks them."""
     qs = visible_posts(user)
+    if user is not None and user.is_authenticated:
+        qs = qs.exclude(author_id__in=Block.objects.filter(user=user).values("blocked_id")).exclude(
+            author_id__in=Block.objects.filter(blocked=user).values("user_id"))
     if group is not None:
         qs = qs.filter(group_id=group)
     return qs.filter(author_id=author) if author is not None else qs

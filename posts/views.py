@@ -6,10 +6,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.errors import NotFound
+from config.reactions import EmojiSerializer, PostReactionResult, shown_on
 from config.rest.params import id_param, id_parameter
 from groups.selectors import access_group
 from posts import actions
 from posts import serializers as s
+from posts.models import PostReaction
 from posts.selectors import access_post, post_list, visible_posts
 
 
@@ -33,7 +35,8 @@ class PostViewSet(viewsets.GenericViewSet):
     def list(self, request):
         page = self.paginate_queryset(post_list(request.user, group=id_param(request, "group"),
                                                 author=id_param(request, "author")))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.get_paginated_response(shown_on(self.get_serializer(page, many=True).data, PostReaction,
+                                                    request.user))
 
     @extend_schema(request=s.PostCreateSerializer, responses={201: s.PostSerializer})
     def create(self, request):
@@ -48,7 +51,7 @@ class PostViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(self._post(post.pk)).data, status=status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self._post(pk)).data)
+        return Response(shown_on([self.get_serializer(self._post(pk)).data], PostReaction, request.user)[0])
 
     @extend_schema(request=s.PostEditSerializer)
     def partial_update(self, request, pk=None):
@@ -70,3 +73,18 @@ class PostViewSet(viewsets.GenericViewSet):
     def like(self, request, pk=None):
         result = actions.like_post(actor=request.user, post=self._post(pk), liked=request.method == "POST")
         return Response(result)
+
+    @extend_schema(request=EmojiSerializer, responses={201: PostReactionResult, 200: PostReactionResult})
+    @action(detail=True, methods=["post"])
+    def reactions(self, request, pk=None):
+        """React to a post with an emoji (REACTION_EMOJI): its live audience gets `reaction` with the
+        counts. Idempotent: 201 when added, 200 when it was already there."""
+        data = _input(EmojiSerializer, request)
+        result = actions.react_to_post(actor=request.user, post_id=pk, emoji=data["emoji"])
+        return Response(result, status=status.HTTP_201_CREATED if result["changed"] else status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses={200: PostReactionResult})
+    @action(detail=True, methods=["delete"], url_path=r"reactions/(?P<emoji>[^/]+)")
+    def reaction(self, request, pk=None, emoji=None):
+        """Take back your `emoji` on a post."""
+        return Response(actions.react_to_post(actor=request.user, post_id=pk, emoji=emoji, on=False))

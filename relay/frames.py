@@ -176,8 +176,8 @@ class AuthFrame(ClientFrame):
 
 
 class ChannelFrame(ClientFrame):
-    channel = serializers.RegexField(r"^(post|group):[1-9][0-9]{0,18}$", max_length=32,
-                                     help_text='"post:<id>" or "group:<id>"')
+    channel = serializers.RegexField(r"^((post|group):[1-9][0-9]{0,18}|feed)$", max_length=32,
+                                     help_text='"post:<id>", "group:<id>" or "feed" (new public posts)')
 
 
 class PostLikeFrame(ClientFrame):
@@ -218,6 +218,18 @@ class EditMessageFrame(ClientFrame):
 
 class DeleteMessageFrame(ClientFrame):
     id = IdField(help_text="a message you wrote, or one of a group you own or administer")
+
+
+class ReactFrame(ClientFrame):
+    messageid = IdField(required=False, help_text="a message you can see")
+    postid = IdField(required=False, help_text="a post you can see")
+    emoji = StrictCharField(max_length=32, help_text="one of REACTION_EMOJI")
+    on = StrictBooleanField(default=True, help_text="false: take it back")
+
+    def validate(self, attrs):
+        if ("messageid" in attrs) == ("postid" in attrs):
+            raise serializers.ValidationError({"messageid": ["Give exactly one of `messageid` or `postid`."]})
+        return attrs
 
 
 class GroupFrame(ClientFrame):

@@ -17,7 +17,7 @@ from config.errors import NotFound
 from groups import actions as group_actions
 from groups import selectors as group_selectors
 from moderation import actions as moderation
-from posts.actions import like_post_by_id
+from posts.actions import like_post_by_id, react_to_post
 from posts.selectors import can_see_post
 from relay import auth, opening
 from relay import frames as f
@@ -61,6 +61,8 @@ class Route(NamedTuple):
 
 
 def _can_subscribe(user, channel):
+    if channel == "feed":  # public posts: anyone may see them
+        return True
     kind, _, raw_id = channel.partition(":")
     if kind == "group":
         return group_selectors.can_follow_group(user, int(raw_id))
@@ -188,6 +190,16 @@ async def deletemessage(session, data, outcome):
     return events.ack(**result)
 
 
+async def react(session, data, outcome):
+    if "messageid" in data:
+        result = await action(group_actions.react_to_message)(outcome, actor=session.user, message_id=data["messageid"],
+                                                              emoji=data["emoji"], on=data["on"])
+    else:
+        result = await action(react_to_post)(outcome, actor=session.user, post_id=data["postid"], emoji=data["emoji"],
+                                             on=data["on"])
+    return events.ack(**result)
+
+
 async def postlike(session, data, outcome):
     result = await action(like_post_by_id)(outcome, actor=session.user, post_id=data["postid"], liked=data["liked"])
     return events.ack(**result)
@@ -209,6 +221,7 @@ DISPATCH = {
     "read": Route(f.ReadFrame, read),
     "editmessage": Route(f.EditMessageFrame, editmessage),
     "deletemessage": Route(f.DeleteMessageFrame, deletemessage),
+    "react": Route(f.ReactFrame, react),
 }
 
 # Kept for the drift test and the AsyncAPI document.
@@ -217,7 +230,8 @@ CLIENT_FRAME_DESCRIPTIONS = {
     "pong": "answers a server `ping`; no reply",
     "connection": "answered with the `connection` frame again",
     "auth": "signs an anonymous socket in with an access JWT or a ticket; answered with `ack` (user, client_id, groups)",
-    "subscribe": 'live events of "post:<id>" or "group:<id>" the caller may see; answered with `ack`',
+    "subscribe": ('live events of "post:<id>" or "group:<id>" the caller may see, or of "feed" (new public posts); '
+                  "answered with `ack`"),
     "unsubscribe": "stops a subscription; answered with `ack`",
     "sendmessage": "stores and relays a message; answered with `ack` carrying the new `id`",
     "join": "joins a public group, as REST; answered with `ack`",
@@ -229,6 +243,9 @@ CLIENT_FRAME_DESCRIPTIONS = {
              "with `ack` (unread_count, mention_count, message_id, changed); your sockets get `unread`"),
     "editmessage": ("changes the text of your message (`id`), as `PATCH /api/messages/{id}/`; answered with `ack` "
                     "(id, changed); its audience gets `editmessage`"),
+    "react": ("adds (or with `on: false` takes back) an emoji reaction (REACTION_EMOJI) on a message (`messageid`) or "
+              "a post (`postid`), as `POST .../reactions/`; answered with `ack` (changed, counts); the audience gets "
+              "`reaction`"),
     "deletemessage": ("deletes a message (`id`: yours, or one of a group you own or administer; staff: any, "
                       "audited), as `DELETE /api/messages/{id}/`; answered with `ack` (id, changed)"),
 }

@@ -22,7 +22,8 @@ per socket) and `relay.upkeep` (what runs every `RELAY_STREAM_POLL` seconds: the
 head, presence, the layer group, trimming).
 
 Layer messages the hub understands:
-- relay.entry  {s: position, text, t: [topics], o: [membership changes]} (relay.stream.publish)
+- relay.entry  {s: position, text, t: [topics], o: [membership changes], v?: {user id: variant}}
+  (relay.stream.publish; variants: relay.stream.variants)
 - relay.event  {t: [topics], text, xu?: [user ids]}: not numbered (typing)
 - relay.client {c: [client ids], text}
 """
@@ -43,6 +44,7 @@ from relay.outbox import Outbox
 from relay.registry import Registry
 from relay.stream import presence, read
 from relay.stream.topics import stream_group
+from relay.stream.variants import text_for
 from relay.upkeep import Upkeep, read_head
 
 log = logging.getLogger("kirimin.relay")
@@ -186,7 +188,7 @@ class Hub:
                     await session.close_with(code)
                     return
                 if entry["text"] and not session.topics.isdisjoint(entry["t"]):
-                    texts.append(entry["text"])
+                    texts.append(text_for(entry, session.user_id))
             await session.write_many(texts)
             if session.closed:
                 return
@@ -282,6 +284,14 @@ class Hub:
                 sessions = set()
                 for topic in topics:
                     sessions.update(registry.topics.get(topic, ()))
+            variants = entry.get("v")
+            if variants:  # a few users are told it differently (a block or a mute)
+                told = {int(user_id) for user_id in variants}
+                varied = [s for s in sessions if s.user_id in told]
+                for session in varied:
+                    self.outbox.deliver([session], text_for(entry, session.user_id))
+                if varied:
+                    sessions = [s for s in sessions if s.user_id not in told]
             self.outbox.deliver(sessions, entry["text"])
 
 

@@ -37,8 +37,11 @@ def capture_events(django_capture_on_commit_callbacks):
             for fn, args in publish.take():
                 if fn is publish._publish_entry:
                     entry = args[0]
-                    self.append({"event": entry.event, "users": entry.users, "groups": entry.groups,
-                                 "channels": entry.channels})
+                    captured = {"event": entry.event, "users": entry.users, "groups": entry.groups,
+                                "channels": entry.channels}
+                    if entry.variants:  # how some users are told it (relay.stream.variants)
+                        captured["variants"] = entry.variants
+                    self.append(captured)
 
         def of_type(self, type_):
             return [kwargs for kwargs in self if kwargs["event"]["type"] == type_]

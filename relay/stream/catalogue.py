@@ -52,6 +52,9 @@ class MessageOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(required=False, help_text="when its author last edited it (REST only: "
                                           "a live message is new; `editmessage` frames carry it)")
+    from_blocked = serializers.BooleanField(required=False, help_text=(
+        "to you only: its sender is someone you block (a shared group's message), for folding"))
+    muted = serializers.BooleanField(required=False, help_text="to you only: its sender is someone you mute")
 
     def get_fields(self):
         fields = super().get_fields()
@@ -149,6 +152,25 @@ class PresenceOut(serializers.Serializer):
         "when they came online (online) or when their last socket closed (offline)"))
 
 
+class ReactionOut(serializers.Serializer):
+    messageid = serializers.IntegerField(required=False)
+    groupid = serializers.IntegerField(required=False, help_text="a group message's group")
+    to = serializers.IntegerField(required=False, help_text="a direct message's recipient")
+    postid = serializers.IntegerField(required=False)
+    user = UserShape(help_text="who reacted")
+    emoji = serializers.CharField()
+    on = serializers.BooleanField(help_text="false: the reaction was taken back")
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="the target's count per emoji now")
+
+
+class PostCreateOut(serializers.Serializer):
+    postid = serializers.IntegerField()
+    groupid = serializers.IntegerField(allow_null=True)
+    author = UserShape()
+    content = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
 class PostEditOut(serializers.Serializer):
     postid = serializers.IntegerField()
     groupid = serializers.IntegerField(allow_null=True)
@@ -176,6 +198,23 @@ class UnfriendOut(serializers.Serializer):
     user = UserShape(help_text="the friend they ended it with")
 
 
+class BlockOut(serializers.Serializer):
+    user = UserShape(help_text="the user you blocked or unblocked")
+    blocked = serializers.BooleanField()
+    friendship_ended = serializers.BooleanField(help_text="blocking ended your friendship with them")
+
+
+class MuteOut(serializers.Serializer):
+    user = UserShape(help_text="the user you muted or unmuted")
+    muted = serializers.BooleanField()
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="when the mute ends by itself; null: never")
+
+
+class SkipOut(serializers.Serializer):
+    seq = serializers.IntegerField()
+    streams = serializers.DictField(child=serializers.IntegerField())
+
+
 class ResyncOut(serializers.Serializer):
     reason = serializers.CharField(help_text=(
         "`retention`: the `resume=` position is older than the stream keeps; reload through REST"))
@@ -192,6 +231,12 @@ SERVER_FRAMES = {
     "sendmessage": (MessageOut, "a direct or group message"),
     "postlike": (PostLikeOut, "a like count changed"),
     "postdelete": (PostDeleteOut, "a post was deleted"),
+    "reaction": (ReactionOut, ("someone reacted to a message or a post, or took it back: to the message's audience "
+                               "(as `sendmessage`) or the post's (as `postlike`), not between users one of whom "
+                               "blocks the other")),
+    "postcreate": (PostCreateOut, ("a new post: a group's to its members; a public one to its author's friends and to "
+                                   "sockets subscribed to the `feed` channel (not to users blocking or blocked by the "
+                                   "author: they get a `skip`)")),
     "postedit": (PostEditOut, "its author edited a post (to the audience of `postlike`)"),
     "groupupdate": (GroupUpdateOut, "a group's name, description or privacy changed (to its members)"),
     "role": (RoleOut, "a member's role in a group changed (to its members)"),
@@ -209,5 +254,9 @@ SERVER_FRAMES = {
                        "up to RELAY_READ_RECEIPTS_MAX_MEMBERS, has read up to `message_id`")),
     "presence": (PresenceOut, ("a friend, or a member of one of your groups up to RELAY_PRESENCE_MAX_MEMBERS, "
                                "came online or went offline (debounced: a quick reconnect says nothing)")),
+    "block": (BlockOut, "you blocked or unblocked someone (`/api/blocks/`): to your own sockets only"),
+    "mute": (MuteOut, "you muted or unmuted someone (`/api/mutes/`): to your own sockets only"),
+    "skip": (SkipOut, ("an entry of your streams that is not for you (a like, between you and a user one of you "
+                       "blocked): take its `seq` and `streams`, show nothing")),
     "resync": (ResyncOut, "the stream cannot take this socket from where it asked: reload through REST"),
 }

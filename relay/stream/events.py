@@ -14,6 +14,7 @@ IDENTIFIER = "kirimin"
 STATEFUL_TYPES = frozenset({
     "sendmessage", "postlike", "postdelete", "join", "leave", "kick", "friendrequest", "notification",
     "deletemessage", "editmessage", "unread", "read", "presence", "unfriend", "groupupdate", "role", "postedit",
+    "block", "mute", "skip", "postcreate", "reaction",
 })
 # Every server frame type; each is catalogued in `relay.stream.catalogue.SERVER_FRAMES` (the AsyncAPI document).
 SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing"}
@@ -103,6 +104,18 @@ def postlike(*, postid, userid, liked, likes_count):
     return frame("postlike", postid=postid, userid=userid, liked=liked, likes_count=likes_count)
 
 
+def reaction(*, user, emoji, on, counts, **target):
+    """`user` added (`on`) or removed `emoji` on a message (`messageid`, and `groupid` or `to`) or a
+    post (`postid`); `counts` are the target's counts per emoji now."""
+    return frame("reaction", **target, user=_user(user), emoji=emoji, on=on, counts=counts)
+
+
+def postcreate(post):
+    """A new post, to those who may see it."""
+    return frame("postcreate", postid=post.pk, groupid=post.group_id, author=_user(post.author), content=post.content,
+                 created_at=iso(post.created_at))
+
+
 def postedit(post):
     """A post's author changed its text."""
     return frame("postedit", postid=post.pk, groupid=post.group_id, author=_user(post.author), content=post.content,
@@ -160,6 +173,16 @@ def friendrequest(request_id, sender):
 def unfriend(*, by, user):
     """`by` ended their friendship with `user` (both are told)."""
     return frame("unfriend", by=_user(by), user=_user(user))
+
+
+def block(user, *, blocked, friendship_ended=False):
+    """To the blocker's own sockets: they blocked (or unblocked) `user`. `user` is never told."""
+    return frame("block", user=_user(user), blocked=blocked, friendship_ended=friendship_ended)
+
+
+def mute(user, *, muted, expires_at=None):
+    """To the muter's own sockets: they muted (or unmuted) `user`."""
+    return frame("mute", user=_user(user), muted=muted, expires_at=iso(expires_at) if expires_at else None)
 
 
 def notification(note):

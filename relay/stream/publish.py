@@ -40,9 +40,10 @@ def encode(payload) -> str:
 class Entry:
     """An event on its way into the stream. `seq` and `streams` are set when it is numbered."""
 
-    __slots__ = ("event", "users", "groups", "channels", "topics", "ops", "message_id", "seq", "streams", "text")
+    __slots__ = ("event", "users", "groups", "channels", "topics", "ops", "message_id", "seq", "streams", "text",
+                 "variants")
 
-    def __init__(self, event, *, users=(), groups=(), channels=(), ops=(), message_id=None):
+    def __init__(self, event, *, users=(), groups=(), channels=(), ops=(), message_id=None, variants=None):
         self.event = event
         self.users, self.groups, self.channels = list(users), list(groups), list(channels)
         topics = [user_topic(u) for u in self.users] + [group_topic(g) for g in self.groups]
@@ -53,6 +54,8 @@ class Entry:
         self.seq = None
         self.streams = None
         self.text = ""  # the frame as sent, once numbered
+        # {"<user id>": kind} (`relay.stream.variants`): JSON's keys are text
+        self.variants = {str(user_id): kind for user_id, kind in variants.items()} if variants else None
 
     def number(self, seq, streams):
         """Give the entry its position and its offset in each of its topics' streams; the
@@ -62,11 +65,17 @@ class Entry:
             self.text = encode({**self.event, "seq": seq, "streams": streams})
 
     def data(self):
-        return encode({"t": self.topics, "o": self.ops})
+        data = {"t": self.topics, "o": self.ops}
+        if self.variants:
+            data["v"] = self.variants
+        return encode(data)
 
     def message(self):
         """The layer message every hub gets."""
-        return {"type": "relay.entry", "s": self.seq, "text": self.text, "t": self.topics, "o": self.ops}
+        message = {"type": "relay.entry", "s": self.seq, "text": self.text, "t": self.topics, "o": self.ops}
+        if self.variants:
+            message["v"] = self.variants
+        return message
 
 
 class RelayOutcome:
@@ -204,12 +213,13 @@ def _queue(entry):
 
 
 # --- the API for actions ----------------------------------------------------------------------
-def emit(event, *, users=(), groups=(), channels=(), message_id=None):
+def emit(event, *, users=(), groups=(), channels=(), message_id=None, variants=None):
     """A stateful event for every socket of `users`, of the members (and subscribers) of
     `groups`, and of subscribers of public `channels` ("post:42"): numbered, stored, and
-    published after the current transaction commits. Returns the queued `Entry`: until the
+    published after the current transaction commits. `variants`: how some users are told it
+    ({"<user id>": kind}, `relay.stream.variants`). Returns the queued `Entry`: until the
     transaction commits, the action may still complete its event (a message's id)."""
-    entry = Entry(event, users=users, groups=groups, channels=channels, message_id=message_id)
+    entry = Entry(event, users=users, groups=groups, channels=channels, message_id=message_id, variants=variants)
     _queue(entry)
     return entry
 

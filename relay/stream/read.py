@@ -11,6 +11,7 @@ import orjson
 from django.db import connection, transaction
 
 from relay.stream.topics import group_id_of, group_topic, stream_name, user_topic
+from relay.stream.variants import text_for
 
 PAGE = 500
 
@@ -61,7 +62,10 @@ def entries(after, upto, limit=PAGE):
 
 def _message(seq, text, data):
     data = orjson.loads(data)
-    return {"type": "relay.entry", "s": seq, "text": text, "t": data["t"], "o": data["o"]}
+    message = {"type": "relay.entry", "s": seq, "text": text, "t": data["t"], "o": data["o"]}
+    if "v" in data:
+        message["v"] = data["v"]
+    return message
 
 
 def _entries_on(topics, after, upto, limit):
@@ -120,7 +124,7 @@ def replay(user_id, group_ids_now, after, upto, *, trimmed=0, limit=PAGE):
             apply_ops(user_id, groups, m["o"])
             cursor = m["s"]
             if m["text"] and (own in m["t"] or any(group_id_of(t) in groups for t in m["t"])):
-                out.append((m["s"], m["text"]))
+                out.append((m["s"], text_for(m, user_id)))
                 if len(out) >= limit:
                     break
         if len(page) < PAGE:

@@ -1,4 +1,5 @@
-"""The feed: a like in one browser moves the count in the other, and notifies the author."""
+"""The feed: a new post shows up in the other browser by itself, a like in one moves the count in
+the other and notifies the author, and a reaction shows up for both."""
 
 import re
 
@@ -25,8 +26,7 @@ def test_a_like_by_one_updates_the_others_count(scene, person_page):
     a.get_by_role("textbox", name="New post").fill("Shipping the demo today")
     a.get_by_role("button", name="Post", exact=True).click()
     expect(likes(a, "Shipping the demo today")).to_have_text("0")
-    b.get_by_role("button", name="Refresh").click()  # new posts are not pushed; likes are
-    expect(post_card(b, "Shipping the demo today")).to_contain_text("Alice")
+    expect(post_card(b, "Shipping the demo today")).to_contain_text("Alice")  # pushed (`postcreate`), no refresh
     expect(likes(b, "Shipping the demo today")).to_have_text("0")
 
     # Bob likes: Alice, the author, sees the count move and gets a notification.
@@ -64,3 +64,27 @@ def test_likes_of_a_group_post_reach_the_members(scene, person_page):
     post_card(a, "Mockups are in the team folder").get_by_role("button", name=LIKE).click()
     expect(likes(a, "Mockups are in the team folder")).to_have_text("1")
     expect(likes(b, "Mockups are in the team folder")).to_have_text("1")
+
+
+def test_a_reaction_on_a_post_and_on_a_message_shows_for_both(scene, person_page):
+    alice, bob = scene.person("Alice"), scene.person("Bob")
+    group = scene.group(alice, "Design team", members=[bob])
+    a, b = person_page(alice), person_page(bob)
+    a.get_by_role("textbox", name="New post").fill("Release notes are up")
+    a.get_by_role("button", name="Post", exact=True).click()
+    card = post_card(b, "Release notes are up")
+    card.get_by_label("React", exact=True).click()
+    card.get_by_role("button", name="React 🎉").click()
+    expect(post_card(a, "Release notes are up").get_by_role("button", name="🎉 1")).to_have_count(1)
+    expect(card.get_by_role("button", name="🎉 1")).to_have_attribute("aria-pressed", "true")
+
+    alice.api("POST", f"/api/groups/{group['id']}/messages/", {"message": "Lunch at noon?"}, expect=201)
+    for page in (a, b):
+        page.get_by_role("list", name="Your groups").get_by_role("button", name="Design team").click()
+    message = b.locator(".timeline .message", has_text="Lunch at noon?")
+    message.get_by_label("React", exact=True).click()
+    message.get_by_role("button", name="React 👍").click()
+    expect(a.locator(".timeline .message", has_text="Lunch at noon?").get_by_role("button", name="👍 1")).to_have_count(1)
+    b.reload()  # the count survives a reload (history carries it)
+    b.get_by_role("list", name="Your groups").get_by_role("button", name="Design team").click()
+    expect(b.locator(".timeline .message", has_text="Lunch at noon?").get_by_role("button", name="👍 1")).to_have_count(1)

@@ -36,13 +36,14 @@ pytestmark = [pytest.mark.processes, pytest.mark.fuzz, pytest.mark.usefixtures("
 
 IDENTIFIER = "kirimin"
 CLIENT_TYPES = ["postlike", "sendmessage", "join", "leave", "kick", "typing", "read", "subscribe", "unsubscribe",
-                "ping", "pong", "connection", "auth", "editmessage", "deletemessage"]
+                "ping", "pong", "connection", "auth", "editmessage", "deletemessage", "react"]
 # Every code an `error` frame may carry (SPEC §6 rule 6, plus the domain's own conflict code).
 ERROR_CODES = {"invalid_json", "invalid_identifier", "unknown_type", "invalid_frame", "forbidden",
                "unauthorized", "not_found", "conflict", "owner_cannot_leave", "rate_limited"}
 SPOOFED = ["from", "userid", "user", "sender", "by", "user_id", "author"]
-# Events a frame of the fuzzer's own may cause on its socket: its messages, edited or deleted.
-OWN_EVENTS = ("sendmessage", "editmessage", "deletemessage")
+# Events a frame of the fuzzer's own may cause on its socket: its messages, edited or deleted, and
+# its reactions to them.
+OWN_EVENTS = ("sendmessage", "editmessage", "deletemessage", "reaction")
 MAX_FRAME = 60_000  # below RELAY_MAX_FRAME_BYTES: a larger frame closes with 1009 by design
 
 
@@ -204,15 +205,19 @@ def deep(depth, kind):
 @st.composite
 def plausible(draw, field, scene):
     """A value that looks right for `field` (it may still be refused: a hidden id, a blank message)."""
-    if field in ("postid", "to", "groupid", "userid", "id", "message_id"):
+    if field in ("postid", "to", "groupid", "userid", "id", "message_id", "messageid"):
         value = draw(st.sampled_from(scene.ids()))
         return str(value) if draw(st.booleans()) else value  # SPEC §1: numeric strings are ids too
-    if field in ("liked", "ban"):
+    if field == "emoji":
+        return draw(st.sampled_from(["👍", "❤️", "🦄", "", "👍👍"]))
+    if field in ("liked", "ban", "on"):
         return draw(st.booleans())
     if field == "message":
         return draw(st.one_of(st.text(min_size=1, max_size=60), st.just("fuzz hello")))
     if field == "channel":
-        kind = draw(st.sampled_from(["post", "group", "user", ""]))
+        kind = draw(st.sampled_from(["post", "group", "user", "", "feed"]))
+        if kind == "feed":
+            return "feed"
         return f"{kind}:{draw(st.sampled_from([*scene.ids(), 0, -1, 'x']))}"
     if field == "token":
         return draw(st.one_of(st.text(max_size=50), st.just("e30.e30.e30")))
@@ -224,6 +229,7 @@ FIELDS = {
     "leave": ["groupid"], "kick": ["groupid", "userid", "ban"], "typing": ["to", "groupid"],
     "read": ["to", "groupid", "message_id"], "subscribe": ["channel"], "unsubscribe": ["channel"], "ping": [], "pong": [], "connection": [],
     "auth": ["token"], "editmessage": ["id", "message"], "deletemessage": ["id"],
+    "react": ["messageid", "postid", "emoji", "on"],
 }
 
 
@@ -327,7 +333,7 @@ def check_answers(raw, answers, sock):
     replies = [a for a in answers if a["type"] not in OWN_EVENTS]
     events = [a for a in answers if a["type"] in OWN_EVENTS]
     for event in events:  # the only events this socket can cause: its own messages, relayed back
-        assert sock.signed_in and (event.get("from") or event.get("by"))["id"] == sock.scene.fuzzer_id, (
+        assert sock.signed_in and (event.get("from") or event.get("by") or event.get("user"))["id"] == sock.scene.fuzzer_id, (
             raw[:300], event)
     assert len(replies) <= 1, (raw[:300], answers)
     if not replies:

@@ -11,6 +11,7 @@ const client = new Kirimin({storage: sessionStorage, ...window.KIRIMIN_OPTIONS})
 window.kirimin = client; // for the console
 
 const TYPING_MS = 3500;
+const REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🎉"];  // the server's default REACTION_EMOJI
 
 const state = {
   me: null,
@@ -23,6 +24,8 @@ const state = {
   dms: new Set(),               // user ids in the sidebar's direct messages
   online: new Set(),            // user ids shown online (members of my groups, friends)
   friends: new Set(),
+  blocked: new Set(),           // user ids I block: their messages folded, no DMs either way
+  muted: new Set(),             // user ids I mute: no unread counts from them
   members: new Map(),           // group id -> [{user, role, online}]
   posts: new Map(),
   feed: [],                     // post ids, newest first
@@ -442,8 +445,14 @@ function renderTimeline() {
     h("div", {class: "bubble"},
       grouped ? null : h("div", {class: "meta"}, h("b", {class: "author"}, name(item.from)),
         h("time", {datetime: item.created_at}, clock(item.created_at))),
-      h("p", {class: "text"}, item.message,
-        item.edited_at ? h("span", {class: "edited muted", title: `Edited ${clock(item.edited_at)}`}, " (edited)") : null),
+      folded(item)
+        ? h("p", {class: "text folded muted"}, "Message from someone you blocked. ",
+          h("button", {class: "ghost small", onclick: () => {
+            item.unfolded = true;
+            renderTimeline();
+          }}, "Show"))
+        : h("p", {class: "text"}, item.message,
+          item.edited_at ? h("span", {class: "edited muted", title: `Edited ${clock(item.edited_at)}`}, " (edited)") : null),
       messageActions(item)));
   });
   if (state.view.kind === "dm" && chat.peerRead) {
@@ -463,13 +472,18 @@ function renderTimeline() {
   renderTyping();
 }
 
-/** Edit and Delete for my own messages; Delete too for the owner and admins of the group; Report
- * for others' messages. */
+/** A message from someone I block, not opened: shown folded. */
+function folded(item) {
+  return !item.unfolded && (item.from_blocked || state.blocked.has(item.from.id));
+}
+
+/** Reactions; Edit and Delete for my own messages; Delete too for the owner and admins of the group;
+ * Report for others' messages. */
 function messageActions(item) {
   const mine = isMe(item.from);
   const group = item.groupid ? state.groups.get(item.groupid) : null;
   const manages = group && (group.my_role === "owner" || group.my_role === "admin");
-  return h("span", {class: "message-actions"},
+  return h("span", {class: "message-actions"}, reactionBar({messageid: item.id}, item, renderTimeline),
     mine ? h("button", {class: "ghost small", title: "Edit this message", onclick: () => {
       const text = window.prompt("Edit your message", item.message);
       if (text !== null && text.trim() && text.trim() !== item.message) {
@@ -598,6 +612,15 @@ async function refreshMembers(groupId) {
   renderSidebar();
 }
 
+async function loadBlocksAndMutes() {
+  const [blocks, mutes] = await Promise.all([client.api("GET", "/api/blocks/?limit=100"),
+    client.api("GET", "/api/mutes/?limit=100")]);
+  state.blocked = new Set(blocks.results.map((b) => b.user.id));
+  state.muted = new Set(mutes.results.map((m) => m.user.id));
+  renderAside();
+  if (state.view.kind === "group" || state.view.kind === "dm") renderTimeline();
+}
+
 async function refreshPresence() {
   if (!state.connected) return;
   try {
@@ -664,6 +687,16 @@ function renderAside() {
         ? h("button", {class: "ghost small", title: `Unfriend ${name(u)}`,
           onclick: () => shown(client.unfriend(u.id)).catch(() => {})}, "Unfriend")
         : null,
+      h("button", {class: "ghost small", title: state.muted.has(u.id) ? `Unmute ${name(u)}`
+        : `Mute ${name(u)}: no unread counts or notifications from them`,
+      onclick: () => shown(state.muted.has(u.id) ? client.unmute(u.id) : client.mute(u.id)).catch(() => {})},
+      state.muted.has(u.id) ? "Unmute" : "Mute"),
+      h("button", {class: "ghost small", title: state.blocked.has(u.id) ? `Unblock ${name(u)}`
+        : `Block ${name(u)}: no messages or requests either way; they are not told`,
+      onclick: () => {
+        if (state.blocked.has(u.id)) shown(client.unblock(u.id)).catch(() => {});
+        else if (window.confirm(`Block ${name(u)}? They will not be told.`)) shown(client.block(u.id)).catch(() => {});
+      }}, state.blocked.has(u.id) ? "Unblock" : "Block"),
       reportButton(`user:${u.id}`, "person")])))
       : h("p", {class: "muted"}, "People from your groups and your friends show up here."));
 }
@@ -692,12 +725,12 @@ function feedView() {
     const post = await api("POST", "/api/posts/", {content, group_id: where.value ? Number(where.value) : null});
     text.value = "";
     state.posts.set(post.id, post);
-    state.feed.unshift(post.id);
+    if (!state.feed.includes(post.id)) state.feed.unshift(post.id);  // its `postcreate` may have come first
     renderFeedList();
   }}, text, h("div", {class: "row"}, where, h("button", {class: "primary", type: "submit"}, "Post")));
   return h("section", {class: "feed"},
     h("header", {class: "view-head"}, h("div", null, h("h2", null, "Feed"),
-      h("p", {class: "muted"}, "Public posts and posts of your groups. Like counts update live.")),
+      h("p", {class: "muted"}, "Public posts and posts of your groups. New posts and likes show up live.")),
     h("button", {class: "ghost", onclick: loadFeed}, "Refresh")),
     form,
     h("ul", {class: "posts", "aria-label": "Posts"}));
@@ -725,7 +758,29 @@ function postCard(post) {
         h("div", {class: "muted"}, ago(post.created_at),
           post.group_id ? ` · in # ${group ? group.name : "a group"}` : " · public"))),
     h("p", {class: "content"}, post.content),
-    h("footer", null, likeButton(post), isMe(post.author) ? null : reportButton(`post:${post.id}`, "post")));
+    h("footer", null, likeButton(post), reactionBar({postid: post.id}, post, () => renderPost(post.id)),
+      isMe(post.author) ? null : reportButton(`post:${post.id}`, "post")));
+}
+
+/** The reactions on a message or a post (`item.reactions`: count per emoji), each a toggle, and a
+ * picker to add one. `target`: {messageid} or {postid}. */
+function reactionBar(target, item, redraw) {
+  const mine = new Set(item.my_reactions || []);
+  const toggle = (emoji) => shown(client.react(target, emoji, !mine.has(emoji))).then((result) => {
+    item.reactions = result.counts;
+    item.my_reactions = result.on ? [...new Set([...mine, emoji])] : [...mine].filter((e) => e !== emoji);
+    redraw();
+  }).catch(() => {});
+  const chips = Object.entries(item.reactions || {}).map(([emoji, count]) =>
+    h("button", {class: `ghost small reaction${mine.has(emoji) ? " mine" : ""}`, "aria-pressed": String(mine.has(emoji)),
+      "aria-label": `${emoji} ${count}`, onclick: () => toggle(emoji)}, `${emoji} ${count}`));
+  const picker = h("details", {class: "react-picker"}, h("summary", {"aria-label": "React"}, "☺+"),
+    ...REACTIONS.map((emoji) => h("button", {class: "ghost small", "aria-label": `React ${emoji}`,
+      onclick: (event) => {
+        event.currentTarget.closest("details").open = false;
+        toggle(emoji);
+      }}, emoji)));
+  return h("span", {class: "reactions"}, ...chips, picker);
 }
 
 function likeButton(post) {
@@ -811,7 +866,8 @@ client.on("connection", () => {
   // alone, so notifications are not read again (they would count twice). Groups and the feed
   // are read again: they count nothing, and some of their changes are not events (a new post,
   // a renamed or deleted group, likes of public posts we only subscribe to).
-  const loads = [loadGroups(), loadFeed()];
+  client.subscribe("feed");  // new public posts (kept across reconnects by the client)
+  const loads = [loadGroups(), loadFeed(), loadBlocksAndMutes()];
   // Unread counts: the server's on a fresh start (they survive a reload and agree across
   // devices); after a resume, the replayed frames bring them up to date instead.
   if (!client.resumed) loads.push(loadNotifications(), loadConversations());
@@ -824,6 +880,21 @@ client.on("resync", () => {
   toast("You were away for a while: everything was reloaded.");
   reloadChats();
   Promise.allSettled([loadGroups(), loadNotifications(), loadFeed(), loadConversations()]).then(refreshPresence);
+});
+
+// I blocked or muted someone (on any device).
+client.on("block", ({user, blocked, friendship_ended: ended}) => {
+  if (blocked) state.blocked.add(user.id);
+  else state.blocked.delete(user.id);
+  if (ended) state.friends.delete(user.id);
+  renderAside();
+  if (state.view.kind === "group" || state.view.kind === "dm") renderTimeline();
+});
+
+client.on("mute", ({user, muted}) => {
+  if (muted) state.muted.add(user.id);
+  else state.muted.delete(user.id);
+  renderAside();
 });
 
 // A friendship ended (by either of us, on any device).
@@ -856,7 +927,7 @@ client.on("sendmessage", (frame) => {
   } else if (isMe(frame.from)) {
     chat.unread = 0;
     chat.mentions = 0;
-  } else {
+  } else if (!frame.from_blocked && !frame.muted) {  // nothing of theirs counts (as on the server)
     chat.unread += 1;
     if (frame.mentions?.includes(state.me?.id)) chat.mentions += 1;
     if (viewing(key)) renderTimeline();
@@ -960,6 +1031,45 @@ client.on("editmessage", (frame) => {
   if (viewing(messageKey(frame))) renderTimeline();
 });
 
+// A new post: of one of my groups, of a friend, or a public one (the `feed` channel).
+client.on("postcreate", ({postid, groupid, author, content, created_at}) => {
+  remember(author);
+  if (!state.posts.has(postid)) {
+    state.posts.set(postid, {id: postid, author, content, group_id: groupid, created_at, edited_at: null,
+      likes_count: 0, liked_by_me: false});
+  }
+  if (state.feed.includes(postid)) return;
+  state.feed.unshift(postid);
+  if (groupid === null && !isMe(author)) client.subscribe(`post:${postid}`);
+  renderFeedList();
+});
+
+// A reaction on a message or a post: the counts as they are now.
+client.on("reaction", ({messageid, postid, user, emoji, on, counts}) => {
+  const own = (item) => {
+    item.reactions = counts;
+    if (isMe(user)) {
+      const mine = new Set(item.my_reactions || []);
+      if (on) mine.add(emoji);
+      else mine.delete(emoji);
+      item.my_reactions = [...mine];
+    }
+  };
+  if (postid !== undefined) {
+    const post = state.posts.get(postid);
+    if (post) {
+      own(post);
+      renderPost(postid);
+    }
+    return;
+  }
+  for (const chat of state.chats.values()) {
+    const item = chat.ids.has(messageid) && chat.items.find((i) => i.kind === "message" && i.id === messageid);
+    if (item) own(item);
+  }
+  if (state.view.kind === "group" || state.view.kind === "dm") renderTimeline();
+});
+
 client.on("postedit", ({postid, content, edited_at}) => {
   const post = state.posts.get(postid);
   if (!post) return;
@@ -1029,8 +1139,8 @@ function start() {
 
 function stop() {
   Object.assign(state, {me: null, view: {kind: "feed"}, groups: new Map(), discover: [], removed: new Map(),
-    chats: new Map(), dms: new Set(), online: new Set(), friends: new Set(), members: new Map(),
-    posts: new Map(), feed: [], notifications: [], connected: false, creatingGroup: false,
+    chats: new Map(), dms: new Set(), online: new Set(), friends: new Set(), blocked: new Set(), muted: new Set(),
+    members: new Map(), posts: new Map(), feed: [], notifications: [], connected: false, creatingGroup: false,
     discoverOpen: false});
   groupForm = null;
 }

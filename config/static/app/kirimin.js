@@ -77,7 +77,7 @@ export function socketUrl(socket, {resume = null, since = 0, secure = globalThis
 /** Server frames that are entries of the event stream: each carries `seq` and `streams`. */
 export const STATEFUL = new Set(["sendmessage", "postlike", "postdelete", "deletemessage", "join", "leave", "kick",
   "friendrequest", "notification", "unread", "read", "presence", "unfriend", "editmessage", "groupupdate", "role",
-  "postedit"]);
+  "postedit", "block", "mute", "skip", "postcreate", "reaction"]);
 
 const CLOSE_DEACTIVATED = 4403;
 const CLOSE_RESUME = 4000;  // our own close code when we drop a socket to reconnect and resume
@@ -372,6 +372,16 @@ export class Kirimin {
     return this._socketOrRest(["editmessage", {id, message}], ["PATCH", `/api/messages/${Number(id)}/`, {message}]);
   }
 
+  /** React to `{messageid}` or `{postid}` with `emoji` (one of the server's REACTION_EMOJI), or take it
+   * back with `on = false`: over the socket while it is open, by REST otherwise; both answer
+   * `{changed, counts}`. The audience gets `reaction` with the counts. */
+  react(target, emoji, on = true) {
+    const [kind, id] = target.messageid !== undefined ? ["messages", target.messageid] : ["posts", target.postid];
+    const url = `/api/${kind}/${Number(id)}/reactions/`;
+    return this._socketOrRest(["react", {...target, emoji, on}],
+      on ? ["POST", url, {emoji}] : ["DELETE", `${url}${encodeURIComponent(emoji)}/`]);
+  }
+
   /** Delete message `id` (yours, or one of a group you own or administer): over the socket while
    * it is open, by REST otherwise. Its audience gets `deletemessage` with `by`. */
   deleteMessage(id) {
@@ -392,6 +402,26 @@ export class Kirimin {
   /** End the friendship with `userId` (either of you may): both get an `unfriend` frame. */
   unfriend(userId) {
     return this.api("DELETE", `/api/friends/${Number(userId)}/`);
+  }
+
+  /** Block `userId`: no direct messages or friend requests either way, nothing relayed between
+   * you, their group messages marked `from_blocked`; they are never told. Your sockets get `block`. */
+  block(userId) {
+    return this.api("POST", "/api/blocks/", {user_id: Number(userId)});
+  }
+
+  unblock(userId) {
+    return this.api("DELETE", `/api/blocks/${Number(userId)}/`);
+  }
+
+  /** Mute `userId` (for `expiresIn` seconds, or until unmuted): no notifications or unread counts
+   * from them, their messages marked `muted`. Your sockets get `mute`. */
+  mute(userId, expiresIn = null) {
+    return this.api("POST", "/api/mutes/", {user_id: Number(userId), ...(expiresIn ? {expires_in: expiresIn} : {})});
+  }
+
+  unmute(userId) {
+    return this.api("DELETE", `/api/mutes/${Number(userId)}/`);
   }
 
   /** Who has read a group message (members only): a page of `{user, at}`, newest first. */
@@ -498,6 +528,7 @@ export class Kirimin {
     if (!frame || frame.identifier !== IDENTIFIER) return;
     this._beat();
     if (STATEFUL.has(frame.type) && !this._take(frame)) return;  // a duplicate, or a gap: not emitted
+    if (frame.type === "skip") return;  // a place in the stream with nothing for us: taken, not shown
     switch (frame.type) {
       case "connection":
         if (this._greeted) break;  // an answer to our own `connection` frame: nothing starts over

@@ -61,12 +61,11 @@ def test_deleting_a_post_already_deleted_is_not_found_and_relays_nothing(alice, 
 @pytest.mark.django_db(transaction=True)
 async def test_a_group_post_delete_reaches_author_subscribers_and_members(api, alice, bob, charlie, make_user,
                                                                           public_group, make_post, connect):
-    post = await call(make_post, bob, public_group)
+    post, other = await call(make_post, bob, public_group), await call(make_post, bob)
     author, owner, subscriber, outsider = await connect(bob), await connect(alice), await connect(), \
         await connect(charlie)
     await subscribe(subscriber, f"post:{post.pk}")
     other_subscriber = await connect()
-    other = await call(make_post, bob)
     await subscribe(other_subscriber, f"post:{other.pk}")
 
     assert await delete_via_rest(api, alice, post) is None  # the group's owner deletes bob's post
