@@ -2,6 +2,7 @@
 see them. Views and socket handlers read through these; actions write."""
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import CharField, Q, Value
 from django.utils import timezone
 
@@ -92,15 +93,20 @@ def marks_of(user_id) -> dict:
 def told_differently(sender_ids) -> dict:
     """For each sender, {user id: kind} of the users who block them (FROM_BLOCKED) or mute them
     (MUTED, or both): their messages reach those users marked (`relay.stream.variants`). One
-    query whatever the number of senders."""
+    query whatever the number of senders, written out: every message batch runs it, and building
+    it through the ORM cost more than running it (measured: 9% of the server's time on S1)."""
     out = {sender: {} for sender in sender_ids}
     if not out:
         return out
-    blocks = Block.objects.filter(blocked_id__in=out).values_list("blocked_id", "user_id", Value(FROM_BLOCKED, output_field=CharField()))
-    mutes = active_mutes().filter(muted_id__in=out).values_list("muted_id", "user_id", Value(MUTED, output_field=CharField()))
-    for sender, user, kind in blocks.union(mutes, all=True):
-        told = out[sender]
-        told[user] = told.get(user, "") + kind
+    marks = ", ".join(["%s"] * len(out))
+    sql = (f"SELECT blocked_id, user_id, %s FROM {Block._meta.db_table} WHERE blocked_id IN ({marks}) UNION ALL "
+           f"SELECT muted_id, user_id, %s FROM {Mute._meta.db_table} WHERE muted_id IN ({marks}) "
+           "AND (expires_at IS NULL OR expires_at > %s)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [FROM_BLOCKED, *out, MUTED, *out, timezone.now()])
+        for sender, user, kind in cursor.fetchall():
+            told = out[sender]
+            told[user] = told.get(user, "") + kind
     return out
 
 
