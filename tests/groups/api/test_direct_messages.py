@@ -3,7 +3,7 @@
 What a direct message relays, and to whom, is in tests/groups/actions/test_send_message.py; the
 `sendmessage` frame in tests/relay/frames/test_sendmessage.py; group messages' endpoint in
 tests/groups/api/test_group_messages.py; the conversation list in
-tests/groups/test_conversations.py.
+tests/groups/api/test_conversations.py.
 """
 
 import pytest
