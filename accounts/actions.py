@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Block, FriendRequest, Mute, Notification
-from accounts.selectors import blocked_between, muted_by
+from accounts.selectors import blocked_between, quiet_to
 from config.errors import Conflict, Forbidden, ValidationFailed
 from relay.stream import events, publish
 
@@ -15,7 +15,7 @@ from relay.stream import events, publish
 def notify_user(*, user, kind, message, data=None, actor=None) -> Notification | None:
     """Store a notification and send it live to its owner after commit. None, and nothing
     stored, when `user` mutes or blocks the `actor` it would be about."""
-    if actor is not None and (actor.pk in muted_by(user.pk) or blocked_between(user.pk, actor.pk)):
+    if actor is not None and quiet_to(user.pk, actor.pk):
         return None
     with transaction.atomic():
         note = Notification.objects.create(user=user, kind=kind, message=message[:500], data=data or {})
@@ -176,8 +176,11 @@ def mute(*, actor, target, expires_in=None) -> tuple[Mute, bool]:
 
 
 def unmute(*, actor, target) -> bool:
+    """False if `actor` did not mute `target` (or the mute had ended by itself)."""
     with transaction.atomic():
-        removed, _ = Mute.objects.filter(user=actor, muted=target).delete()
-        if removed:
+        mutes = Mute.objects.filter(user=actor, muted=target)
+        live = mutes.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())).exists()
+        mutes.delete()
+        if live:
             publish.notify_users([actor.pk], events.mute(target, muted=False))
-    return bool(removed)
+    return live

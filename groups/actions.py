@@ -15,9 +15,9 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 
 from accounts.actions import Blocked, notify_user, refuse_if_blocked
-from accounts.selectors import any_user, block_partners, told_differently
-from config import reactions
+from accounts.selectors import any_user, block_partners, told_differently, withheld_from
 from config.errors import Conflict, Forbidden, KiriminError, NotFound, ValidationFailed
+from groups import reactions
 from groups.models import (
     Ban,
     Group,
@@ -40,7 +40,7 @@ from groups.selectors import (
 )
 from groups.serializers import message_dict
 from relay.stream import events, numbering, publish
-from relay.stream.variants import FROM_BLOCKED, WITHHELD
+from relay.stream.variants import FROM_BLOCKED
 
 
 class OwnerCannotLeave(Conflict):
@@ -284,8 +284,10 @@ def send_messages(requests) -> list:
             variants = told[msg.sender_id]
             if msg.group_id is not None:
                 entry = publish.emit(event, groups=[msg.group_id], variants=variants)
-            else:
-                entry = publish.emit(event, users=sorted({msg.sender_id, msg.recipient_id}), variants=variants)
+            else:  # only the recipient's mark matters
+                mark = variants.get(msg.recipient_id)
+                entry = publish.emit(event, users=sorted({msg.sender_id, msg.recipient_id}),
+                                     variants={msg.recipient_id: mark} if mark else None)
             entries.append((event, entry))
             results[i] = msg
         numbering.insert_in_order([msg for _, msg in pending])
@@ -370,14 +372,18 @@ def _store_mentions(mentioned):
                         data={"groupid": msg.group_id, "message_id": msg.pk, "from": msg.sender_id})
 
 
-def _to_message_audience(message, event, marked=False):
-    """Relay `event` to those who see `message`: its group, or both users of a direct one;
-    `marked` (its new text): for those who block or mute its sender, marked as the message was."""
-    variants = told_differently([message.sender_id])[message.sender_id] if marked else None
+def _to_message_audience(message, event, variants=None):
+    """Relay `event` to those who see `message`: its group, or both users of a direct one
+    (`variants`: how some of them are told it)."""
     if message.group_id is not None:
         publish.notify_groups([message.group_id], event, variants=variants)
     else:
         publish.notify_users(sorted({message.sender_id, message.recipient_id}), event, variants=variants)
+
+
+def _audience_ids(message):
+    """The users who see `message`: both of a direct one; None (not worth a query) for a group's."""
+    return None if message.group_id is not None else {message.sender_id, message.recipient_id}
 
 
 def react_to_message(*, actor, message_id, emoji, on=True) -> dict:
@@ -386,17 +392,14 @@ def react_to_message(*, actor, message_id, emoji, on=True) -> dict:
     message = visible_messages(actor).filter(pk=message_id).first()
     if message is None:
         raise NotFound("No such message.")
+    if message.group_id is None:  # a direct message between users one of whom now blocks the other
+        refuse_if_blocked(message.sender_id, message.recipient_id)
     with transaction.atomic():
-        changed = reactions.toggle(MessageReaction, message, user=actor, emoji=emoji, on=on)
-        counts = reactions.counts(MessageReaction, [message.pk]).get(message.pk, {})
+        changed, counts = reactions.react(MessageReaction, message, user=actor, emoji=emoji, on=on)
         if changed:
             target = {"groupid": message.group_id} if message.group_id else {"to": message.recipient_id}
             event = events.reaction(messageid=message.pk, **target, user=actor, emoji=emoji, on=on, counts=counts)
-            withheld = {uid: WITHHELD for uid in block_partners(actor.pk)}
-            if message.group_id is not None:
-                publish.notify_groups([message.group_id], event, variants=withheld)
-            else:
-                publish.notify_users(sorted({message.sender_id, message.recipient_id}), event, variants=withheld)
+            _to_message_audience(message, event, variants=withheld_from(actor.pk))
     return {"messageid": message.pk, "emoji": emoji, "on": on, "changed": changed, "counts": counts}
 
 
@@ -420,12 +423,16 @@ def edit_message(*, actor, message, body) -> bool:
         if message.group_id is not None and not Membership.objects.filter(group_id=message.group_id,
                                                                           user=actor).exists():
             raise Forbidden("Join the group to edit your messages there.")
+        if message.group_id is None:
+            refuse_if_blocked(message.sender_id, message.recipient_id)
         if body == message.body:
             return False
         _keep_revision(message, MessageRevision.Kind.EDITED, actor)
         message.body, message.edited_at = body, now()
         message.save(update_fields=["body", "edited_at"])
-        _to_message_audience(message, events.editmessage(message_dict(message)), marked=True)
+        # Marked for those who block or mute its sender, as the message was.
+        variants = told_differently([message.sender_id], audience=_audience_ids(message))[message.sender_id]
+        _to_message_audience(message, events.editmessage(message_dict(message)), variants=variants)
     return True
 
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from config.reactions import Reaction
+from groups.reactions import Reaction
 
 
 class Group(models.Model):

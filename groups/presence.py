@@ -72,6 +72,16 @@ def audiences(user_ids) -> dict[int, set[int]]:
     return heard
 
 
+def shown_to(viewer_id, users) -> dict:
+    """`shown` (online, last seen) of `users` as `viewer_id` may see it: their block partners'
+    presence is not told (offline, never seen)."""
+    users = list(users)
+    seen = shown(users)
+    for partner in block_partners(viewer_id) & seen.keys():
+        seen[partner] = (False, None)
+    return seen
+
+
 def visible(viewer_id, user_ids) -> set[int]:
     """Which of `user_ids` `viewer_id` may see the presence of: themselves, their friends and
     the members of their groups (of any size)."""

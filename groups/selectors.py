@@ -5,7 +5,7 @@ from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from accounts.selectors import silenced
+from accounts.selectors import marks_of
 from config.errors import NotFound
 from groups.models import Ban, Group, Membership, Mention, Message, ReadMarker, Role
 
@@ -202,7 +202,7 @@ def unread_counts(user, *, group_ids=(), peer_ids=(), marks=None):
     mention `user`. Four queries at most, whatever the number of conversations."""
     marks = read_markers(user, group_ids=group_ids, peer_ids=peer_ids) if marks is None else marks
     counts, mentions = {}, {}
-    quiet = silenced(user.pk)  # muted or blocked: nothing of theirs counts
+    quiet = set(marks_of(user.pk))  # muted or blocked: nothing of theirs counts
     if group_ids:
         joined = dict(Membership.objects.filter(user=user, group_id__in=group_ids).values_list("group_id", "joined_at"))
         after = Q()

@@ -13,13 +13,13 @@ from accounts.selectors import any_user, marks_of
 from accounts.serializers import user_dict
 from accounts.throttles import SendThrottle
 from config.errors import ValidationFailed
-from config.reactions import EmojiSerializer, MessageReactionResult, shown_on
 from config.rest.pagination import CursorPagination
 from config.rest.params import flag_param, id_param, id_parameter
 from groups import actions, presence
 from groups import serializers as s
 from groups.models import MessageReaction
 from groups.permissions import CanReadMessages, CanSeeMemberList
+from groups.reactions import EmojiSerializer, MessageReactionResult, shown_on
 from groups.selectors import (
     access_group,
     conversations,
@@ -34,7 +34,6 @@ from groups.selectors import (
     visible_groups,
 )
 from relay.stream.events import iso
-from relay.stream.presence import shown
 from relay.stream.variants import FROM_BLOCKED, MUTED
 
 
@@ -126,7 +125,7 @@ class GroupViewSet(viewsets.GenericViewSet):
             return Response({"groupid": group.pk, "userid": data["user_id"], "changed": changed},
                             status=status.HTTP_201_CREATED if changed else status.HTTP_200_OK)
         page = self.paginate_queryset(group_members(group).order_by("-id"))
-        seen = shown(m.user for m in page)
+        seen = presence.shown_to(request.user.pk, (m.user for m in page))
         rows = [{"user": m.user, "role": m.role, "joined_at": m.joined_at, "online": seen[m.user_id][0],
                  "last_seen": seen[m.user_id][1]} for m in page]
         return self.get_paginated_response(s.MemberSerializer(rows, many=True).data)
@@ -137,7 +136,7 @@ class GroupViewSet(viewsets.GenericViewSet):
         group = self.get_group()
         data = _input(s.RoleSerializer, request)
         m = actions.set_role(actor=request.user, group=group, target=any_user(int(user_id)), role=data["role"])
-        online, last_seen = shown([m.user])[m.user_id]
+        online, last_seen = presence.shown_to(request.user.pk, [m.user])[m.user_id]
         return Response(s.MemberSerializer({"user": m.user, "role": m.role, "joined_at": m.joined_at,
                                             "online": online, "last_seen": last_seen}).data)
 

@@ -5,16 +5,15 @@ from django.utils import timezone
 
 from accounts.actions import notify_user
 from accounts.models import Notification
-from accounts.selectors import block_partners
-from config import reactions
+from accounts.selectors import withheld_from
 from config.errors import Forbidden, NotFound
+from groups import reactions
 from groups.models import Membership
 from groups.presence import friend_ids
 from groups.selectors import manages_group
 from posts.models import Like, Post, PostReaction
 from posts.selectors import access_post
 from relay.stream import events, publish
-from relay.stream.variants import WITHHELD
 
 
 def _post_audience(post):
@@ -36,11 +35,14 @@ def create_post(*, actor, content, group=None) -> Post:
         raise Forbidden("Only members can post in this group.")
     with transaction.atomic():
         post = Post.objects.create(author=actor, group=group, content=content)
+        event, withheld = events.postcreate(post), withheld_from(actor.pk)
         if group is not None:
-            publish.emit(events.postcreate(post), users=[actor.pk], groups=[group.pk])
+            publish.emit(event, users=[actor.pk], groups=[group.pk], variants=withheld)
         else:
-            publish.emit(events.postcreate(post), users=sorted({actor.pk, *friend_ids(actor.pk)}), channels=["feed"],
-                         variants={uid: WITHHELD for uid in block_partners(actor.pk)})
+            # Two entries: one entry's `streams` names each of its topics, and the feed's subscribers
+            # (anyone) must not learn the author's friends from it.
+            publish.emit(event, users=sorted({actor.pk, *friend_ids(actor.pk)}))
+            publish.emit(event, channels=["feed"], variants=withheld)
     return post
 
 
@@ -127,7 +129,7 @@ def like_post(*, actor, post, liked=True) -> dict:
             raise NotFound("No such post.")
         event = events.postlike(postid=post.pk, userid=actor.pk, liked=liked, likes_count=count)
         # Not told between users one of whom blocks the other (their offsets move on: a `skip`).
-        publish.emit(event, **audience, variants={uid: WITHHELD for uid in block_partners(actor.pk)})
+        publish.emit(event, **audience, variants=withheld_from(actor.pk))
     return {"postid": post.pk, "liked": liked, "likes_count": count}
 
 
@@ -148,11 +150,10 @@ def react_to_post(*, actor, post_id, emoji, on=True) -> dict:
     post = access_post(actor, post_id)
     audience = _post_audience(post)
     with transaction.atomic():
-        changed = reactions.toggle(PostReaction, post, user=actor, emoji=emoji, on=on)
-        counts = reactions.counts(PostReaction, [post.pk]).get(post.pk, {})
+        changed, counts = reactions.react(PostReaction, post, user=actor, emoji=emoji, on=on)
         if changed:
             event = events.reaction(postid=post.pk, user=actor, emoji=emoji, on=on, counts=counts)
-            publish.emit(event, **audience, variants={uid: WITHHELD for uid in block_partners(actor.pk)})
+            publish.emit(event, **audience, variants=withheld_from(actor.pk))
     return {"postid": post.pk, "emoji": emoji, "on": on, "changed": changed, "counts": counts}
 
 

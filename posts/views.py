@@ -6,8 +6,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.errors import NotFound
-from config.reactions import EmojiSerializer, PostReactionResult, shown_on
 from config.rest.params import id_param, id_parameter
+from groups.reactions import EmojiSerializer, PostReactionResult, shown_on
 from groups.selectors import access_group
 from posts import actions
 from posts import serializers as s

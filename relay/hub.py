@@ -43,7 +43,7 @@ from relay.liveness import Liveness
 from relay.outbox import Outbox
 from relay.registry import Registry
 from relay.stream import presence, read
-from relay.stream.topics import stream_group
+from relay.stream.topics import stream_group, user_topic
 from relay.stream.variants import text_for
 from relay.upkeep import Upkeep, read_head
 
@@ -284,14 +284,17 @@ class Hub:
                 sessions = set()
                 for topic in topics:
                     sessions.update(registry.topics.get(topic, ()))
-            variants = entry.get("v")
-            if variants:  # a few users are told it differently (a block or a mute)
-                told = {int(user_id) for user_id in variants}
-                varied = [s for s in sessions if s.user_id in told]
+            told = entry.get("v") or entry.get("u")
+            if told:  # some users are told it differently (`relay.stream.variants`): found by their own topic
+                if "u" in entry and "v" in entry:
+                    told = {**entry["u"], **entry["v"]}
+                sessions = sessions if isinstance(sessions, (set, frozenset)) else set(sessions)
+                varied = {s for user_id in told for s in registry.topics.get(user_topic(int(user_id)), ())
+                          if s in sessions}
                 for session in varied:
                     self.outbox.deliver([session], text_for(entry, session.user_id))
                 if varied:
-                    sessions = [s for s in sessions if s.user_id not in told]
+                    sessions = sessions - varied
             self.outbox.deliver(sessions, entry["text"])
 
 

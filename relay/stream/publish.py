@@ -41,7 +41,7 @@ class Entry:
     """An event on its way into the stream. `seq` and `streams` are set when it is numbered."""
 
     __slots__ = ("event", "users", "groups", "channels", "topics", "ops", "message_id", "seq", "streams", "text",
-                 "variants")
+                 "variants", "own")
 
     def __init__(self, event, *, users=(), groups=(), channels=(), ops=(), message_id=None, variants=None):
         self.event = event
@@ -54,6 +54,7 @@ class Entry:
         self.seq = None
         self.streams = None
         self.text = ""  # the frame as sent, once numbered
+        self.own = None  # {"<user id>": offset} of its user streams, when it has several (see `number`)
         # {"<user id>": kind} (`relay.stream.variants`): JSON's keys are text
         self.variants = {str(user_id): kind for user_id, kind in variants.items()} if variants else None
 
@@ -62,12 +63,21 @@ class Entry:
         event is encoded here, so the action may complete it (a message's id) until then."""
         self.seq, self.streams = seq, streams
         if self.event is not None:
+            users = {name: offset for name, offset in streams.items() if name.startswith("user:")}
+            if len(users) > 1:
+                # Each user is told their own stream's offset only (`relay.stream.variants.text_for`
+                # adds it): who else an event went to is not theirs to know (a presence frame's
+                # listeners, a post's friends).
+                self.own = {name[5:]: offset for name, offset in users.items()}
+                streams = {name: offset for name, offset in streams.items() if name not in users}
             self.text = encode({**self.event, "seq": seq, "streams": streams})
 
     def data(self):
         data = {"t": self.topics, "o": self.ops}
         if self.variants:
             data["v"] = self.variants
+        if self.own:
+            data["u"] = self.own
         return encode(data)
 
     def message(self):
@@ -75,6 +85,8 @@ class Entry:
         message = {"type": "relay.entry", "s": self.seq, "text": self.text, "t": self.topics, "o": self.ops}
         if self.variants:
             message["v"] = self.variants
+        if self.own:
+            message["u"] = self.own
         return message
 
 

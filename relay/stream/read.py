@@ -63,8 +63,9 @@ def entries(after, upto, limit=PAGE):
 def _message(seq, text, data):
     data = orjson.loads(data)
     message = {"type": "relay.entry", "s": seq, "text": text, "t": data["t"], "o": data["o"]}
-    if "v" in data:
-        message["v"] = data["v"]
+    for key in ("v", "u"):
+        if key in data:
+            message[key] = data[key]
     return message
 
 

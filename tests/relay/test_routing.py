@@ -41,8 +41,12 @@ async def test_direct_message_reaches_every_socket_of_both_users_only(connect, a
     assert message["from"] == {"id": alice.pk, "username": "alice", "display_name": "Alice"}
     assert message["to"] == bob.pk and message["message"] == "hello bob" and "groupid" not in message
     assert message["created_at"].endswith("Z")
-    for comm in (alice_2, bob_1, bob_2):
-        assert await recv(comm) == message
+    assert message["streams"] == {f"user:{alice.pk}": message["streams"][f"user:{alice.pk}"]}
+    assert await recv(alice_2) == message
+    for comm in (bob_1, bob_2):  # the same frame, with bob's own stream's offset instead of alice's
+        got = await recv(comm)
+        assert set(got["streams"]) == {f"user:{bob.pk}"}
+        assert {**got, "streams": None} == {**message, "streams": None}
     await nothing(outsider)
 
 

@@ -13,7 +13,7 @@ PACKAGES = ["config", "accounts", "groups", "posts", "moderation", "relay"]
 FLOORS = [
     ("kernel", ["config.errors", "config.fields", "config.batching", "config.redis_clients", "config.env"]),
     ("event layer", ["relay.stream"]),
-    ("REST kit", ["config.rest", "config.reactions"]),
+    ("REST kit", ["config.rest"]),
     ("accounts", ["accounts"]),
     ("groups", ["groups"]),
     ("posts", ["posts"]),

@@ -26,6 +26,7 @@ const state = {
   friends: new Set(),
   blocked: new Set(),           // user ids I block: their messages folded, no DMs either way
   muted: new Set(),             // user ids I mute: no unread counts from them
+  followedPosts: [],            // public posts whose likes this socket follows, oldest first
   members: new Map(),           // group id -> [{user, role, online}]
   posts: new Map(),
   feed: [],                     // post ids, newest first
@@ -702,13 +703,25 @@ function renderAside() {
 }
 
 // --- the feed -------------------------------------------------------------------------------------------------
+/** Live likes of a public post (the author and group members get them anyway): the newest
+ * FOLLOWED_POSTS posts only, since a socket may follow RELAY_MAX_SUBSCRIPTIONS channels at most. */
+const FOLLOWED_POSTS = 60;
+
+function followLikes(postId) {
+  const followed = state.followedPosts;
+  if (followed.includes(postId)) return;
+  followed.push(postId);
+  client.subscribe(`post:${postId}`);
+  while (followed.length > FOLLOWED_POSTS) client.unsubscribe(`post:${followed.shift()}`);  // the oldest
+}
+
 async function loadFeed() {
   const page = await api("GET", "/api/posts/?limit=30");
-  for (const post of page.results) {
+  for (const post of [...page.results].reverse()) {  // oldest first: the newest are followed last
     remember(post.author);
     state.posts.set(post.id, post);
     // Likes of public posts reach those who subscribe; the author and group members get them anyway.
-    if (post.group_id === null && !isMe(post.author)) client.subscribe(`post:${post.id}`);
+    if (post.group_id === null && !isMe(post.author)) followLikes(post.id);
   }
   state.feed = page.results.map((p) => p.id);
   renderFeedList();
@@ -884,8 +897,12 @@ client.on("resync", () => {
 
 // I blocked or muted someone (on any device).
 client.on("block", ({user, blocked, friendship_ended: ended}) => {
-  if (blocked) state.blocked.add(user.id);
-  else state.blocked.delete(user.id);
+  if (blocked) {
+    state.blocked.add(user.id);
+    state.online.delete(user.id);  // their presence is not told any more
+  } else {
+    state.blocked.delete(user.id);
+  }
   if (ended) state.friends.delete(user.id);
   renderAside();
   if (state.view.kind === "group" || state.view.kind === "dm") renderTimeline();
@@ -927,9 +944,11 @@ client.on("sendmessage", (frame) => {
   } else if (isMe(frame.from)) {
     chat.unread = 0;
     chat.mentions = 0;
-  } else if (!frame.from_blocked && !frame.muted) {  // nothing of theirs counts (as on the server)
-    chat.unread += 1;
-    if (frame.mentions?.includes(state.me?.id)) chat.mentions += 1;
+  } else {
+    if (!frame.from_blocked && !frame.muted) {  // nothing of theirs counts (as on the server)
+      chat.unread += 1;
+      if (frame.mentions?.includes(state.me?.id)) chat.mentions += 1;
+    }
     if (viewing(key)) renderTimeline();
   }
   renderSidebar();
@@ -1040,7 +1059,7 @@ client.on("postcreate", ({postid, groupid, author, content, created_at}) => {
   }
   if (state.feed.includes(postid)) return;
   state.feed.unshift(postid);
-  if (groupid === null && !isMe(author)) client.subscribe(`post:${postid}`);
+  if (groupid === null && !isMe(author)) followLikes(postid);
   renderFeedList();
 });
 
@@ -1140,6 +1159,7 @@ function start() {
 function stop() {
   Object.assign(state, {me: null, view: {kind: "feed"}, groups: new Map(), discover: [], removed: new Map(),
     chats: new Map(), dms: new Set(), online: new Set(), friends: new Set(), blocked: new Set(), muted: new Set(),
+    followedPosts: [],
     members: new Map(), posts: new Map(), feed: [], notifications: [], connected: false, creatingGroup: false,
     discoverOpen: false});
   groupForm = null;

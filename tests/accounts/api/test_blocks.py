@@ -217,3 +217,29 @@ async def test_the_blocked_user_is_refused_on_the_socket_and_never_told(connect,
     await send(theirs, "typing", to=alice.pk, ref="t")
     assert (await expect(theirs, "error", code="forbidden", ref="t"))["details"] == {"reason": "blocked"}
     await nothing(mine, timeout=0.5)
+
+
+def test_a_shared_groups_member_list_does_not_show_a_block_partners_presence(api, alice, bob, charlie):
+    group = group_with(alice, bob, charlie)
+    actions.block(actor=bob, target=alice)
+    from accounts.models import User
+    User.objects.filter(pk__in=[alice.pk, bob.pk, charlie.pk]).update(online=True)
+
+    def presence_seen_by(user):
+        rows = ok(api(user).get(f"/api/groups/{group.pk}/members/"))["results"]
+        return {row["user"]["id"]: (row["online"], row["last_seen"]) for row in rows}
+
+    seen = presence_seen_by(alice)
+    assert seen[bob.pk] == (False, None) and seen[charlie.pk][0] is not None
+    assert presence_seen_by(bob)[alice.pk] == (False, None)
+    assert presence_seen_by(charlie)[alice.pk] == presence_seen_by(charlie)[alice.pk]  # charlie sees both as before
+
+
+def test_old_direct_messages_cannot_be_edited_or_reacted_to_across_a_block(api, alice, bob):
+    message = say(bob, "before", to=alice)
+    actions.block(actor=alice, target=bob)
+    refused = err(api(bob).patch(f"/api/messages/{message.pk}/", {"message": "after"}, format="json"), 403, "forbidden")
+    assert refused["details"] == {"reason": "blocked"}
+    refused = err(api(alice).post(f"/api/messages/{message.pk}/reactions/", {"emoji": "👍"}, format="json"), 403,
+                  "forbidden")
+    assert refused["details"] == {"reason": "blocked"}

@@ -50,6 +50,7 @@ def test_an_ended_mute_is_gone_from_the_list_and_muting_again_is_new(api, alice,
     actions.mute(actor=alice, target=bob, expires_in=60)
     Mute.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert ok(api(alice).get(MUTES))["results"] == []
+    assert ok(api(alice).delete(f"{MUTES}{bob.pk}/"))["changed"] is False  # it had ended
     ok(mute(api(alice), bob), 201)
 
 

@@ -62,8 +62,10 @@ async def test_direct_message_reaches_every_socket_of_both_users_only(room, via)
 
     assert event["id"] == msg_id and event["to"] == r.bob.pk and "groupid" not in event
     assert event["from"] == user_shape(r.alice) and event["message"] == "psst"
+    assert set(event["streams"]) == {f"user:{r.alice.pk}"}  # each is told their own stream's offset only
     for comm in (r.b1, r.b2):
-        assert await expect(comm, "sendmessage") == event
+        got = await expect(comm, "sendmessage")
+        assert set(got["streams"]) == {f"user:{r.bob.pk}"} and {**got, "streams": 0} == {**event, "streams": 0}
     await nothing(r.a, r.b1, r.b2, r.c, r.d)
 
 

@@ -70,6 +70,8 @@ def test_bad_input_and_what_one_cannot_see(api, alice, bob, charlie, anon, make_
     for url in (message_url(message), message_url(direct), post_url(post), "/api/messages/999999/reactions/"):
         err(react(api(charlie), url, THUMBS), 404, "not_found")
     err(react(anon, message_url(message), THUMBS), 401, "not_authenticated")
+    # Taking back an emoji one never gave (even one not allowed) changes nothing and is no error.
+    assert ok(api(bob).delete(message_url(message, "🦄")))["changed"] is False
     assert not MessageReaction.objects.exists() and not PostReaction.objects.exists()
 
 
