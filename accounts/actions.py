@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Block, FriendRequest, Mute, Notification
-from accounts.selectors import blocked_between, quiet_to
+from accounts.selectors import active_mutes, blocked_between, quiet_to
 from config.errors import Conflict, Forbidden, ValidationFailed
 from relay.stream import events, publish
 
@@ -178,9 +178,8 @@ def mute(*, actor, target, expires_in=None) -> tuple[Mute, bool]:
 def unmute(*, actor, target) -> bool:
     """False if `actor` did not mute `target` (or the mute had ended by itself)."""
     with transaction.atomic():
-        mutes = Mute.objects.filter(user=actor, muted=target)
-        live = mutes.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())).exists()
-        mutes.delete()
+        live = active_mutes().filter(user=actor, muted=target).exists()
+        Mute.objects.filter(user=actor, muted=target).delete()
         if live:
             publish.notify_users([actor.pk], events.mute(target, muted=False))
     return live
