@@ -64,7 +64,9 @@ async def test_direct_message_on_the_embedded_default(embedded_server):
         await send(alice_ws, "sendmessage", to=bob["user"]["id"], message="hello over TCP", ref="a")
         frames = await receive_types(alice_ws, "ack", "sendmessage")
         relayed = await receive(bob_ws)
-        assert relayed == frames["sendmessage"]
+        # The same frame, each told their own stream's offset only.
+        assert {**relayed, "streams": None} == {**frames["sendmessage"], "streams": None}
+        assert set(relayed["streams"]) == {f"user:{bob['user']['id']}"}
         assert relayed["from"] == alice["user"] and relayed["message"] == "hello over TCP"
     finally:
         await alice_ws.close()
@@ -101,7 +103,9 @@ async def test_frame_on_one_process_reaches_a_socket_on_the_other(pair):
     try:
         await send(alice_ws, "sendmessage", to=bob["user"]["id"], message="across processes", ref="x")
         frames = await receive_types(alice_ws, "ack", "sendmessage")
-        assert await receive(bob_ws) == frames["sendmessage"]
+        relayed = await receive(bob_ws)
+        assert {**relayed, "streams": None} == {**frames["sendmessage"], "streams": None}
+        assert set(relayed["streams"]) == {f"user:{bob['user']['id']}"}
     finally:
         await alice_ws.close()
         await bob_ws.close()
