@@ -284,10 +284,8 @@ class Hub:
                 sessions = set()
                 for topic in topics:
                     sessions.update(registry.topics.get(topic, ()))
-            told = entry.get("v") or entry.get("u")
-            if told:  # some users are told it differently (`relay.stream.variants`): found by their own topic
-                if "u" in entry and "v" in entry:
-                    told = {**entry["u"], **entry["v"]}
+            if "u" in entry or "v" in entry:  # some users are told it differently (`relay.stream.variants`)
+                told = {**entry.get("u", {}), **entry.get("v", {})}  # found through their own topic
                 sessions = sessions if isinstance(sessions, (set, frozenset)) else set(sessions)
                 varied = {s for user_id in told for s in registry.topics.get(user_topic(int(user_id)), ())
                           if s in sessions}
