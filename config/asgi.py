@@ -31,6 +31,8 @@ if settings.GC_FREEZE:
 
     gc.collect()
     gc.freeze()
+if settings.GC_YOUNG_THRESHOLD:
+    gc.set_threshold(settings.GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 # `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck process is waiting on
 # (the test suite asks for it when a test against real servers fails).

@@ -286,6 +286,10 @@ RELAY_FAST_WRITES = env.bool("RELAY_FAST_WRITES", default=True)
 # Move start-up objects out of the garbage collector's full passes once the ASGI app is built
 # (gc.freeze in config/asgi.py): fewer, shorter event-loop stalls under load.
 GC_FREEZE = env.bool("GC_FREEZE", default=True)
+# The collector's youngest generation is collected after this many new objects (Python's
+# default: 700). Collected that often, the objects of frames in flight survive into the old
+# generation and set off full passes that stall the event loop (config/asgi.py); 0 keeps Python's.
+GC_YOUNG_THRESHOLD = env.int("GC_YOUNG_THRESHOLD", default=50_000)
 # Bytes a socket may have waiting to be sent before it is closed with 4008 (daphne and
 # uvicorn, on the RELAY_FAST_WRITES path).
 RELAY_MAX_SEND_BUFFER = env.int("RELAY_MAX_SEND_BUFFER", default=4 * 1024 * 1024)

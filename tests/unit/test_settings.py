@@ -110,6 +110,24 @@ def test_the_asgi_app_freezes_its_start_up_objects_unless_told_not_to():
     assert int(left.stdout) == 0
 
 
+THRESHOLD = "import gc, config.asgi; print(gc.get_threshold()[0])"
+
+
+def test_the_asgi_app_collects_young_objects_less_often_unless_told_not_to():
+    """Collected every 700 new objects (Python's default), the objects of frames in flight reach
+    the old generation and set off full passes of ~35 ms with 1000 sockets open (measured in
+    docs/performance.md); GC_YOUNG_THRESHOLD=0 leaves Python's threshold."""
+    raised = run("-c", THRESHOLD, GC_YOUNG_THRESHOLD=None)
+    assert raised.returncode == 0, raised.stderr
+    assert int(raised.stdout) == 50_000
+    left = run("-c", THRESHOLD, GC_YOUNG_THRESHOLD="0")
+    assert left.returncode == 0, left.stderr
+    assert int(left.stdout) == 700
+    refused = run("-c", THRESHOLD, GC_YOUNG_THRESHOLD="lots")
+    assert refused.returncode != 0
+    assert "GC_YOUNG_THRESHOLD='lots': must be a whole number" in refused.stderr
+
+
 TLS_WARNINGS = ("security.W004", "security.W008", "security.W012", "security.W016")  # HSTS, redirect, cookies
 
 
