@@ -5,7 +5,8 @@ transaction commits (`number_pending`, called by the database backends in
 `relay.stream.backends`): the UPDATE of the `stream_head` row takes the next positions,
 and its row lock, held until the commit, makes positions follow commit order. Rows
 whose ids a client compares (messages, for `since=`) are written under the same lock
-(`insert_in_order`), so their ids follow commit order too.
+(`insert_in_order`), so their ids follow commit order too; the entries the transaction
+queued before it take their positions in the same statement.
 
 Everything done under the lock is serialized across processes: keep it to a few round
 trips, with rows built before the lock is taken.
@@ -41,24 +42,58 @@ def number_pending(db):
 
 def store(db, entries):
     """Number `entries` (this transaction's, in the order they were queued) and store them:
-    on PostgreSQL two statements, whatever the number of entries and topics."""
+    on PostgreSQL one or two statements, whatever the number of entries and topics. Entries
+    whose positions `insert_in_order` already took (the first ones) keep them."""
+    fresh = [entry for entry in entries if entry.reserved is None]
     with db.cursor() as cursor:
-        counts = Counter(t for entry in entries if entry.event is not None for t in entry.topics)
-        heads = _advance(cursor, len(entries), counts)
-        first = heads.pop(None) - len(entries) + 1
-        offsets = {name: head - counts[name] + 1 for name, head in heads.items()}
+        if fresh:
+            counts = _counts(fresh)
+            _reserve(fresh, _advance(cursor, len(fresh), counts), counts)
         now = time.time()
         rows, topic_rows = [], []
-        for i, entry in enumerate(entries):
-            streams = {}
-            if entry.event is not None:
-                for topic in entry.topics:
-                    streams[stream_name(topic)] = offsets[topic]
-                    offsets[topic] += 1
-            entry.number(first + i, streams)
+        for entry in entries:
+            entry.number(*entry.reserved)
             rows.append((entry.seq, now, entry.text, entry.data(), entry.message_id))
             topic_rows.extend((topic, entry.seq) for topic in entry.topics)
         _insert(db, cursor, [(*_ENTRIES, rows), (*_ENTRY_TOPICS, topic_rows)])
+
+
+def _counts(entries):
+    """How many of `entries` each topic's stream gets (an entry without an event only changes
+    memberships: it is in no topic's stream)."""
+    return Counter(t for entry in entries if entry.event is not None for t in entry.topics)
+
+
+def _reserve(entries, heads, counts):
+    """Give `entries` the positions that the head's move by len(entries) took, in order, and
+    their offsets in each topic's stream (`heads`: {None: head, topic: its head}, as moved)."""
+    first = heads.pop(None) - len(entries) + 1
+    offsets = {name: head - counts[name] + 1 for name, head in heads.items()}
+    for i, entry in enumerate(entries):
+        streams = {}
+        if entry.event is not None:
+            for topic in entry.topics:
+                streams[stream_name(topic)] = offsets[topic]
+                offsets[topic] += 1
+        entry.reserved = (first + i, streams)
+
+
+def _reservable(db):
+    """The transaction's queued entries that nothing but the whole transaction's rollback can
+    drop, from the first on: an entry queued inside a savepoint (which may roll back alone,
+    leaving a hole in the stream) and every one after it are left to be numbered at commit.
+    None inside a savepoint: its rollback would undo the positions taken, not the entries."""
+    if any(db.savepoint_ids):
+        return []
+    entries = []
+    for savepoints, func, _ in db.run_on_commit:
+        entry = getattr(func, "stream_entry", None)
+        if entry is None or entry.seq is not None or entry.reserved is not None:
+            continue
+        if any(savepoints):
+            break
+        entries.append(entry)
+    return entries
 
 
 _ENTRIES = ("stream_entry (seq, at, text, data, message_id)", ["bigint", "float8", "text", "text", "bigint"])
@@ -73,24 +108,31 @@ def _advance(cursor, count, topics):
     """Move the head by `count` and each topic's head by its count in `topics` (on PostgreSQL
     in one statement); returns {None: head, topic: its head}. The head is locked before any topic
     (the topics' upsert reads its row), so that two transactions never wait on each other."""
-    names = sorted(topics)
-    values = ", ".join(["(%s, %s)"] * len(names))
-    if not names or cursor.db.vendor != "postgresql":  # SQLite writes no rows from a WITH
+    if not topics or cursor.db.vendor != "postgresql":  # SQLite writes no rows from a WITH
         cursor.execute(_HEAD, [count])
         heads = {None: cursor.fetchone()[0]}
-        if names:
+        if topics:
+            names = sorted(topics)
+            values = ", ".join(["(%s, %s)"] * len(names))
             cursor.execute(f"INSERT INTO stream_topic (name, head) VALUES {values} ON CONFLICT (name) "
                            "DO UPDATE SET head = stream_topic.head + excluded.head RETURNING name, head",
                            [v for name in names for v in (name, topics[name])])
             heads.update(cursor.fetchall())
         return heads
-    cursor.execute(
-        f"WITH head AS ({_HEAD}), topics AS (INSERT INTO stream_topic (name, head) "
-        f"SELECT v.name, v.n FROM (VALUES {values}) AS v (name, n), head ORDER BY v.name "
-        "ON CONFLICT (name) DO UPDATE SET head = stream_topic.head + excluded.head RETURNING name, head) "
-        "SELECT NULL, seq FROM head UNION ALL SELECT name, head FROM topics",
-        [count, *(v for name in names for v in (name, topics[name]))])
+    topics_sql, topics_params = _topics_upsert(topics)
+    cursor.execute(f"WITH head AS ({_HEAD}), topics AS ({topics_sql}) "
+                   "SELECT NULL, seq FROM head UNION ALL SELECT name, head FROM topics", [count, *topics_params])
     return dict(cursor.fetchall())
+
+
+def _topics_upsert(topics):
+    """PostgreSQL: the statement that moves each topic's head by its count, once the CTE `head`
+    holds the head's row (read here, so it is locked first)."""
+    names = sorted(topics)
+    values = ", ".join(["(%s::text, %s::bigint)"] * len(names))
+    return (f"INSERT INTO stream_topic (name, head) SELECT v.name, v.n FROM (VALUES {values}) AS v (name, n), head "
+            "ORDER BY v.name ON CONFLICT (name) DO UPDATE SET head = stream_topic.head + excluded.head "
+            "RETURNING name, head"), [v for name in names for v in (name, topics[name])]
 
 
 # Rows go to PostgreSQL as one JSON array of arrays per table, a single parameter bound by the
@@ -179,14 +221,27 @@ def insert_in_order(objs):
     table, pk_column = db.ops.quote_name(meta.db_table), db.ops.quote_name(meta.pk.column)
     columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
     # The head's row is locked before any id is drawn (each id is drawn for a row joined with the
-    # locked one); the ids, in order, go to the rows in order.
+    # locked one); the ids, in order, go to the rows in order. The entries the transaction has
+    # queued so far take their positions in the same statement (`_reserve`): one statement
+    # less under the lock at commit.
+    entries = _reservable(db)
+    counts = _counts(entries)
+    topics_sql, topics_params = _topics_upsert(counts)
     stored = _execute_bound(db, (
         f"WITH head AS ({_HEAD}), "
-        "drawn AS (SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id FROM generate_series(1, %s), head), "
-        "numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM drawn) "
-        f"INSERT INTO {table} ({pk_column}, {columns}) SELECT numbered.id, {_from_json([f.db_type(db) for f in fields], 'r.v')} "
-        f"FROM json_array_elements(%s::json) WITH ORDINALITY AS r (v, n) JOIN numbered USING (n) RETURNING {pk_column}"
-    ), [0, meta.db_table, meta.pk.column, len(objs), _json(rows)])
+        + (f"topics AS ({topics_sql}), " if counts else "")
+        + "drawn AS (SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id FROM generate_series(1, %s), head), "
+        "numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM drawn), "
+        f"stored AS (INSERT INTO {table} ({pk_column}, {columns}) SELECT numbered.id, "
+        f"{_from_json([f.db_type(db) for f in fields], 'r.v')} "
+        f"FROM json_array_elements(%s::json) WITH ORDINALITY AS r (v, n) JOIN numbered USING (n) "
+        f"RETURNING {pk_column}) "
+        f"SELECT 0, NULL, {pk_column} FROM stored UNION ALL SELECT 1, NULL, seq FROM head"
+        + (" UNION ALL SELECT 2, name, head FROM topics" if counts else "")
+    ), [len(entries), *topics_params, meta.db_table, meta.pk.column, len(objs), _json(rows)])
+    if entries:
+        _reserve(entries, {None if kind == 1 else name: value for kind, name, value in stored if kind}, counts)
+    stored = [(value,) for kind, _, value in stored if kind == 0]
     for obj, (pk,) in zip(objs, sorted(stored), strict=True):
         obj.pk = pk
         obj._state.adding = False

@@ -38,10 +38,11 @@ def encode(payload) -> str:
 
 
 class Entry:
-    """An event on its way into the stream. `seq` and `streams` are set when it is numbered."""
+    """An event on its way into the stream. `seq` and `streams` are set when it is numbered, at
+    commit (`reserved` holds them if they were taken earlier, with the transaction's messages)."""
 
     __slots__ = ("event", "users", "groups", "channels", "topics", "ops", "message_id", "seq", "streams", "text",
-                 "variants", "own")
+                 "variants", "own", "reserved")
 
     def __init__(self, event, *, users=(), groups=(), channels=(), ops=(), message_id=None, variants=None):
         self.event = event
@@ -53,6 +54,7 @@ class Entry:
         self.message_id = message_id
         self.seq = None
         self.streams = None
+        self.reserved = None  # (seq, streams) once taken under the lock, until numbered (`relay.stream.numbering`)
         self.text = ""  # the frame as sent, once numbered
         self.own = None  # {"<user id>": offset} of its user streams, when it has several (see `number`)
         # {"<user id>": kind} (`relay.stream.variants`): JSON's keys are text

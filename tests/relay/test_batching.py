@@ -171,3 +171,69 @@ def test_a_batch_is_stored_with_its_stream_entries_in_the_order_sent(alice, bob,
     assert [message_id for message_id, _ in entries] == [m.pk for m in results]
     offsets = [json.loads(text)["streams"][f"group:{club.pk}"] for _, text in entries]
     assert offsets == list(range(offsets[0], offsets[0] + size))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_entries_queued_around_a_batchs_messages_keep_the_order_they_were_queued_in(alice, bob):
+    """On PostgreSQL the messages' statement also takes the positions of the entries queued
+    before it (relay.stream.numbering._reserve); one queued in a savepoint, and every one after
+    it, is numbered at commit. Whatever took which position when, the stream holds them in the
+    order queued, each stream's offsets with no hole."""
+    from django.db import transaction
+
+    from relay.stream import numbering, publish
+
+    club = group_with(alice, bob, name="club")
+    publish.take()
+
+    def note(n):
+        publish.notify_users([alice.pk], {"identifier": "kirimin", "type": "notification", "n": n})
+
+    with transaction.atomic():
+        note(1)
+        with transaction.atomic():
+            note(2)
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            note("rolled back")
+            1 / 0
+        message = Message(sender=alice, group=club, body="hi")
+        numbering.insert_in_order([message])
+        note(3)
+    publish.take()
+    texts = [json.loads(text) for text in StreamEntry.objects.order_by("seq").values_list("text", flat=True)]
+    told = [t["n"] for t in texts if t["type"] == "notification"]
+    assert told == [1, 2, 3]
+    seqs = [t["seq"] for t in texts if t["type"] == "notification"]
+    assert seqs == list(range(seqs[0], seqs[0] + 3))
+    offsets = [t["streams"][f"user:{alice.pk}"] for t in texts if t["type"] == "notification"]
+    assert offsets == list(range(offsets[0], offsets[0] + 3))
+    assert message.pk is not None and Message.objects.get(pk=message.pk).body == "hi"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_messages_written_in_a_savepoint_that_rolls_back_leave_the_stream_whole(alice, bob):
+    """The positions taken by a statement in a savepoint go when it rolls back: none of the
+    entries queued before it may keep them."""
+    from django.db import transaction
+
+    from relay.stream import numbering, publish
+
+    club = group_with(alice, bob, name="club")
+    publish.take()
+
+    def note(n):
+        publish.notify_users([alice.pk], {"identifier": "kirimin", "type": "notification", "n": n})
+
+    with transaction.atomic():
+        note(1)
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            note("rolled back")
+            numbering.insert_in_order([Message(sender=alice, group=club, body="gone")])
+            1 / 0
+        note(2)
+    publish.take()
+    texts = [json.loads(text) for text in StreamEntry.objects.order_by("seq").values_list("text", flat=True)]
+    assert [t["n"] for t in texts if t["type"] == "notification"] == [1, 2]
+    seqs = [t["seq"] for t in texts if t["type"] == "notification"]
+    assert seqs[1] == seqs[0] + 1
+    assert not Message.objects.filter(body="gone").exists()
