@@ -22,7 +22,11 @@ ID_INPUT_SCHEMA = {"oneOf": [ID_SCHEMA, {"type": "string", "pattern": "^[0-9]{1,
 
 @extend_schema_field(ID_INPUT_SCHEMA)
 class IdField(serializers.IntegerField):
-    """An id: a positive integer, or a string of ASCII digits ("42")."""
+    """An id: a positive integer, or a string of ASCII digits ("42"). Any other string
+    ("pm2yig6go") fails with the code `not_an_id`: it can name nothing, and the socket
+    answers it `not_found` (`relay.errors.unknown_ids`)."""
+
+    default_error_messages = {"not_an_id": serializers.IntegerField.default_error_messages["invalid"]}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", 1)
@@ -38,7 +42,7 @@ class IdField(serializers.IntegerField):
         elif isinstance(data, str):
             # int() alone also takes " 42", "4_2" and other scripts' digits.
             if not _ASCII_ID.fullmatch(data):
-                self.fail("invalid")
+                self.fail("not_an_id" if data.strip() and data == data.strip() else "invalid")
         elif not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)

@@ -56,7 +56,11 @@ async def user_id_from_access_token(raw):
 
 
 async def user_id_from_credential(credential):
-    """The `auth` frame's token: a JWT has two dots, a ticket has none."""
+    """The `auth` frame's token: a JWT has two dots, a ticket has none. A JWT may come as
+    an `Authorization` header's value would ("Bearer <jwt>")."""
+    kind, _, rest = credential.partition(" ")
+    if kind.lower() == "bearer" and rest.strip():
+        credential = rest.strip()
     if credential.count(".") == 2:
         return await user_id_from_access_token(credential)
     return await user_id_from_ticket(credential)

@@ -172,7 +172,7 @@ class EmptyFrame(ClientFrame):
 
 
 class AuthFrame(ClientFrame):
-    token = StrictCharField(max_length=4096, help_text="an access JWT or a one-time ticket")
+    token = StrictCharField(max_length=4096, help_text="an access JWT (also as \"Bearer <jwt>\") or a one-time ticket")
 
 
 class ChannelFrame(ClientFrame):

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from relay import frames, handlers
 from relay.acks import AckQueue, answer
-from relay.errors import ref_of
+from relay.errors import ref_of, unknown_ids
 from relay.limits import CLOSE_TOO_BIG, TokenBucket, too_big
 from relay.stream import events
 from relay.stream.publish import RelayOutcome
@@ -72,7 +72,8 @@ class Intake:
             return
         data, errors = frames.validate(route.serializer, payload)
         if errors is not None:
-            await session.reply(events.error("invalid_frame", "Some fields are invalid.", ref=ref, details=errors))
+            await session.reply(unknown_ids(errors, ref)
+                                or events.error("invalid_frame", "Some fields are invalid.", ref=ref, details=errors))
             return
         if not route.pipelined or self.acks.full:
             # Frames with other effects wait for the pipelined ones before them (a `leave`

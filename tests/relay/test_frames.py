@@ -87,7 +87,8 @@ async def test_missing_type_is_unknown_type(connect, alice):
     ({"message": "hi", "to": 1, "groupid": 1}, "to"),  # both
     ({"to": 1}, "message"),
     ({"message": "x" * 4001, "to": 1}, "message"),
-    ({"message": "hi", "to": "abc"}, "to"),
+    ({"message": "hi", "to": " 12"}, "to"),
+    ({"message": "hi", "to": ""}, "to"),
     ({"message": "hi", "to": 0}, "to"),
     ({"message": "hi", "to": 2**63}, "to"),
     ({"message": "hi", "to": True}, "to"),
@@ -100,6 +101,31 @@ async def test_bad_fields_are_invalid_frame_with_details(connect, alice, fields,
     frame_ = await error_of(comm, "invalid_frame", ref="f")
     assert field in frame_["details"], frame_
     await still_alive(comm)
+
+
+@pytest.mark.parametrize("type_, fields, kind", [
+    ("sendmessage", {"message": "hi", "to": "pm2yig6go"}, "user"),
+    ("sendmessage", {"message": "hi", "groupid": "abc"}, "group"),
+    ("postlike", {"postid": "pm2yig6go"}, "post"),
+    ("deletemessage", {"id": "٤٢"}, "message"),  # other scripts' digits are no id either
+])
+async def test_an_id_that_is_no_number_names_nothing_not_found(connect, alice, type_, fields, kind):
+    """The kirimin socket doc's own example sends `postid: "pm2yig6go"`: such an id names nothing,
+    as an id that does not exist, and the frame's one fault is `not_found`, naming the field."""
+    comm = await connect(alice)
+    await send(comm, type_, ref="n", **fields)
+    frame_ = await error_of(comm, "not_found", ref="n")
+    assert frame_["message"] == f"No such {kind}.", frame_
+    assert list(frame_["details"]) == [name for name, value in fields.items() if isinstance(value, str)
+                                       and name != "message"], frame_
+    await still_alive(comm)
+
+
+async def test_an_id_that_is_no_number_beside_another_fault_is_an_invalid_frame(connect, alice):
+    comm = await connect(alice)
+    await send(comm, "postlike", postid="pm2yig6go", liked="maybe", ref="m")
+    frame_ = await error_of(comm, "invalid_frame", ref="m")
+    assert set(frame_["details"]) == {"postid", "liked"}, frame_
 
 
 async def test_blank_message_is_invalid_frame(connect, alice, bob):

@@ -59,6 +59,15 @@ async def test_auth_frame_with_access_token_signs_in(connect, alice, bob):
     assert (await recv(comm))["message"] == "hi"
 
 
+@pytest.mark.parametrize("prefix", ["Bearer ", "bearer  "])
+async def test_auth_frame_takes_a_token_as_an_authorization_header_carries_it(connect, alice, prefix):
+    """Clients written from the kirimin socket doc send `"token": "Bearer <jwt>"`."""
+    comm = await connect()
+    await send(comm, "auth", token=prefix + await token_for(alice), ref="b")
+    ack = await recv(comm)
+    assert ack["type"] == "ack" and ack["user"]["id"] == alice.pk, ack
+
+
 async def test_auth_frame_with_ticket_signs_in(connect, bob):
     comm = await connect()
     ticket = await sync_to_async(issue_ticket)(bob)
@@ -139,7 +148,7 @@ async def test_an_access_token_of_a_session_that_logged_out_closes_4401(open_soc
     assert await closed_with(comm) == 4401
 
 
-@pytest.mark.parametrize("token", ["garbage", "a.b.c", "x" * 43])
+@pytest.mark.parametrize("token", ["garbage", "a.b.c", "x" * 43, "Bearer ", "Bearer a.b.c"])
 async def test_bad_token_in_auth_frame_closes_4401(connect, token):
     comm = await connect()
     await send(comm, "auth", token=token)

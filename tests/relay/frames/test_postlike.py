@@ -50,7 +50,10 @@ async def test_the_postlike_frame_is_refused_like_rest(alice, charlie, private_g
     await send(comm, "postlike", postid=private.pk, ref="p")
     frame = await recv(comm)
     assert (frame["type"], frame["code"], frame["ref"]) == ("error", "not_found", "p"), frame
-    for bad in ({}, {"postid": "abc"}, {"postid": 0}, {"postid": public.pk, "liked": "maybe"}):
+    await send(comm, "postlike", postid="abc", ref="s")
+    frame = await recv(comm)
+    assert (frame["type"], frame["code"], frame["ref"]) == ("error", "not_found", "s"), frame
+    for bad in ({}, {"postid": 0}, {"postid": public.pk, "liked": "maybe"}):
         await send(comm, "postlike", **bad)
         frame = await recv(comm)
         assert frame["type"] == "error" and frame["code"] == "invalid_frame" and frame["details"], frame
