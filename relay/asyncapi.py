@@ -7,9 +7,26 @@ exactly what the server accepts and sends.
 
 from rest_framework import serializers
 
+from relay.auth import INACTIVE, INVALID, TRY_AGAIN_LATER
 from relay.handlers import CLIENT_FRAME_DESCRIPTIONS, DISPATCH
+from relay.limits import CLOSE_TOO_BIG
+from relay.opening import CLOSE_FAILED, CLOSE_TOO_MANY_SOCKETS
+from relay.outbox import CLOSE_SLOW_CONSUMER
 from relay.stream.catalogue import SERVER_FRAMES, ErrorOut
 from relay.stream.events import STATEFUL_TYPES
+from relay.upkeep import CLOSE_IDLE_ANONYMOUS
+
+# Every code the server closes a socket with, and what it means (docs/protocol.md, section 4).
+CLOSE_CODES = {
+    INVALID: "bad, expired or reused ticket or token, or a token of a session that logged out",
+    INACTIVE: "deactivated user (also sent to open sockets when a user is deactivated or banned)",
+    CLOSE_TOO_MANY_SOCKETS: "too many sockets for this user (or anonymous ones from this address)",
+    CLOSE_IDLE_ANONYMOUS: "anonymous socket idle",
+    CLOSE_SLOW_CONSUMER: "the client stopped reading: reconnect with resume=",
+    CLOSE_TOO_BIG: "frame too big",
+    TRY_AGAIN_LATER: "try again later (Redis is unreachable for a moment)",
+    CLOSE_FAILED: "the server failed while connecting",
+}
 
 _POSITION = {
     "seq": {"type": "integer", "description": (
@@ -119,14 +136,12 @@ def document():
             "description": (
                 "JSON text frames tagged `\"identifier\": \"kirimin\"`. Connect to `ws(s)://<socket.host>?id=<ticket>` "
                 "(the `socket` object of login/is-user), or with `Authorization: Bearer <access>`, or anonymously "
-                "and send `auth`. Close codes: 4401 bad/expired/reused ticket or token (or a token of a session "
-                "that logged out), 4403 deactivated user, "
-                "4429 too many sockets for this user (or anonymous ones from this address), 4408 anonymous socket idle, "
-                "4008 client stopped reading, 1009 frame too big, 1013 try again later. Error codes: "
-                + ", ".join(error_codes) + "." + STREAM
+                "and send `auth`. Close codes: " + ", ".join(f"{code} {meaning}" for code, meaning in CLOSE_CODES.items())
+                + ". Error codes: " + ", ".join(error_codes) + "." + STREAM
             ),
         },
         "servers": {"relay": {"host": "localhost:8000", "pathname": "/ws/", "protocol": "ws"}},
+        "x-close-codes": [{"code": code, "meaning": meaning} for code, meaning in CLOSE_CODES.items()],
         "channels": {
             "relay": {
                 "address": "/ws/",

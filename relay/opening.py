@@ -23,6 +23,7 @@ from relay.stream.topics import group_topic, user_topic
 log = logging.getLogger("kirimin.relay")
 
 CLOSE_TOO_MANY_SOCKETS = 4429  # for this user, or anonymous ones from this address
+CLOSE_FAILED = 1011  # RFC 6455: the server failed while connecting
 # How long a connecting socket waits for its process to reach the stream position it was read at.
 CATCH_UP_TIMEOUT = 10.0
 
@@ -58,7 +59,7 @@ async def open_socket(send, scope):
         await _close(send, session, auth.TRY_AGAIN_LATER)
     except Exception:
         log.exception("relay: connect failed")
-        await _close(send, session, 1011)
+        await _close(send, session, CLOSE_FAILED)
     return session
 
 

@@ -56,6 +56,10 @@ pytest_plugins = ["tests.sockets", "tests.events"]
 
 
 def pytest_configure(config):
+    # `PYTEST_ARGS="-q"` on top of addopts' `-q` would hide the result line ("1234 passed in
+    # 5:27"): quiet, but never that quiet.
+    if config.option.verbose < -1:
+        config.option.verbose = -1
     if XDIST_WORKER:
         _keep_sqlite_in_memory()
         if REDIS_URL:
