@@ -259,5 +259,33 @@ async (moduleUrl) => {
   beating.disconnect();
   await sleep(60);
   out.afterDisconnect = {state: beating.state, sockets: sockets.length, closedWith: sockets[1].closedWith};
+
+  // --- maxAttempts: give up after that many failed reconnects in a row, until connect() ---
+  sockets.length = 0;
+  const giving = new Kirimin({WebSocket: FakeSocket, fetch, heartbeat: 0, maxAttempts: 2,
+    backoff: {initial: 5, jitter: 0}});
+  const givingStates = [];
+  giving.on("state", (event) => givingStates.push(event.state));
+  const failed = [];
+  giving.on("failed", (event) => failed.push(event));
+  await giving.login("bo", "pw");
+  giving.connect();
+  await until("the first socket to give up on", () => sockets.length === 1);
+  sockets[0].serverSends({type: "connection", client_id: "g1", user: BO, groups: [], seq: 0, streams: {"user:5": 0}});
+  sockets[0].serverCloses(1006);
+  const pending = giving.request("sendmessage", {groupid: 1, message: "never sent"}).then(() => "sent", (e) => e.code);
+  await until("the first reconnect", () => sockets.length === 2);
+  sockets[1].serverCloses(1006);
+  await until("the second reconnect", () => sockets.length === 3);
+  sockets[2].serverCloses(1006);
+  await until("giving up", () => failed.length === 1);
+  await sleep(50);
+  out.gaveUp = {state: giving.state, failed, sockets: sockets.length, pending: await pending,
+    states: givingStates.slice()};
+  giving.connect();  // starts again, from a first attempt
+  await until("a socket after giving up", () => sockets.length === 4);
+  sockets[3].serverSends({type: "connection", client_id: "g4", user: BO, groups: [], seq: 0, streams: {"user:5": 0}});
+  out.afterGivingUp = {state: giving.state, attempt: giving.attempt};
+  giving.disconnect();
   return out;
 }

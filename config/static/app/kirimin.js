@@ -44,7 +44,8 @@
  * - answers the server's `ping` with `pong`, restores `subscribe`d channels after a reconnect,
  *   and queues frames sent while disconnected (except `typing`) until the socket is back.
  * - stops on 4403 (the account was deactivated) or when the session cannot be refreshed,
- *   emitting "signedout".
+ *   emitting "signedout"; with `maxAttempts`, gives up after that many failed reconnects in a
+ *   row, emitting "failed" (`connect()` starts again).
  */
 
 export const IDENTIFIER = "kirimin";
@@ -91,6 +92,8 @@ export class Kirimin {
    * @param {object} [options.backoff]  {initial, max, factor, jitter} in ms, see backoffDelay
    * @param {number} [options.heartbeat] ms between `ping`s while idle (0: none)
    * @param {number} [options.heartbeatTimeout] ms without any frame after a `ping` before reconnecting
+   * @param {number} [options.maxAttempts] reconnect attempts in a row before giving up (state "failed",
+   *   as socket.io's `reconnect_failed`); Infinity by default. `connect()` starts again.
    */
   constructor(options = {}) {
     this.options = {
@@ -99,6 +102,7 @@ export class Kirimin {
       storageKey: "kirimin.session",
       heartbeat: 25000,
       heartbeatTimeout: 10000,
+      maxAttempts: Infinity,
       WebSocket: globalThis.WebSocket,
       fetch: (...args) => globalThis.fetch(...args),
       ...options,
@@ -107,7 +111,7 @@ export class Kirimin {
     this.user = null;
     this.access = null;
     this.refreshToken = null;
-    this.state = "idle";        // idle, connecting, open, reconnecting, closed, signedout
+    this.state = "idle";        // idle, connecting, open, reconnecting, failed, closed, signedout
     this.connection = null;     // the current socket's first `connection` frame
     this.lastMessageId = 0;     // newest `sendmessage` id seen: the `since=` for an older server
     this.position = null;       // newest stream position taken: the `resume=` of the next connect
@@ -141,7 +145,8 @@ export class Kirimin {
   // --- events ------------------------------------------------------------------------------------
   /** Call `handler(frame)` for every server frame of `type` ("*": all frames). Each stateful frame
    * (STATEFUL) is emitted once, in stream order; duplicates and frames after a gap are not.
-   * Also "state" ({state, attempt, delay, code}), "signedout" ({reason}) and "resync" (the
+   * Also "state" ({state, attempt, delay, code}), "signedout" ({reason}), "failed" ({attempts, code}:
+   * `maxAttempts` reconnects failed in a row) and "resync" (the
    * `resync` frame, or {type: "resync", reason: "gap" | "reset", seq} when the client itself had to
    * give up on replaying: reload through REST). Returns a function that unsubscribes. */
   on(type, handler) {
@@ -506,11 +511,33 @@ export class Kirimin {
   }
 
   _retry(code) {
+    if (this.attempt >= this.options.maxAttempts) {
+      this._giveUp(code);
+      return;
+    }
     const delay = backoffDelay(this.attempt, this.options.backoff);
     this.attempt += 1;
     this._setState("reconnecting", {delay, code, at: Date.now() + delay});
     clearTimeout(this._timer);
     this._timer = setTimeout(() => this._open(), delay);
+  }
+
+  /** `maxAttempts` reconnects failed in a row: stop trying (until `connect()`), and fail what waits
+   * to be sent rather than keep it for a socket that is not coming. */
+  _giveUp(code) {
+    this._wanted = false;
+    clearTimeout(this._timer);
+    this._timer = null;
+    for (const [ref, request] of this._requests) {
+      clearTimeout(request.timer);
+      request.reject(new KiriminError(0, "failed", "Gave up reconnecting."));
+      this._requests.delete(ref);
+    }
+    this._outbox = [];
+    const attempts = this.attempt;
+    this.attempt = 0;
+    this._setState("failed", {attempts, code});
+    this._emit("failed", {attempts, code});
   }
 
   /** Back online: do not wait out the backoff. */
