@@ -61,6 +61,8 @@ def test_joining_and_leaving_show_as_notices_and_in_the_member_list(scene, perso
     open_group(a, "Book club")
     members = a.get_by_role("list", name="Members")
     expect(members.locator(".person-name")).to_have_text(["Alice"])
+    summary = a.locator(".view-head [data-summary]")
+    expect(summary).to_have_text("1 member")
 
     c.get_by_text("Discover").click()
     c.locator(".discover li", has_text="Book club").get_by_role("button", name="Join").click()
@@ -68,6 +70,7 @@ def test_joining_and_leaving_show_as_notices_and_in_the_member_list(scene, perso
     expect(notices(a)).to_have_text(["Carol joined the group"])
     expect(members.locator(".person-name")).to_have_text(["Carol", "Alice"])
     expect(members.locator(".person", has_text="Carol").locator(".dot")).to_have_class("dot online")
+    expect(summary).to_have_text("2 members")  # the header follows the join
 
     c.get_by_role("button", name="Leave group").click()
     expect(notices(a)).to_have_text(["Carol joined the group", "Carol left the group"])
@@ -109,3 +112,20 @@ def test_someone_coming_and_going_shows_in_the_member_list_as_it_happens(scene, 
     expect(dot).to_have_class("dot online", timeout=5_000)  # the demo polled every 15 s before
     b.get_by_role("button", name="Sign out").click()
     expect(dot).to_have_class("dot", timeout=10_000)
+
+
+def test_a_members_actions_are_shown_and_work_from_the_keyboard(scene, person_page):
+    """A first-time user sees how to write to a member or remove them without hovering, and can
+    do it with the keyboard alone (or by touch)."""
+    alice, bob = scene.person("Alice"), scene.person("Bob")
+    scene.group(alice, "Design team", members=[bob])
+    a = person_page(alice)
+    open_group(a, "Design team")
+    row = a.get_by_role("list", name="Members").locator(".person", has_text="Bob")
+    write, remove = row.get_by_role("button", name="Message"), row.get_by_role("button", name="Remove")
+    for button in (write, remove):
+        expect(button).to_be_visible()
+        expect(button).to_have_css("opacity", "1")
+    write.focus()
+    a.keyboard.press("Enter")
+    expect(a.locator(".chat h2")).to_contain_text("Bob")

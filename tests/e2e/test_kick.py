@@ -33,6 +33,8 @@ def test_a_kick_removes_the_other_from_the_group_live(scene, person_page, bob_se
     expect(messages(b)).to_have_text(["Welcome aboard"])
 
     members = a.get_by_role("list", name="Members")
+    summary = a.locator(".view-head [data-summary]")
+    expect(summary).to_have_text("2 members")
     remove = members.locator(".person", has_text="Bob").get_by_role("button", name="Remove")
     remove.click()
     expect(remove).to_have_text("Remove Bob?")  # a second click confirms
@@ -46,6 +48,7 @@ def test_a_kick_removes_the_other_from_the_group_live(scene, person_page, bob_se
     # Alice's screen: a notice, and Bob is no longer a member.
     expect(notices(a)).to_have_text(["You removed Bob"])
     expect(members.locator(".person-name")).to_have_text(["Alice"])
+    expect(summary).to_have_text("1 member")  # the header follows the kick, in the singular
 
     # What the group says afterwards does not reach Bob any more.
     say(a, "Bob has left the building")

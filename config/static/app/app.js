@@ -54,6 +54,10 @@ function h(tag, props, ...children) {
 }
 
 const $ = (selector, root = document) => root.querySelector(selector);
+/** "1 member", "3 members". */
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+/** A group's line under its name: its description and how many members it has now. */
+const groupSummary = (group) => [group.description, plural(group.members_count, "member")].filter(Boolean).join(" · ");
 const name = (user) => user?.display_name || user?.username || "someone";
 const chatKey = (view) => (view.kind === "group" ? `g${view.id}` : `u${view.id}`);
 const isMe = (user) => user && state.me && user.id === state.me.id;
@@ -179,7 +183,8 @@ function renderStatus(event = {state: client.state}) {
   if (!el) return;
   clearInterval(renderStatus.timer);
   el.dataset.state = event.state;
-  const labels = {idle: "Offline", connecting: "Connecting…", open: "Live", closed: "Offline", signedout: "Signed out"};
+  const labels = {idle: "Offline", connecting: "Connecting…", open: "Live", closed: "Offline", signedout: "Signed out",
+    failed: "Offline: reload to try again"};
   if (event.state !== "reconnecting") {
     el.textContent = labels[event.state] || event.state;
     el.title = event.state === "open" ? "Connected: events arrive as they happen" : "";
@@ -226,7 +231,7 @@ function renderSidebar() {
       ontoggle: (event) => { state.discoverOpen = event.currentTarget.open; }},
       h("summary", null, `Discover ${state.discover.length} public group${state.discover.length > 1 ? "s" : ""}`),
       h("ul", null, state.discover.map((g) => h("li", null,
-        h("span", null, `# ${g.name}`), h("span", {class: "muted"}, `${g.members_count} members`),
+        h("span", null, `# ${g.name}`), h("span", {class: "muted"}, plural(g.members_count, "member")),
         h("button", {class: "small", onclick: () => joinGroup(g)}, "Join"))))) : null,
     h("div", {class: "section-head"}, h("h3", null, "Direct messages")),
     h("ul", {class: "nav-list", "aria-label": "Direct messages"},
@@ -390,7 +395,7 @@ function chatView(view) {
     h("div", null,
       h("h2", null, view.kind === "group" ? h("span", {class: "hash"}, group?.is_private ? "◈ " : "# ") : presenceDot(view.id),
         title),
-      h("p", {class: "muted"}, group ? (group.description || `${group.members_count} members`)
+      h("p", {class: "muted", "data-summary": ""}, group ? groupSummary(group)
         : view.kind === "dm" ? "Direct message" : "")),
     group && group.my_role !== "owner"
       ? h("button", {class: "ghost", onclick: () => leaveGroup(group)}, "Leave group") : null);
@@ -672,7 +677,10 @@ function renderAside() {
           : null]))));
     return;
   }
-  const known = new Set([...state.friends, ...[...state.members.values()].flat().map((m) => m.user.id)]);
+  // Friends, members of the groups read so far, and the people of the sidebar's direct messages
+  // (and anyone told online), so that whoever the sidebar shows online is here too.
+  const known = new Set([...state.friends, ...state.dms, ...state.online,
+    ...[...state.members.values()].flat().map((m) => m.user.id)]);
   known.delete(state.me.id);
   const people = [...known].map((id) => state.people.get(id)).filter(Boolean)
     .sort((a, b) => Number(state.online.has(b.id)) - Number(state.online.has(a.id)) || name(a).localeCompare(name(b)));
@@ -1025,6 +1033,8 @@ function membershipChanged(groupId) {
   const group = state.groups.get(groupId);
   if (group) api("GET", `/api/groups/${groupId}/`).then((fresh) => {
     state.groups.set(groupId, fresh);
+    const summary = $(".view-head [data-summary]");
+    if (summary && viewing(`g${groupId}`)) summary.textContent = groupSummary(fresh);
   }).catch(() => {});
 }
 
