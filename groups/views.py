@@ -15,7 +15,7 @@ from accounts.throttles import SendThrottle
 from config.errors import ValidationFailed
 from config.rest.pagination import CursorPagination
 from config.rest.params import flag_param, id_param, id_parameter
-from groups import actions, presence
+from groups import actions, messaging, presence, reading
 from groups import serializers as s
 from groups.models import MessageReaction
 from groups.permissions import CanReadMessages, CanSeeMemberList
@@ -156,7 +156,7 @@ class GroupViewSet(viewsets.GenericViewSet):
         group = self.get_group()
         if request.method == "POST":
             data = _input(s.SendMessageSerializer, request)
-            msg = actions.send_message(actor=request.user, body=data["message"], group_id=group.pk)
+            msg = messaging.send_message(actor=request.user, body=data["message"], group_id=group.pk)
             return Response(s.message_dict(msg), status=status.HTTP_201_CREATED)
         return _message_page(self, group_messages(group, before=id_param(request, "before")))
 
@@ -197,7 +197,7 @@ class DirectMessagesView(GenericAPIView):
     @extend_schema(request=s.DirectMessageSerializer, responses={201: s.MessageOutSerializer})
     def post(self, request):
         data = _input(s.DirectMessageSerializer, request)
-        msg = actions.send_message(actor=request.user, body=data["message"], to_id=data["to"])
+        msg = messaging.send_message(actor=request.user, body=data["message"], to_id=data["to"])
         return Response(s.message_dict(msg), status=status.HTTP_201_CREATED)
 
 
@@ -211,7 +211,7 @@ class MessageView(GenericAPIView):
     @extend_schema(request=s.SendMessageSerializer, responses=s.MessageOutSerializer)
     def patch(self, request, pk):
         data = _input(s.SendMessageSerializer, request)
-        actions.edit_message(actor=request.user, message=message_for(request.user, pk), body=data["message"])
+        messaging.edit_message(actor=request.user, message=message_for(request.user, pk), body=data["message"])
         return Response(s.message_dict(message_for(request.user, pk)))
 
     @extend_schema(request=None, responses={200: None})
@@ -220,7 +220,7 @@ class MessageView(GenericAPIView):
         return Response(None)
 
     def perform_destroy(self, message):
-        actions.remove_message(actor=self.request.user, message=message)
+        messaging.remove_message(actor=self.request.user, message=message)
 
 
 class ConversationsView(GenericAPIView):
@@ -261,7 +261,7 @@ class ReadView(GenericAPIView):
     @extend_schema(request=s.ConversationReadSerializer, responses=s.UnreadStateSerializer)
     def post(self, request):
         data = _input(s.ConversationReadSerializer, request)
-        return Response(actions.mark_read(actor=request.user, message_id=data["message_id"],
+        return Response(reading.mark_read(actor=request.user, message_id=data["message_id"],
                                           group_id=data.get("groupid"), to_id=data.get("to")))
 
 
@@ -305,7 +305,7 @@ class MessageReactionsView(GenericAPIView):
     @extend_schema(request=EmojiSerializer, responses={201: MessageReactionResult, 200: MessageReactionResult})
     def post(self, request, pk):
         data = _input(EmojiSerializer, request)
-        result = actions.react_to_message(actor=request.user, message_id=pk, emoji=data["emoji"])
+        result = messaging.react_to_message(actor=request.user, message_id=pk, emoji=data["emoji"])
         return Response(result, status=status.HTTP_201_CREATED if result["changed"] else status.HTTP_200_OK)
 
 
@@ -314,4 +314,4 @@ class MessageReactionView(GenericAPIView):
 
     @extend_schema(request=None, responses={200: MessageReactionResult})
     def delete(self, request, pk, emoji):
-        return Response(actions.react_to_message(actor=request.user, message_id=pk, emoji=emoji, on=False))
+        return Response(messaging.react_to_message(actor=request.user, message_id=pk, emoji=emoji, on=False))

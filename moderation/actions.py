@@ -16,6 +16,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from config.errors import Forbidden, NotFound, ValidationFailed
 from groups import actions as group_actions
+from groups import messaging as group_messaging
 from groups.models import Message
 from groups.selectors import message_for, visible_messages
 from moderation.models import ModerationLog, Report
@@ -135,7 +136,7 @@ def delete_message(*, moderator, message, reason) -> bool:
     _require(moderator, "groups.delete_message")
     with transaction.atomic():
         target_repr = message_repr(message)
-        changed = group_actions.delete_message(message=message, by=moderator)
+        changed = group_messaging.delete_message(message=message, by=moderator)
         if changed:
             reports = _close_reports(moderator, Target.MESSAGE, message.pk, reason)
             details = {"groupid": message.group_id} if message.group_id else {"to": message.recipient_id}
@@ -149,9 +150,9 @@ def delete_message(*, moderator, message, reason) -> bool:
 def delete_message_as(*, actor, message, reason="") -> bool:
     """Delete a message as `actor` may: as its author or its group's owner or admin, or, staff,
     through the desk (its permission, its audit row). REST and the `deletemessage` frame."""
-    if actor.is_staff and not group_actions.can_delete_message(actor, message):
+    if actor.is_staff and not group_messaging.can_delete_message(actor, message):
         return delete_message(moderator=actor, message=message, reason=reason)
-    return group_actions.remove_message(actor=actor, message=message)
+    return group_messaging.remove_message(actor=actor, message=message)
 
 
 def delete_message_by_id(*, actor, message_id) -> dict:

@@ -15,6 +15,8 @@ from django.conf import settings
 from accounts.selectors import any_user
 from config.errors import NotFound
 from groups import actions as group_actions
+from groups import messaging as group_messaging
+from groups import reading as group_reading
 from groups import selectors as group_selectors
 from moderation import actions as moderation
 from posts.actions import like_post_by_id, react_to_post
@@ -168,20 +170,20 @@ async def kick(session, data, outcome):
 async def typing(session, data, outcome):
     if not session.typing.allow():
         return events.error("rate_limited", "Typing indicators are limited to a few per second.")
-    await action(group_actions.relay_typing)(outcome, actor=session.user, group_id=data.get("groupid"),
-                                             to_id=data.get("to"))
+    await action(group_messaging.relay_typing)(outcome, actor=session.user, group_id=data.get("groupid"),
+                                               to_id=data.get("to"))
     return events.ack() if "ref" in data else None
 
 
 async def read(session, data, outcome):
-    result = await action(group_actions.mark_read)(outcome, actor=session.user, message_id=data["message_id"],
+    result = await action(group_reading.mark_read)(outcome, actor=session.user, message_id=data["message_id"],
                                                    group_id=data.get("groupid"), to_id=data.get("to"))
     return events.ack(**result)
 
 
 async def editmessage(session, data, outcome):
-    result = await action(group_actions.edit_message_by_id)(outcome, actor=session.user, message_id=data["id"],
-                                                            body=data["message"])
+    result = await action(group_messaging.edit_message_by_id)(outcome, actor=session.user, message_id=data["id"],
+                                                              body=data["message"])
     return events.ack(**result)
 
 
@@ -192,8 +194,9 @@ async def deletemessage(session, data, outcome):
 
 async def react(session, data, outcome):
     if "messageid" in data:
-        result = await action(group_actions.react_to_message)(outcome, actor=session.user, message_id=data["messageid"],
-                                                              emoji=data["emoji"], on=data["on"])
+        result = await action(group_messaging.react_to_message)(outcome, actor=session.user,
+                                                                message_id=data["messageid"], emoji=data["emoji"],
+                                                                on=data["on"])
     else:
         result = await action(react_to_post)(outcome, actor=session.user, post_id=data["postid"], emoji=data["emoji"],
                                              on=data["on"])

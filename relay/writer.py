@@ -5,7 +5,7 @@ Handled one by one, a message costs a thread hop, a transaction and three or fou
 queries, and a socket's next frame waits for all of it: one member sending 100
 messages a second fell behind by seconds. Here every `sendmessage` frame of the
 process goes into one queue. A single writer task takes everything queued (up to
-`MAX_BATCH`), stores it with `groups.actions.send_messages` (one thread hop, one
+`MAX_BATCH`), stores it with `groups.messaging.send_messages` (one thread hop, one
 transaction, the rows written together by `relay.stream.numbering.insert_in_order`),
 sends the stored messages' events, and answers each frame. While one batch is
 being stored the next one gathers, so batches grow with the load and an idle
@@ -21,7 +21,7 @@ import logging
 import weakref
 
 from config.batching import Batched
-from groups import actions
+from groups import messaging
 from relay.db import pooled
 from relay.stream import publish
 
@@ -77,7 +77,7 @@ class MessageWriter:
 def _send_messages(requests):
     """The batch's results and the sends of the events it committed (`publish.take`)."""
     try:
-        return actions.send_messages(requests), publish.take()
+        return messaging.send_messages(requests), publish.take()
     except Exception:
         publish.take()  # rolled back: nothing committed, nothing to send
         raise

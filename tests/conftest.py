@@ -214,8 +214,8 @@ def group_with(owner, *members, private=False, name=None):
 
 
 def say(user, text, group=None, to=None):
-    """A message from `user` to `group` or to the user `to`, through `groups.actions.send_message`."""
-    from groups.actions import send_message
+    """A message from `user` to `group` or to the user `to`, through `groups.messaging.send_message`."""
+    from groups.messaging import send_message
 
     return send_message(actor=user, body=text, group_id=group.pk if group else None, to_id=to.pk if to else None)
 

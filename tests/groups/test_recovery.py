@@ -12,7 +12,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
 
-from groups.actions import leave_group, send_message, send_messages
+from groups.actions import leave_group
+from groups.messaging import send_message, send_messages
 from groups.models import Message
 from tests.conftest import group_with, say
 from tests.sockets import call, expect, nothing, recv, still_alive, user_shape

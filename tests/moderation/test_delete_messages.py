@@ -4,7 +4,7 @@ a group's members or a direct message's two users, and only to them.
 
 import pytest
 
-from groups.actions import send_message
+from groups.messaging import send_message
 from groups.models import Message
 from moderation.models import ModerationLog
 from tests.conftest import group_with

@@ -6,7 +6,7 @@ through the desk, by REST or by the `deletemessage` frame, audited like the desk
 import pytest
 from django.urls import reverse
 
-from groups import actions
+from groups import messaging
 from groups.models import Message, MessageRevision
 from moderation.models import ModerationLog
 from tests.conftest import err, group_with, ok
@@ -17,9 +17,9 @@ pytestmark = pytest.mark.django_db
 
 def test_moderators_see_every_earlier_text_even_of_a_deleted_message(desk, alice, bob):
     group = group_with(alice, bob)
-    message = actions.send_message(actor=bob, body="you are an idiot", group_id=group.pk)
-    actions.edit_message(actor=bob, message=message, body="you are nice")
-    actions.remove_message(actor=bob, message=message)
+    message = messaging.send_message(actor=bob, body="you are an idiot", group_id=group.pk)
+    messaging.edit_message(actor=bob, message=message, body="you are nice")
+    messaging.remove_message(actor=bob, message=message)
     page = desk.get(reverse("admin:groups_messagerevision_changelist")).content.decode()
     assert "you are an idiot" in page and "you are nice" in page
     assert list(MessageRevision.objects.values_list("kind", "body")) == [
@@ -29,8 +29,8 @@ def test_moderators_see_every_earlier_text_even_of_a_deleted_message(desk, alice
 
 
 def test_revisions_are_read_only_and_hidden_from_staff_without_the_permission(desk, make_user, alice, bob):
-    message = actions.send_message(actor=alice, body="first", to_id=bob.pk)
-    actions.edit_message(actor=alice, message=message, body="second")
+    message = messaging.send_message(actor=alice, body="first", to_id=bob.pk)
+    messaging.edit_message(actor=alice, message=message, body="second")
     revision = MessageRevision.objects.get()
     assert desk.get(reverse("admin:groups_messagerevision_change", args=[revision.pk])).status_code == 200
     assert desk.get(reverse("admin:groups_messagerevision_delete", args=[revision.pk])).status_code == 403
@@ -40,7 +40,7 @@ def test_revisions_are_read_only_and_hidden_from_staff_without_the_permission(de
 
 
 def test_staff_delete_anyones_message_by_rest_through_the_desk(api, moderator, alice, bob):
-    message = actions.send_message(actor=alice, body="threat", to_id=bob.pk)
+    message = messaging.send_message(actor=alice, body="threat", to_id=bob.pk)
     ok(api(moderator).delete(f"/api/messages/{message.pk}/", {"reason": "Threats."}, format="json"))
     assert not Message.objects.exists()
     entry = ModerationLog.objects.get()
@@ -49,14 +49,14 @@ def test_staff_delete_anyones_message_by_rest_through_the_desk(api, moderator, a
 
 
 def test_staff_without_the_permission_may_not(api, make_user, alice, bob):
-    message = actions.send_message(actor=alice, body="hi", to_id=bob.pk)
+    message = messaging.send_message(actor=alice, body="hi", to_id=bob.pk)
     err(api(make_user("staffer", is_staff=True)).delete(f"/api/messages/{message.pk}/"), 403, "forbidden")
     assert Message.objects.exists() and not ModerationLog.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_moderator_deletes_by_frame_through_the_desk(connect, moderator, alice, bob):
-    message = await call(actions.send_message, actor=alice, body="threat", to_id=bob.pk)
+    message = await call(messaging.send_message, actor=alice, body="threat", to_id=bob.pk)
     desk_socket, recipient = await connect(moderator), await connect(bob)
     await send(desk_socket, "deletemessage", id=message.pk, ref="s")
     await expect(desk_socket, "ack", ref="s", id=message.pk, changed=True)

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import Notification
-from groups.actions import send_message
+from groups.messaging import send_message
 from groups.models import Ban, Membership
 from moderation.models import ModerationLog
 from tests.conftest import err, group_with

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from groups.actions import send_message
+from groups.messaging import send_message
 from groups.models import Message
 from moderation import actions as moderation
 from moderation.models import ModerationLog, Report

@@ -2,7 +2,7 @@
 
 import pytest
 
-from groups.actions import send_message
+from groups.messaging import send_message
 from moderation.models import Report
 from posts.actions import create_post
 from tests.conftest import err, group_with, ok

@@ -4,6 +4,7 @@ channels per socket, and how long an anonymous socket may stay silent."""
 import pytest
 
 from groups import actions as group_actions
+from groups import messaging as group_messaging
 from tests.conftest import group_with
 from tests.sockets import call, closed_with, error_of, recv, send, still_alive
 
@@ -45,5 +46,5 @@ async def test_a_silent_anonymous_socket_is_closed_and_a_signed_in_one_is_not(co
     member = await connect(alice)
     anonymous = await connect()
     assert await closed_with(anonymous, timeout=5) == 4408
-    await call(group_actions.send_message, actor=alice, body="still here", group_id=group.pk)
+    await call(group_messaging.send_message, actor=alice, body="still here", group_id=group.pk)
     assert (await recv(member))["message"] == "still here"

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from groups import actions as group_actions
+from groups import messaging as group_messaging
 from tests.conftest import err, group_with, ok
 
 URL = "/api/events/"
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def say(user, group, text):
-    return group_actions.send_message(actor=user, body=text, group_id=group.pk)
+    return group_messaging.send_message(actor=user, body=text, group_id=group.pk)
 
 
 def test_without_after_it_tells_where_the_stream_stands(api, alice, bob):

@@ -13,6 +13,7 @@ import json
 import pytest
 
 from groups import actions as group_actions
+from groups import messaging as group_messaging
 from tests.sockets import (
     IDENTIFIER,
     call,
@@ -204,7 +205,7 @@ async def test_error_frames_never_leak_internals(connect, alice, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("secret internal detail /etc/passwd")
 
-    monkeypatch.setattr(group_actions, "send_messages", explode)
+    monkeypatch.setattr(group_messaging, "send_messages", explode)
     comm = await connect(alice)
     await send(comm, "sendmessage", to=alice.pk, message="boom", ref="500")
     frame_ = await error_of(comm, "server_error", ref="500")

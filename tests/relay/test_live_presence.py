@@ -300,7 +300,7 @@ def test_a_presence_lock_on_a_user_lets_their_messages_commit(settings, alice, b
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has no row locks")
     from groups import presence
-    from groups.actions import send_message
+    from groups.messaging import send_message
 
     group_with(alice, bob)
     held, done = threading.Event(), threading.Event()

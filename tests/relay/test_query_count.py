@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from groups import actions as group_actions
+from groups import messaging as group_messaging
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def group_of(make_user, alice):
 def queries_to_send(group, actor, capture):
     """Queries of `send_message`, its after-commit relay included."""
     with CaptureQueriesContext(connection) as queries, capture(execute=True) as callbacks:
-        group_actions.send_message(actor=actor, body="hello everyone", group_id=group.pk)
+        group_messaging.send_message(actor=actor, body="hello everyone", group_id=group.pk)
     assert callbacks, "the message scheduled no relay"
     return [q["sql"] for q in queries.captured_queries]
 
@@ -43,7 +44,7 @@ def test_direct_message_queries_are_constant(make_user, alice, django_assert_max
     # lock, the head, the topics' offsets, the entry and its topics (3 on PostgreSQL: the lock with the
     # message's id, the heads, the entry with its topics).
     with django_assert_max_num_queries(12), django_capture_on_commit_callbacks(execute=True):
-        group_actions.send_message(actor=alice, body="hi", to_id=bob.pk)
+        group_messaging.send_message(actor=alice, body="hi", to_id=bob.pk)
 
 
 def queries_of_a_batch(requests):
@@ -54,7 +55,7 @@ def queries_of_a_batch(requests):
 
     publish.take()  # the scene's own events
     with CaptureQueriesContext(connection) as queries:
-        results = group_actions.send_messages(requests)
+        results = group_messaging.send_messages(requests)
     collected = publish.take()  # as relay.writer runs it: the sends are taken, not sent here
     assert all(not isinstance(r, Exception) for r in results), results
     assert len(collected) == len(requests), "each message schedules its one entry"

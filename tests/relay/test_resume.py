@@ -7,6 +7,7 @@ import pytest
 
 from accounts.actions import send_friend_request
 from groups import actions as group_actions
+from groups import messaging as group_messaging
 from posts import actions as post_actions
 from relay.stream import read
 from tests.conftest import group_with
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def say(user, group, text):
-    return group_actions.send_message(actor=user, body=text, group_id=group.pk)
+    return group_messaging.send_message(actor=user, body=text, group_id=group.pk)
 
 
 async def test_the_connection_frame_tells_where_the_socket_and_its_streams_start(connect, alice, bob):

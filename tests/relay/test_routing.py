@@ -6,6 +6,7 @@ import pytest
 from django.db import transaction
 
 from groups import actions as group_actions
+from groups import messaging as group_messaging
 from posts import actions as post_actions
 from relay.stream import events
 from relay.stream import publish as notify
@@ -52,7 +53,7 @@ async def test_direct_message_reaches_every_socket_of_both_users_only(connect, a
 
 async def test_direct_message_sent_by_action_reaches_the_same_people(connect, alice, bob, charlie):
     alice_socket, bob_socket, outsider = await connect(alice), await connect(bob), await connect(charlie)
-    msg = await run(group_actions.send_message, actor=alice, body="  via REST  ", to_id=bob.pk)
+    msg = await run(group_messaging.send_message, actor=alice, body="  via REST  ", to_id=bob.pk)
     for comm in (alice_socket, bob_socket):
         frame = await recv(comm)
         assert frame["id"] == msg.pk and frame["message"] == "via REST"
@@ -106,7 +107,7 @@ async def test_join_reaches_the_new_members_open_socket_then_group_messages(conn
         frame = await recv(comm)
         assert frame["type"] == "join" and frame["groupid"] == group.pk and frame["user"]["id"] == bob.pk
     await nothing(joiner)  # the join arrives once, not via both the group and the user topic
-    await run(group_actions.send_message, actor=alice, body="welcome", group_id=group.pk)
+    await run(group_messaging.send_message, actor=alice, body="welcome", group_id=group.pk)
     assert (await recv(joiner))["message"] == "welcome"
     assert (await recv(owner))["message"] == "welcome"
     await nothing(outsider)
@@ -130,7 +131,7 @@ async def test_added_member_of_a_private_group_receives_its_messages(connect, al
     member = await connect(bob)
     await run(group_actions.add_member, actor=alice, group=group, target=bob)
     assert (await recv(member))["type"] == "join"
-    await run(group_actions.send_message, actor=alice, body="psst", group_id=group.pk)
+    await run(group_messaging.send_message, actor=alice, body="psst", group_id=group.pk)
     assert (await recv(member))["message"] == "psst"
 
 
@@ -149,7 +150,7 @@ async def test_leaver_gets_leave_then_no_group_messages(connect, chess, alice, b
     frames = await recv_types(leaver, "ack", "leave")
     assert frames["leave"]["user"]["id"] == bob.pk and frames["ack"]["changed"] is True
     assert (await recv(owner))["type"] == "leave"
-    await run(group_actions.send_message, actor=alice, body="after you left", group_id=chess.pk)
+    await run(group_messaging.send_message, actor=alice, body="after you left", group_id=chess.pk)
     assert (await recv(owner))["message"] == "after you left"
     await nothing(leaver)
 
@@ -161,7 +162,7 @@ async def test_leaver_who_also_subscribed_stops_receiving(connect, chess, alice,
     await run(group_actions.leave_group, actor=bob, group=chess)
     assert (await recv(leaver))["type"] == "leave"
     assert (await recv(owner))["type"] == "leave"
-    await run(group_actions.send_message, actor=alice, body="gone", group_id=chess.pk)
+    await run(group_messaging.send_message, actor=alice, body="gone", group_id=chess.pk)
     assert (await recv(owner))["message"] == "gone"
     await nothing(leaver)
 
@@ -172,7 +173,7 @@ async def test_rejoin_after_leave_receives_again(connect, chess, alice, bob):
     assert (await recv(member))["type"] == "leave"
     await run(group_actions.join_group, actor=bob, group=chess)
     assert (await recv(member))["type"] == "join"
-    await run(group_actions.send_message, actor=alice, body="back", group_id=chess.pk)
+    await run(group_messaging.send_message, actor=alice, body="back", group_id=chess.pk)
     assert (await recv(member))["message"] == "back"
 
 
@@ -213,7 +214,7 @@ async def test_rolled_back_action_relays_nothing(connect, chess, alice, bob):
 
     def send_then_fail():
         with transaction.atomic():
-            group_actions.send_message(actor=bob, body="never", group_id=chess.pk)
+            group_messaging.send_message(actor=bob, body="never", group_id=chess.pk)
             raise RuntimeError("outer transaction failed")
 
     with pytest.raises(RuntimeError):
@@ -227,7 +228,7 @@ async def test_events_wait_for_the_outer_commit(connect, alice, bob):
 
     def inside_transaction():
         with transaction.atomic():
-            group_actions.send_message(actor=alice, body="later", to_id=bob.pk)
+            group_messaging.send_message(actor=alice, body="later", to_id=bob.pk)
             time.sleep(0.2)  # were it sent now, the hub would deliver it meanwhile
             pending.append(comm.output_queue.qsize())
 
@@ -264,7 +265,7 @@ async def test_closed_sockets_receive_nothing_more(connect, alice, bob):
     bob_socket = await connect(bob)
     await call(notify.close_user_sockets, bob.pk)
     assert await closed_with(bob_socket) == 4403
-    await run(group_actions.send_message, actor=alice, body="too late", to_id=bob.pk)
+    await run(group_messaging.send_message, actor=alice, body="too late", to_id=bob.pk)
     await nothing(bob_socket)
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from groups import actions as group_actions
+from groups import messaging as group_messaging
 from posts import actions as post_actions
 from tests.sockets import call, error_of, nothing, recv, recv_types, send, subscribe, unnumbered
 
@@ -87,7 +88,7 @@ async def test_private_group_channel_is_not_found_for_outsiders(connect, secret,
         await send(comm, "subscribe", channel=f"group:{secret.pk}", ref="peek")
         await error_of(comm, "not_found", ref="peek")
     outsider = await connect(charlie)
-    await run(group_actions.send_message, actor=alice, body="secret plans", group_id=secret.pk)
+    await run(group_messaging.send_message, actor=alice, body="secret plans", group_id=secret.pk)
     await nothing(outsider)
 
 
@@ -102,7 +103,7 @@ async def test_outsider_subscribed_to_a_public_group_receives_its_messages(conne
     group = await run(group_actions.create_group, actor=alice, name="Open")
     watcher = await connect(charlie)
     await subscribe(watcher, f"group:{group.pk}")
-    await run(group_actions.send_message, actor=alice, body="hello world", group_id=group.pk)
+    await run(group_messaging.send_message, actor=alice, body="hello world", group_id=group.pk)
     assert (await recv(watcher))["message"] == "hello world"
 
 
@@ -122,7 +123,7 @@ async def test_unsubscribe_from_a_group_channel_stops_an_outsider(connect, alice
     owner, watcher = await connect(alice), await connect(charlie)
     await subscribe(watcher, f"group:{group.pk}")
     await unsubscribe(watcher, f"group:{group.pk}")
-    await run(group_actions.send_message, actor=alice, body="anyone?", group_id=group.pk)
+    await run(group_messaging.send_message, actor=alice, body="anyone?", group_id=group.pk)
     assert (await recv(owner))["message"] == "anyone?"
     await nothing(watcher)
 
@@ -131,7 +132,7 @@ async def test_member_who_unsubscribes_from_the_group_still_gets_its_messages(co
     member = await connect(bob)
     await subscribe(member, f"group:{secret.pk}")
     await unsubscribe(member, f"group:{secret.pk}")
-    await run(group_actions.send_message, actor=alice, body="membership wins", group_id=secret.pk)
+    await run(group_messaging.send_message, actor=alice, body="membership wins", group_id=secret.pk)
     assert (await recv(member))["message"] == "membership wins"
 
 

@@ -9,6 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tickets import issue_ticket
 from groups import actions as group_actions
+from groups import messaging as group_messaging
 from tests.relay.conftest import bearer, token_for
 from tests.sockets import call, closed_with, error_of, recv, recv_types, send, still_alive
 
@@ -55,7 +56,7 @@ async def test_auth_frame_with_access_token_signs_in(connect, alice, bob):
     assert ack["type"] == "ack" and ack["ref"] == "a1", ack
     assert ack["user"]["id"] == bob.pk and ack["client_id"] == comm.first["client_id"]
     # Signed in for real: a direct message to bob now reaches this socket.
-    await call(group_actions.send_message, actor=alice, body="hi", to_id=bob.pk)
+    await call(group_messaging.send_message, actor=alice, body="hi", to_id=bob.pk)
     assert (await recv(comm))["message"] == "hi"
 
 

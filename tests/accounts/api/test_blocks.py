@@ -10,7 +10,7 @@ import pytest
 
 from accounts import actions
 from accounts.models import Block, FriendRequest
-from groups import actions as group_actions
+from groups import messaging as group_messaging
 from groups.presence import audiences, visible
 from tests.conftest import err, group_with, ok, say
 from tests.sockets import (
@@ -110,7 +110,7 @@ def test_typing_and_likes_are_not_relayed_between_them(alice, bob, charlie, make
     post = make_post(alice, group=group)
     actions.block(actor=alice, target=bob)
     with capture_events.capture():
-        group_actions.relay_typing(actor=bob, group_id=group.pk)
+        group_messaging.relay_typing(actor=bob, group_id=group.pk)
         from posts.actions import like_post
         like_post(actor=bob, post=post)
         like_post(actor=charlie, post=post)
@@ -120,7 +120,7 @@ def test_typing_and_likes_are_not_relayed_between_them(alice, bob, charlie, make
     from accounts.models import Notification
     assert Notification.objects.filter(user=alice, kind="like").count() == 1  # charlie's, not bob's
     with pytest.raises(actions.Blocked):
-        group_actions.relay_typing(actor=bob, to_id=alice.pk)
+        group_messaging.relay_typing(actor=bob, to_id=alice.pk)
 
 
 def test_presence_is_not_told_between_them(alice, bob, charlie):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts import actions
 from accounts.models import Mute, Notification
-from groups.actions import edit_message
+from groups.messaging import edit_message
 from posts.actions import like_post
 from tests.conftest import err, group_with, ok, say
 from tests.sockets import call, expect, unnumbered, user_shape

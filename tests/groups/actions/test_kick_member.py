@@ -9,6 +9,7 @@ The REST endpoint has its own file (tests/groups/api/test_kick.py), so has the `
 import pytest
 
 from groups import actions as group_actions
+from groups import messaging as group_messaging
 from groups.models import Ban
 from posts import actions as post_actions
 from tests.conftest import ok
@@ -68,7 +69,7 @@ async def test_kicked_member_gets_kick_then_no_group_messages(connect, chess, al
         assert frames["kick"]["user"]["id"] == bob.pk and frames["kick"]["by"]["id"] == alice.pk
         assert frames["notification"]["kind"] == "kick"
     assert (await recv(owner))["type"] == "kick"
-    await call(group_actions.send_message, actor=alice, body="after the kick", group_id=chess.pk)
+    await call(group_messaging.send_message, actor=alice, body="after the kick", group_id=chess.pk)
     assert (await recv(owner))["message"] == "after the kick"
     await nothing(kicked)
     await nothing(kicked_2)

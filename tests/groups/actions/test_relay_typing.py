@@ -1,4 +1,4 @@
-"""`groups.actions.relay_typing`: whom a `typing` frame reaches (the group's other members, or
+"""`groups.messaging.relay_typing`: whom a `typing` frame reaches (the group's other members, or
 the recipient's sockets), never stored; refused outside one's groups.
 
 Typing has no REST endpoint: the frame is its one way in. Its validation is with every

@@ -1,4 +1,4 @@
-"""`groups.actions.send_message`: what a group or direct message relays and to whom, whichever
+"""`groups.messaging.send_message`: what a group or direct message relays and to whom, whichever
 way it is sent.
 
 The REST endpoints have their own files (tests/groups/api/test_group_messages.py and

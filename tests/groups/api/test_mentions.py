@@ -3,7 +3,7 @@ notifies them, live and on replay."""
 
 import pytest
 
-from groups.actions import mark_read
+from groups.reading import mark_read
 from tests.conftest import group_with, ok, say
 from tests.sockets import call, expect, nothing, recv_types, send
 

@@ -80,7 +80,7 @@ def test_the_audience_of_a_reaction(alice, bob, charlie, capture_events, make_po
     in_group, direct = say(alice, "in the group", group=group), say(alice, "to charlie", to=charlie)
     post = make_post(alice)
     accounts_actions.block(actor=charlie, target=bob)
-    from groups.actions import react_to_message
+    from groups.messaging import react_to_message
     from posts.actions import react_to_post
     with capture_events.capture():
         react_to_message(actor=bob, message_id=in_group.pk, emoji=THUMBS)

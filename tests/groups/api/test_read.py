@@ -3,8 +3,8 @@ the caller's marker forward only; the reader's other sockets get `unread`."""
 
 import pytest
 
-from groups.actions import mark_read
 from groups.models import ReadMarker
+from groups.reading import mark_read
 from tests.conftest import err, group_with, ok, say
 from tests.sockets import call, expect, nothing, recv_types, send
 

@@ -4,7 +4,7 @@ turns sending them off."""
 
 import pytest
 
-from groups.actions import mark_read
+from groups.reading import mark_read
 from tests.conftest import err, group_with, ok, say
 from tests.sockets import call, expect, nothing
 

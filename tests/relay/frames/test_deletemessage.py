@@ -6,7 +6,7 @@ tests/moderation/test_message_revisions.py.
 
 import pytest
 
-from groups import actions
+from groups import messaging
 from groups.models import Message
 from tests.conftest import group_with
 from tests.sockets import call, error_of, expect, nothing, recv_types, send
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 async def test_the_author_deletes_by_frame_and_the_members_are_told(connect, alice, bob, charlie):
     group = await call(group_with, alice, bob)
-    message = await call(actions.send_message, actor=bob, body="oops", group_id=group.pk)
+    message = await call(messaging.send_message, actor=bob, body="oops", group_id=group.pk)
     author, owner, outsider = await connect(bob), await connect(alice), await connect(charlie)
 
     await send(author, "deletemessage", id=message.pk, ref="d1")
@@ -30,7 +30,7 @@ async def test_the_author_deletes_by_frame_and_the_members_are_told(connect, ali
 
 async def test_a_member_may_not_delete_anothers_message(connect, alice, bob):
     group = await call(group_with, alice, bob)
-    message = await call(actions.send_message, actor=alice, body="rules", group_id=group.pk)
+    message = await call(messaging.send_message, actor=alice, body="rules", group_id=group.pk)
     member = await connect(bob)
     await send(member, "deletemessage", id=message.pk, ref="m")
     await error_of(member, "forbidden", ref="m")

@@ -5,7 +5,7 @@ tests/groups/actions/test_edit_and_delete_message.py.
 
 import pytest
 
-from groups import actions
+from groups import messaging
 from groups.models import Message
 from tests.conftest import group_with
 from tests.sockets import call, error_of, expect, nothing, recv_types, send
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 async def test_the_author_edits_by_frame_and_the_members_see_it(connect, alice, bob, charlie):
     group = await call(group_with, alice, bob)
-    message = await call(actions.send_message, actor=bob, body="draft", group_id=group.pk)
+    message = await call(messaging.send_message, actor=bob, body="draft", group_id=group.pk)
     author, owner, outsider = await connect(bob), await connect(alice), await connect(charlie)
 
     await send(author, "editmessage", id=message.pk, message="final", ref="e1")
@@ -29,7 +29,7 @@ async def test_the_author_edits_by_frame_and_the_members_see_it(connect, alice, 
 
 async def test_someone_elses_message_or_a_hidden_one_is_refused(connect, alice, bob, charlie):
     group = await call(group_with, alice, bob, private=True)
-    message = await call(actions.send_message, actor=bob, body="mine", group_id=group.pk)
+    message = await call(messaging.send_message, actor=bob, body="mine", group_id=group.pk)
     owner, outsider = await connect(alice), await connect(charlie)
     await send(owner, "editmessage", id=message.pk, message="owner's now", ref="o")
     await error_of(owner, "forbidden", ref="o")
