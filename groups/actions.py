@@ -41,6 +41,8 @@ def create_group(*, actor, name, description="", is_private=False) -> Group:
         Membership.objects.create(group=group, user=actor, role=Role.OWNER)
         # The creator's `join` starts the group's stream for their sockets (offset 1).
         publish.add_member(actor.pk, group.pk, events.join(group.pk, actor))
+        if not is_private:  # the directory of public groups shows it at once
+            publish.emit(events.groupcreate(group), channels=["groups"])
     return group
 
 
@@ -57,6 +59,9 @@ def update_group(*, actor, group, **changes) -> Group:
             publish.group_closed(group.pk)
         # After the close: those who may no longer see the group are not told.
         publish.notify_groups([group.pk], events.groupupdate(group))
+        if changed.get("is_private") is False:  # now in the directory of public groups
+            publish.emit(events.groupcreate(group, Membership.objects.filter(group=group).count()),
+                         channels=["groups"])
     return group
 
 

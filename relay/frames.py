@@ -176,8 +176,9 @@ class AuthFrame(ClientFrame):
 
 
 class ChannelFrame(ClientFrame):
-    channel = serializers.RegexField(r"^((post|group):[1-9][0-9]{0,18}|feed)$", max_length=32,
-                                     help_text='"post:<id>", "group:<id>" or "feed" (new public posts)')
+    channel = serializers.RegexField(r"^((post|group):[1-9][0-9]{0,18}|feed|groups)$", max_length=32,
+                                     help_text=('"post:<id>", "group:<id>", "feed" (new public posts) or "groups" '
+                                                '(new public groups)'))
 
 
 class PostLikeFrame(ClientFrame):

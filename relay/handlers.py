@@ -63,7 +63,7 @@ class Route(NamedTuple):
 
 
 def _can_subscribe(user, channel):
-    if channel == "feed":  # public posts: anyone may see them
+    if channel in ("feed", "groups"):  # public posts and public groups: anyone may see them
         return True
     kind, _, raw_id = channel.partition(":")
     if kind == "group":
@@ -233,8 +233,8 @@ CLIENT_FRAME_DESCRIPTIONS = {
     "pong": "answers a server `ping`; no reply",
     "connection": "answered with the `connection` frame again",
     "auth": "signs an anonymous socket in with an access JWT or a ticket; answered with `ack` (user, client_id, groups)",
-    "subscribe": ('live events of "post:<id>" or "group:<id>" the caller may see, or of "feed" (new public posts); '
-                  "answered with `ack`"),
+    "subscribe": ('live events of "post:<id>" or "group:<id>" the caller may see, of "feed" (new public posts) or '
+                  'of "groups" (new public groups); answered with `ack`'),
     "unsubscribe": "stops a subscription; answered with `ack`",
     "sendmessage": "stores and relays a message; answered with `ack` carrying the new `id`",
     "join": "joins a public group, as REST; answered with `ack`",

@@ -44,6 +44,6 @@ def capture_events(django_capture_on_commit_callbacks):
                     self.append(captured)
 
         def of_type(self, type_):
-            return [kwargs for kwargs in self if kwargs["event"]["type"] == type_]
+            return [kwargs for kwargs in self if kwargs["event"] and kwargs["event"]["type"] == type_]
 
     return Captured()

@@ -179,6 +179,14 @@ class PostEditOut(serializers.Serializer):
     edited_at = serializers.DateTimeField()
 
 
+class GroupCreateOut(serializers.Serializer):
+    groupid = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    owner = UserShape()
+    members_count = serializers.IntegerField()
+
+
 class GroupUpdateOut(serializers.Serializer):
     groupid = serializers.IntegerField()
     name = serializers.CharField()
@@ -238,6 +246,8 @@ SERVER_FRAMES = {
                                    "sockets subscribed to the `feed` channel (not to users blocking or blocked by the "
                                    "author: they get a `skip`)")),
     "postedit": (PostEditOut, "its author edited a post (to the audience of `postlike`)"),
+    "groupcreate": (GroupCreateOut, ("a public group appeared, created or made public: to sockets subscribed to the "
+                                      "`groups` channel (the directory of public groups)")),
     "groupupdate": (GroupUpdateOut, "a group's name, description or privacy changed (to its members)"),
     "role": (RoleOut, "a member's role in a group changed (to its members)"),
     "join": (MembershipOut, "someone joined a group"),

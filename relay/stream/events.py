@@ -14,7 +14,7 @@ IDENTIFIER = "kirimin"
 STATEFUL_TYPES = frozenset({
     "sendmessage", "postlike", "postdelete", "join", "leave", "kick", "friendrequest", "notification",
     "deletemessage", "editmessage", "unread", "read", "presence", "unfriend", "groupupdate", "role", "postedit",
-    "block", "mute", "skip", "postcreate", "reaction",
+    "block", "mute", "skip", "postcreate", "reaction", "groupcreate",
 })
 # Every server frame type; each is catalogued in `relay.stream.catalogue.SERVER_FRAMES` (the AsyncAPI document).
 SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing"}
@@ -120,6 +120,12 @@ def postedit(post):
     """A post's author changed its text."""
     return frame("postedit", postid=post.pk, groupid=post.group_id, author=_user(post.author), content=post.content,
                  edited_at=iso(post.edited_at))
+
+
+def groupcreate(group, members_count=1):
+    """A public group appeared (created, or made public): to the `groups` channel's subscribers."""
+    return frame("groupcreate", groupid=group.pk, name=group.name, description=group.description,
+                 owner=_user(group.owner), members_count=members_count)
 
 
 def groupupdate(group):

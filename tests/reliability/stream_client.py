@@ -49,7 +49,7 @@ MODES = (LEGACY, STREAM)
 # Server frames that change state: in the stream protocol each carries `seq` and `streams`.
 STATEFUL = frozenset({"sendmessage", "postlike", "postdelete", "deletemessage", "join", "leave", "kick",
                       "friendrequest", "notification", "unread", "read", "presence", "unfriend", "editmessage",
-                      "groupupdate", "role", "postedit", "block", "mute", "skip", "postcreate", "reaction"})
+                      "groupupdate", "role", "postedit", "block", "mute", "skip", "postcreate", "reaction", "groupcreate"})
 
 HEARTBEAT = 25.0  # s of silence before a `ping` (kirimin.js: heartbeat 25000 ms)
 HEARTBEAT_TIMEOUT = 10.0  # s without any frame after that `ping` before reconnecting

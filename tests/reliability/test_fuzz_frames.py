@@ -215,9 +215,9 @@ def plausible(draw, field, scene):
     if field == "message":
         return draw(st.one_of(st.text(min_size=1, max_size=60), st.just("fuzz hello")))
     if field == "channel":
-        kind = draw(st.sampled_from(["post", "group", "user", "", "feed"]))
-        if kind == "feed":
-            return "feed"
+        kind = draw(st.sampled_from(["post", "group", "user", "", "feed", "groups"]))
+        if kind in ("feed", "groups"):
+            return kind
         return f"{kind}:{draw(st.sampled_from([*scene.ids(), 0, -1, 'x']))}"
     if field == "token":
         return draw(st.one_of(st.text(max_size=50), st.just("e30.e30.e30")))

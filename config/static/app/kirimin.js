@@ -78,7 +78,7 @@ export function socketUrl(socket, {resume = null, since = 0, secure = globalThis
 /** Server frames that are entries of the event stream: each carries `seq` and `streams`. */
 export const STATEFUL = new Set(["sendmessage", "postlike", "postdelete", "deletemessage", "join", "leave", "kick",
   "friendrequest", "notification", "unread", "read", "presence", "unfriend", "editmessage", "groupupdate", "role",
-  "postedit", "block", "mute", "skip", "postcreate", "reaction"]);
+  "postedit", "block", "mute", "skip", "postcreate", "reaction", "groupcreate"]);
 
 const CLOSE_DEACTIVATED = 4403;
 const CLOSE_RESUME = 4000;  // our own close code when we drop a socket to reconnect and resume
