@@ -165,7 +165,8 @@ def scene(spa_server):
 
 @pytest.fixture
 def person_page(browser, spa_server, screenshot_dir, request, server_logs_on_failure):
-    """`person_page(person, server=None)`: a browser context of its own, signed in through the form.
+    """`person_page(person, server=None, viewport=None)`: a browser context of its own, signed in
+    through the form.
 
     Uncaught errors in a page fail the test; every page is photographed at the end.
     """
@@ -173,8 +174,8 @@ def person_page(browser, spa_server, screenshot_dir, request, server_logs_on_fai
 
     opened, errors = [], []
 
-    def open_(person, server=None):
-        context = browser.new_context(viewport=VIEWPORT)
+    def open_(person, server=None, viewport=None):
+        context = browser.new_context(viewport=viewport or VIEWPORT)
         context.set_default_timeout(TIMEOUT_MS)
         context.add_init_script(INIT_SCRIPT)
         page = context.new_page()

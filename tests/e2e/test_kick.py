@@ -42,6 +42,8 @@ def test_a_kick_removes_the_other_from_the_group_live(scene, person_page, bob_se
 
     # Bob's screen: the group is gone from his list, the chat says why, and he can no longer write.
     expect(b.get_by_role("alert")).to_have_text("You were removed from Design team by Alice.")
+    b.wait_for_timeout(500)
+    expect(b.locator("#toasts .toast")).to_have_count(0)  # said once, by the banner: no toasts besides
     expect(b.get_by_role("list", name="Your groups")).not_to_contain_text("Design team")
     expect(b.get_by_role("textbox", name="Message")).to_have_count(0)
     expect(b.get_by_role("button", name="Notifications").locator(".badge")).to_have_text("1")

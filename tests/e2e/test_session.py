@@ -29,12 +29,26 @@ def test_someone_new_signs_up_starts_a_group_and_finds_it_again(browser, spa_ser
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
         page.goto(spa_server.base_url + "/")
-        page.get_by_role("button", name="Create an account").click()
+        # A failed sign-in first: its error does not follow to the sign-up form.
         page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill("short")
+        page.get_by_label("Password").fill("wrong password")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).not_to_be_empty()
+        rules = page.locator("#password-note")
+        expect(rules).to_be_hidden()
+        page.get_by_role("button", name="Create an account").click()
+        expect(page.get_by_role("alert")).to_be_empty()
+        expect(rules).to_be_visible()  # the password rules, before any failure
+        assert page.locator(".login input").evaluate_all("inputs => inputs.map((i) => i.name)") == [
+            "username", "display_name", "password"]
         page.get_by_label("Display name").fill("Dana")
+        page.get_by_label("Password").fill("short")
         page.get_by_role("button", name="Create account").click()
-        expect(page.get_by_role("alert")).to_contain_text("too short")  # the server's own words
+        # The server's own words, under the field they are about.
+        expect(page.locator("#password-error")).to_contain_text("too short")
+        expect(page.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
+        expect(page.get_by_label("Password")).to_be_focused()
+        expect(page.get_by_role("alert")).to_be_empty()
         page.get_by_label("Password").fill(servers.PASSWORD)
         page.get_by_role("button", name="Create account").click()
         expect(status(page)).to_have_text("Live")

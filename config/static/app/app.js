@@ -34,6 +34,9 @@ const state = {
   connected: false,
   creatingGroup: false,
   discoverOpen: false,
+  asked: new Set(),             // user ids I sent a friend request to (this page)
+  discoverQuery: "",            // what the Discover search box holds
+  discoverFound: [],            // what that search found
 };
 
 // --- small helpers ------------------------------------------------------------------------------------
@@ -113,12 +116,36 @@ function api(method, path, body) {
 function renderLogin(message = "") {
   let creating = false;
   const error = h("p", {class: "form-error", role: "alert"}, message);
-  const displayRow = h("label", {class: "field", hidden: true}, "Display name",
-    h("input", {name: "display_name", autocomplete: "nickname", placeholder: "How others see you"}));
+  // One input per field, each with its own error line under it (named by aria-describedby).
+  const field = (label, attrs, note = "") => {
+    const input = h("input", {id: `field-${attrs.name}`, ...attrs});
+    const noteEl = note ? h("small", {class: "field-note", id: `${attrs.name}-note`}, note) : null;
+    const errorEl = h("small", {class: "field-error", id: `${attrs.name}-error`});
+    input.setAttribute("aria-describedby", [noteEl && noteEl.id, errorEl.id].filter(Boolean).join(" "));
+    const row = h("div", {class: "field"}, h("label", {for: input.id}, label), input, noteEl, errorEl);
+    return {row, input, noteEl, errorEl};
+  };
+  const username = field("Username", {name: "username", autocomplete: "username", required: true, autofocus: true});
+  const display = field("Display name", {name: "display_name", autocomplete: "nickname", placeholder: "How others see you"});
+  const password = field("Password", {name: "password", type: "password", autocomplete: "current-password", required: true},
+    "At least 8 characters, not only digits, not a common password and not like your username.");
+  const fields = {username, display_name: display, password};
+  display.row.hidden = true;
+  password.noteEl.hidden = true;
+  const clearErrors = () => {
+    error.textContent = "";
+    for (const f of Object.values(fields)) {
+      f.errorEl.textContent = "";
+      f.input.removeAttribute("aria-invalid");
+    }
+  };
   const submit = h("button", {class: "primary wide", type: "submit"}, "Sign in");
   const toggle = h("button", {class: "link", type: "button", onclick: () => {
     creating = !creating;
-    displayRow.hidden = !creating;
+    clearErrors();  // the other form's error is not this one's
+    display.row.hidden = !creating;
+    password.noteEl.hidden = !creating;  // the rules, before a failure rather than after
+    password.input.autocomplete = creating ? "new-password" : "current-password";
     submit.textContent = creating ? "Create account" : "Sign in";
     toggle.textContent = creating ? "I already have an account" : "Create an account";
     $(".login h2").textContent = creating ? "Create your account" : "Sign in";
@@ -127,24 +154,33 @@ function renderLogin(message = "") {
     event.preventDefault();
     const data = Object.fromEntries(new FormData(form));
     submit.disabled = true;
-    error.textContent = "";
+    clearErrors();
     try {
       if (creating) await client.register(data);
       else await client.login(data.username, data.password);
       start();
     } catch (failure) {
-      const details = failure.details ? Object.values(failure.details).flat().join(" ") : "";
-      error.textContent = details || failure.message;
+      // Each field's error under that field; the rest (wrong credentials, a throttle) above the button.
+      const rest = [];
+      for (const [name, messages] of Object.entries(failure.details || {})) {
+        const text = [messages].flat().join(" ");
+        if (fields[name]) {
+          fields[name].errorEl.textContent = text;
+          fields[name].input.setAttribute("aria-invalid", "true");
+        } else {
+          rest.push(text);
+        }
+      }
+      const placed = Object.keys(failure.details || {}).some((name) => fields[name]);
+      error.textContent = rest.join(" ") || (placed ? "" : failure.message);
+      const first = Object.values(fields).find((f) => f.input.getAttribute("aria-invalid"));
+      if (first) first.input.focus();
     } finally {
       submit.disabled = false;
     }
   }},
   h("h2", null, "Sign in"),
-  h("label", {class: "field"}, "Username",
-    h("input", {name: "username", autocomplete: "username", required: true, autofocus: true})),
-  h("label", {class: "field"}, "Password",
-    h("input", {name: "password", type: "password", autocomplete: "current-password", required: true})),
-  displayRow, error, submit, toggle);
+  username.row, display.row, password.row, error, submit, toggle);
 
   $("#app").replaceChildren(h("div", {class: "welcome"},
     h("div", {class: "pitch"},
@@ -164,10 +200,14 @@ function renderLogin(message = "") {
 function renderShell() {
   $("#app").replaceChildren(
     h("header", {class: "topbar"},
+      h("button", {class: "ghost drawer-toggle nav-toggle", "aria-label": "Menu", "aria-controls": "sidebar",
+        "aria-expanded": "false", onclick: () => toggleDrawer("nav")}, "☰"),
       h("div", {class: "brand"}, "Kirimin"),
       h("div", {id: "status", class: "status", "data-state": "connecting", role: "status"}, "Connecting…"),
       h("div", {class: "me"}, avatar(state.me, "small"),
         h("span", {class: "me-name"}, name(state.me)), h("span", {class: "muted"}, `@${state.me.username}`),
+        h("button", {class: "ghost drawer-toggle people-toggle", "aria-controls": "aside", "aria-expanded": "false",
+          onclick: () => toggleDrawer("people")}, "People"),
         h("button", {class: "ghost", onclick: signOut}, "Sign out"))),
     h("div", {class: "layout"},
       h("nav", {id: "sidebar", class: "sidebar", "aria-label": "Navigation"}),
@@ -211,6 +251,9 @@ function navButton(label, view, badge = 0, extra = null, mentions = 0) {
 function renderSidebar() {
   const bar = $("#sidebar");
   if (!bar) return;
+  // Drawn anew on every change: someone typing in the Discover search keeps the box and the caret.
+  const typing = document.activeElement?.classList.contains("discover-search") ? document.activeElement.selectionStart
+    : null;
   const unreadNotes = state.notifications.filter((n) => !n.read).length;
   const groups = [...state.groups.values()].sort((a, b) => a.name.localeCompare(b.name));
   const dms = [...state.dms].map((id) => state.people.get(id)).filter(Boolean)
@@ -227,18 +270,18 @@ function renderSidebar() {
         state.chats.get(`g${g.id}`)?.unread, h("span", {class: "icon", title: g.is_private ? "private" : "public"}, g.is_private ? "◈" : "#"),
         state.chats.get(`g${g.id}`)?.mentions)))
         : h("li", {class: "empty"}, "No groups yet")),
-    state.discover.length ? h("details", {class: "discover", open: state.discoverOpen,
-      ontoggle: (event) => { state.discoverOpen = event.currentTarget.open; }},
-      h("summary", null, `Discover ${state.discover.length} public group${state.discover.length > 1 ? "s" : ""}`),
-      h("ul", null, state.discover.map((g) => h("li", null,
-        h("span", null, `# ${g.name}`), h("span", {class: "muted"}, plural(g.members_count, "member")),
-        h("button", {class: "small", onclick: () => joinGroup(g)}, "Join"))))) : null,
+    state.discover.length || state.discoverQuery ? discoverList() : null,
     h("div", {class: "section-head"}, h("h3", null, "Direct messages")),
     h("ul", {class: "nav-list", "aria-label": "Direct messages"},
       dms.length ? dms.map((u) => h("li", null, navButton(name(u), {kind: "dm", id: u.id},
         state.chats.get(`u${u.id}`)?.unread, presenceDot(u.id))))
         : h("li", {class: "empty"}, "Pick someone in a group to write to them")),
   ].filter(Boolean));
+  const search = typing !== null && $(".discover-search");
+  if (search) {
+    search.focus();
+    search.setSelectionRange(typing, typing);
+  }
 }
 
 function presenceDot(userId) {
@@ -247,7 +290,25 @@ function presenceDot(userId) {
 }
 
 // --- navigation -----------------------------------------------------------------------------------------------
+// On a narrow screen the navigation and the people panel are drawers over the chat, opened from
+// the top bar; choosing where to go, or Escape, closes them.
+function toggleDrawer(which) {
+  setDrawer(document.body.dataset.drawer === which ? "" : which);
+}
+
+function setDrawer(which) {
+  document.body.dataset.drawer = which;
+  for (const [name, selector] of [["nav", ".nav-toggle"], ["people", ".people-toggle"]]) {
+    $(selector)?.setAttribute("aria-expanded", String(which === name));
+  }
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && document.body.dataset.drawer) setDrawer("");
+});
+
 function open(view) {
+  if (document.body.dataset.drawer) setDrawer("");
   state.view = view;
   if (view.kind === "group" || view.kind === "dm") {
     const chat = getChat(chatKey(view));
@@ -543,6 +604,40 @@ async function loadGroups() {
   }
 }
 
+/** Public groups I am not in: the newest ones (kept live by `groupcreate`), or what a search found. */
+function discoverList() {
+  const shown = state.discoverQuery ? state.discoverFound : state.discover;
+  const search = h("input", {type: "search", class: "discover-search", "aria-label": "Search public groups",
+    placeholder: "Search public groups", value: state.discoverQuery,
+    oninput: (event) => searchGroups(event.currentTarget.value)});
+  return h("details", {class: "discover", open: state.discoverOpen,
+    ontoggle: (event) => { state.discoverOpen = event.currentTarget.open; }},
+  h("summary", null, `Discover ${plural(state.discover.length, "public group")}`),
+  search,
+  h("ul", {"aria-label": "Public groups"}, shown.length ? shown.map((g) => h("li", null,
+    h("span", null, `# ${g.name}`), h("span", {class: "muted"}, plural(g.members_count, "member")),
+    h("button", {class: "small", onclick: () => joinGroup(g)}, "Join")))
+    : h("li", {class: "empty"}, state.discoverQuery ? "No public group by that name" : "")));
+}
+
+/** Ask the API (`?q=`) as the user types; the newest answer wins, and the box keeps its focus. */
+async function searchGroups(query) {
+  state.discoverQuery = query;
+  const asked = (searchGroups.asked = (searchGroups.asked || 0) + 1);
+  let found = [];
+  if (query.trim()) {
+    try {
+      found = (await api("GET", `/api/groups/?q=${encodeURIComponent(query.trim())}&limit=50`)).results
+        .filter((g) => !g.my_role && !g.is_private);
+    } catch {
+      return;
+    }
+  }
+  if (asked !== searchGroups.asked) return;
+  state.discoverFound = found;
+  renderSidebar();
+}
+
 function newGroup() {
   state.creatingGroup = !state.creatingGroup;
   renderSidebar();
@@ -654,6 +749,29 @@ function personRow(user, extra = []) {
     h("span", {class: "person-actions"}, extra));
 }
 
+/** Owners and admins add someone they know (a friend, someone of their other groups or direct
+ * messages) to the group: the way into a private group. */
+function addMemberForm(group, members) {
+  const inGroup = new Set(members.map((m) => m.user.id));
+  const candidates = [...new Set([...state.friends, ...state.dms, ...[...state.members.values()].flat().map((m) => m.user.id)])]
+    .filter((id) => !inGroup.has(id) && id !== state.me.id && !state.blocked.has(id))
+    .map((id) => state.people.get(id)).filter(Boolean).sort((a, b) => name(a).localeCompare(name(b)));
+  if (!candidates.length) return null;
+  const select = h("select", {id: "add-member", name: "user_id"},
+    candidates.map((u) => h("option", {value: u.id}, `${name(u)} (@${u.username})`)));
+  const form = h("form", {class: "add-member", onsubmit: async (event) => {
+    event.preventDefault();
+    const user = state.people.get(Number(select.value));
+    try {
+      await shown(api("POST", `/api/groups/${group.id}/members/`, {user_id: Number(select.value)}));
+      toast(`${name(user)} was added to ${group.name}`);
+    } catch {
+      // shown
+    }
+  }}, h("label", {for: "add-member"}, "Add someone"), select, h("button", {class: "small", type: "submit"}, "Add"));
+  return form;
+}
+
 function renderAside() {
   const aside = $("#aside");
   if (!aside || !state.me) return;  // signed out while a request was on its way
@@ -674,7 +792,8 @@ function renderAside() {
           }}, "Message"),
         canKick && !isMe(m.user) && m.role !== "owner"
           ? h("button", {class: "danger small", onclick: (e) => kick(view.id, m.user, e.currentTarget)}, "Remove")
-          : null]))));
+          : null]))),
+      canKick ? addMemberForm(group, members) : null);
     return;
   }
   // Friends, members of the groups read so far, and the people of the sidebar's direct messages
@@ -695,7 +814,13 @@ function renderAside() {
       state.friends.has(u.id)
         ? h("button", {class: "ghost small", title: `Unfriend ${name(u)}`,
           onclick: () => shown(client.unfriend(u.id)).catch(() => {})}, "Unfriend")
-        : null,
+        : state.asked.has(u.id) ? h("button", {class: "ghost small", disabled: true}, "Asked")
+          : h("button", {class: "ghost small", title: `Ask ${name(u)} to be friends`,
+            onclick: () => shown(api("POST", "/api/friends/requests/", {to: u.id})).then(() => {
+              state.asked.add(u.id);
+              toast(`Friend request sent to ${name(u)}`);
+              renderAside();
+            }).catch(() => {})}, "Add friend"),
       h("button", {class: "ghost small", title: state.muted.has(u.id) ? `Unmute ${name(u)}`
         : `Mute ${name(u)}: no unread counts or notifications from them`,
       onclick: () => shown(state.muted.has(u.id) ? client.unmute(u.id) : client.mute(u.id)).catch(() => {})},
@@ -888,6 +1013,7 @@ client.on("connection", () => {
   // are read again: they count nothing, and some of their changes are not events (a new post,
   // a renamed or deleted group, likes of public posts we only subscribe to).
   client.subscribe("feed");  // new public posts (kept across reconnects by the client)
+  client.subscribe("groups");  // new public groups, for Discover
   const loads = [loadGroups(), loadFeed(), loadBlocksAndMutes()];
   // Unread counts: the server's on a fresh start (they survive a reload and agree across
   // devices); after a resume, the replayed frames bring them up to date instead.
@@ -1007,7 +1133,8 @@ client.on("leave", ({groupid, user}) => {
   membershipChanged(groupid);
 });
 
-client.on("kick", ({groupid, user, by, ban}) => {
+client.on("kick", (frame) => {
+  const {groupid, user, by, ban} = frame;
   const verb = ban ? "removed and banned" : "removed";
   if (isMe(user)) {
     const group = state.groups.get(groupid) || {name: "a group"};
@@ -1015,11 +1142,14 @@ client.on("kick", ({groupid, user, by, ban}) => {
     state.groups.delete(groupid);
     state.members.delete(groupid);
     state.removed.set(groupid, {name: group.name, text});
-    toast(text, "warning");
     renderSidebar();
+    // Said once: by the chat's banner when it is open, else by a toast (the notification that
+    // comes with it only counts in the badge).
     if (state.view.kind === "group" && state.view.id === groupid) {
       renderMain();
       renderAside();
+    } else if (!(client.resumed && frame.seq <= client.connection?.seq)) {
+      toast(text, "warning");
     }
     return;
   }
@@ -1037,6 +1167,14 @@ function membershipChanged(groupId) {
     if (summary && viewing(`g${groupId}`)) summary.textContent = groupSummary(fresh);
   }).catch(() => {});
 }
+
+// A public group appeared (created, or made public): Discover shows it at once.
+client.on("groupcreate", (group) => {
+  if (state.groups.has(group.groupid) || state.discover.some((g) => g.id === group.groupid)) return;
+  state.discover.unshift({id: group.groupid, name: group.name, description: group.description,
+    members_count: group.members_count, is_private: false, my_role: null});
+  renderSidebar();
+});
 
 client.on("postlike", ({postid, userid, liked, likes_count}) => {
   const post = state.posts.get(postid);
@@ -1143,7 +1281,8 @@ client.on("notification", (frame) => {
   // A resumed socket replays what was missed up to its `connection` frame's position: counted in
   // the badge, but not a toast each.
   const replayed = client.resumed && frame.seq <= client.connection?.seq;
-  if (!replayed) toast(frame.message);
+  if (!replayed && frame.kind !== "kick") toast(frame.message);  // a removal is told by its `kick` frame
+  if (frame.kind === "friendaccept") refreshPresence();  // a new friend: their row, their presence
   if (state.view.kind === "notifications") {
     renderMain();
     markNotificationsSeen();
@@ -1171,7 +1310,7 @@ function stop() {
     chats: new Map(), dms: new Set(), online: new Set(), friends: new Set(), blocked: new Set(), muted: new Set(),
     followedPosts: [],
     members: new Map(), posts: new Map(), feed: [], notifications: [], connected: false, creatingGroup: false,
-    discoverOpen: false});
+    discoverOpen: false, discoverQuery: "", discoverFound: [], asked: new Set()});
   groupForm = null;
 }
 
