@@ -15,10 +15,11 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.timezone import now
 
 from accounts.models import Block, FriendRequest, User
-from accounts.selectors import block_partners
+from accounts.selectors import block_partners, withheld_from
 from groups.models import Membership
 from relay.stream import events, publish
 from relay.stream.presence import online_user_ids, shown
+from relay.stream.variants import WITHHELD
 
 # Rounds of `sync` for one user: one more when the live state changed while it committed.
 _ROUNDS = 3
@@ -47,13 +48,27 @@ def audience(user_id) -> set[int]:
     return audiences([user_id])[user_id]
 
 
+def _past_cap():
+    """A group is too large to tell every member if it has a member past the cap: found without
+    counting them all (for `Exists`, on a membership row's group)."""
+    cap = settings.RELAY_PRESENCE_MAX_MEMBERS
+    return Exists(Membership.objects.filter(group_id=OuterRef("group_id")).order_by()[cap:cap + 1].values("id"))
+
+
+def large_groups(user_ids) -> dict[int, list[int]]:
+    """{user id: their groups over RELAY_PRESENCE_MAX_MEMBERS}: whose members hear of them only by
+    following the group's `presence:<id>` channel, while they look at its members."""
+    large = {uid: [] for uid in user_ids}
+    for group_id, uid in Membership.objects.filter(user_id__in=large).filter(_past_cap()).values_list(
+            "group_id", "user_id").order_by("group_id"):
+        large[uid].append(group_id)
+    return large
+
+
 def audiences(user_ids) -> dict[int, set[int]]:
     """`audience` of each of `user_ids`, in three queries whatever their number."""
     heard = _friends_of(user_ids)
-    cap = settings.RELAY_PRESENCE_MAX_MEMBERS
-    # A group is too large if it has a member past the cap: found without counting them all.
-    past_cap = Membership.objects.filter(group_id=OuterRef("group_id")).order_by()[cap:cap + 1]
-    small = (Membership.objects.filter(user_id__in=heard).filter(~Exists(past_cap.values("id")))
+    small = (Membership.objects.filter(user_id__in=heard).filter(~_past_cap())
              .values_list("group_id", "user_id"))
     in_group = {}
     for group_id, uid in small:
@@ -149,12 +164,19 @@ def _announce(user_ids, at) -> int:
         if went:
             User.objects.filter(pk__in=went).update(online=False, last_seen=at)
         heard = audiences([u.pk for u in changed])
+        large = large_groups([u.pk for u in changed])
         moment = now()
         for user in changed:
+            online = user.pk in live
+            event = events.presence(user, online=online, last_seen=moment if online else at)
             if heard[user.pk]:
-                online = user.pk in live
-                publish.notify_users(sorted(heard[user.pk]), events.presence(
-                    user, online=online, last_seen=moment if online else at))
+                publish.notify_users(sorted(heard[user.pk]), event)
+            if large[user.pk]:
+                # A second entry: a friend must not learn from its streams which large groups
+                # the user is in. Their block partners who follow the group get a `skip`, and so
+                # do they themselves (nobody is told of their own presence).
+                publish.emit(event, channels=[f"presence:{g}" for g in large[user.pk]],
+                             variants={**withheld_from(user.pk), user.pk: WITHHELD})
     return len(changed)
 
 

@@ -65,6 +65,10 @@ def can_see_group(user, group_id) -> bool:
     return True
 
 
+def is_member(user, group_id) -> bool:
+    return bool(user and user.is_authenticated and Membership.objects.filter(user=user, group_id=group_id).exists())
+
+
 def can_follow_group(user, group_id) -> bool:
     """Whether `user` may subscribe to the group's events: they may see it and are not banned from it."""
     if not can_see_group(user, group_id):

@@ -176,9 +176,10 @@ class AuthFrame(ClientFrame):
 
 
 class ChannelFrame(ClientFrame):
-    channel = serializers.RegexField(r"^((post|group):[1-9][0-9]{0,18}|feed|groups)$", max_length=32,
-                                     help_text=('"post:<id>", "group:<id>", "feed" (new public posts) or "groups" '
-                                                '(new public groups)'))
+    channel = serializers.RegexField(r"^((post|group|presence):[1-9][0-9]{0,18}|feed|groups)$", max_length=32,
+                                     help_text=('"post:<id>", "group:<id>", "presence:<group id>" (who of a large '
+                                                'group of yours comes and goes), "feed" (new public posts) or '
+                                                '"groups" (new public groups)'))
 
 
 class PostLikeFrame(ClientFrame):

@@ -68,6 +68,8 @@ def _can_subscribe(user, channel):
     kind, _, raw_id = channel.partition(":")
     if kind == "group":
         return group_selectors.can_follow_group(user, int(raw_id))
+    if kind == "presence":  # who of a group comes and goes: its members only
+        return group_selectors.is_member(user, int(raw_id))
     if kind == "post":
         return can_see_post(user, int(raw_id))
     return False
@@ -233,8 +235,9 @@ CLIENT_FRAME_DESCRIPTIONS = {
     "pong": "answers a server `ping`; no reply",
     "connection": "answered with the `connection` frame again",
     "auth": "signs an anonymous socket in with an access JWT or a ticket; answered with `ack` (user, client_id, groups)",
-    "subscribe": ('live events of "post:<id>" or "group:<id>" the caller may see, of "feed" (new public posts) or '
-                  'of "groups" (new public groups); answered with `ack`'),
+    "subscribe": ('live events of "post:<id>" or "group:<id>" the caller may see, of "presence:<group id>" (who '
+                  'of a group of yours over RELAY_PRESENCE_MAX_MEMBERS comes and goes), of "feed" (new public '
+                  'posts) or of "groups" (new public groups); answered with `ack`'),
     "unsubscribe": "stops a subscription; answered with `ack`",
     "sendmessage": "stores and relays a message; answered with `ack` carrying the new `id`",
     "join": "joins a public group, as REST; answered with `ack`",

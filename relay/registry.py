@@ -7,7 +7,7 @@ public topics it subscribed to (`subscriptions`). Membership changes of the stre
 
 import collections
 
-from relay.stream.topics import group_topic, user_topic
+from relay.stream.topics import group_topic, presence_topic, user_topic
 
 
 class Registry:
@@ -99,8 +99,9 @@ class Registry:
             self.subscribe(session, topic)
         elif kind == "remove":
             session.member_topics.discard(topic)
-            session.subscriptions.discard(topic)
-            self.unsubscribe(session, topic)
+            for gone in (topic, presence_topic(op[2])):  # a former member hears of its members no more
+                session.subscriptions.discard(gone)
+                self.unsubscribe(session, gone)
         elif kind == "drop" and topic not in session.member_topics:
             session.subscriptions.discard(topic)
             self.unsubscribe(session, topic)

@@ -262,8 +262,9 @@ SERVER_FRAMES = {
     "unread": (UnreadOut, "what is left unread in a conversation, after you read it on any device"),
     "read": (ReadOut, ("a read receipt: the other person of a direct conversation, or a member of a group "
                        "up to RELAY_READ_RECEIPTS_MAX_MEMBERS, has read up to `message_id`")),
-    "presence": (PresenceOut, ("a friend, or a member of one of your groups up to RELAY_PRESENCE_MAX_MEMBERS, "
-                               "came online or went offline (debounced: a quick reconnect says nothing)")),
+    "presence": (PresenceOut, ("a friend, or a member of one of your groups up to RELAY_PRESENCE_MAX_MEMBERS (of a "
+                               "larger one: while you subscribe to its `presence:<id>` channel), came online or "
+                               "went offline (debounced: a quick reconnect says nothing)")),
     "block": (BlockOut, "you blocked or unblocked someone (`/api/blocks/`): to your own sockets only"),
     "mute": (MuteOut, "you muted or unmuted someone (`/api/mutes/`): to your own sockets only"),
     "skip": (SkipOut, ("an entry of your streams that is not for you (a like, between you and a user one of you "

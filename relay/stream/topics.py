@@ -26,6 +26,11 @@ def group_topic(group_id):
     return f"group.{group_id}"
 
 
+def presence_topic(group_id):
+    """Who of a large group comes and goes, for the members who follow it ("presence:7")."""
+    return f"presence.{group_id}"
+
+
 def channel_topic(name):
     """Public channel name -> topic: "post:42" -> "post.42"."""
     return name.replace(":", ".", 1)

@@ -11,7 +11,7 @@ import time
 import pytest
 from django.db import DatabaseError
 
-from groups import actions, messaging
+from groups import messaging
 from groups.models import Message
 from relay.stream.models import Entry as StreamEntry
 from tests.conftest import group_with

@@ -11,11 +11,13 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 
+from accounts import actions as accounts_actions
 from accounts.actions import respond_to_friend_request, send_friend_request
 from accounts.models import User
+from groups import actions as group_actions
 from relay import hub as relay_hub
 from tests.conftest import err, group_with, ok
-from tests.sockets import call, expect, nothing
+from tests.sockets import call, error_of, expect, nothing, recv, send, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,6 +95,39 @@ async def test_friends_hear_it_and_members_of_large_groups_do_not(connect, setti
     await connect(alice)
     await presence_of(charlies, alice, True)
     await nothing(bobs, timeout=DEBOUNCE)
+
+
+async def test_members_following_a_large_groups_presence_hear_it_and_nobody_else_does(
+        connect, settings, alice, bob, charlie, make_user):
+    """Over the cap, a group's members hear who comes and goes only while they follow its
+    `presence:<id>` channel (the demo does, for the group in view): a member who does not
+    follow, an outsider (who may not follow), a former member (whose following ends with the
+    membership) hear nothing, and a follower who blocks the user gets a `skip`."""
+    settings.RELAY_PRESENCE_MAX_MEMBERS = 3
+    dave, erin, fay = await call(make_user), await call(make_user), await call(make_user)
+    group = await call(group_with, alice, bob, charlie, dave, fay)  # five members: too many
+    channel = f"presence:{group.pk}"
+    bobs, charlies, daves, erins, fays = (await connect(bob), await connect(charlie), await connect(dave),
+                                          await connect(erin), await connect(fay))
+    for user in (bob, charlie, dave, erin, fay):  # their own arrivals told before the scene starts
+        await told(user, True)
+    for comm in (bobs, daves, fays):
+        await subscribe(comm, channel)
+    await send(erins, "subscribe", channel=channel, ref="no")
+    await error_of(erins, "not_found", ref="no")  # not a member
+    await call(accounts_actions.block, actor=dave, target=alice)
+    await expect(daves, "block")
+    await call(group_actions.kick_member, actor=alice, group=group, target=fay)
+    for comm in (bobs, charlies, daves, fays):
+        await expect(comm, "kick")
+    await expect(fays, "notification")  # "Alice removed you"
+
+    await connect(alice)
+    frame = await presence_of(bobs, alice, True)
+    assert set(frame["streams"]) == {channel}  # nobody learns who else was told
+    skip = await recv(daves)
+    assert skip["type"] == "skip" and channel in skip["streams"], skip
+    await nothing(charlies, erins, fays, timeout=DEBOUNCE)
 
 
 async def test_members_of_a_group_exactly_at_the_cap_hear_it(connect, settings, alice, bob, charlie):

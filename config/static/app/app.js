@@ -35,6 +35,7 @@ const state = {
   creatingGroup: false,
   discoverOpen: false,
   asked: new Set(),             // user ids I sent a friend request to (this page)
+  presenceChannel: null,        // the `presence:<group id>` followed, for the group in view
   discoverQuery: "",            // what the Discover search box holds
   discoverFound: [],            // what that search found
 };
@@ -307,8 +308,19 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && document.body.dataset.drawer) setDrawer("");
 });
 
+/** Presence of a large group's members (over the server's RELAY_PRESENCE_MAX_MEMBERS) is told only
+ * to those who follow its `presence:<id>` channel: the group in view is followed, no other. */
+function followPresenceOf(view) {
+  const channel = view.kind === "group" ? `presence:${view.id}` : null;
+  if (channel === state.presenceChannel) return;
+  if (state.presenceChannel) client.unsubscribe(state.presenceChannel);
+  state.presenceChannel = channel;
+  if (channel && state.groups.has(view.id)) client.subscribe(channel);
+}
+
 function open(view) {
   if (document.body.dataset.drawer) setDrawer("");
+  followPresenceOf(view);
   state.view = view;
   if (view.kind === "group" || view.kind === "dm") {
     const chat = getChat(chatKey(view));
@@ -1055,7 +1067,8 @@ client.on("unfriend", ({by, user}) => {
 });
 
 // Presence: read once through REST when the socket opens (friends, members), then kept by the
-// server's `presence` frames (friends and co-members of groups up to 100 members).
+// server's `presence` frames (friends and co-members of groups up to 100 members; of a larger group in
+// view, through its `presence:<id>` channel).
 client.on("presence", ({user, online}) => {
   remember(user);
   if (online) state.online.add(user.id);
@@ -1310,7 +1323,7 @@ function stop() {
     chats: new Map(), dms: new Set(), online: new Set(), friends: new Set(), blocked: new Set(), muted: new Set(),
     followedPosts: [],
     members: new Map(), posts: new Map(), feed: [], notifications: [], connected: false, creatingGroup: false,
-    discoverOpen: false, discoverQuery: "", discoverFound: [], asked: new Set()});
+    discoverOpen: false, discoverQuery: "", discoverFound: [], asked: new Set(), presenceChannel: null});
   groupForm = null;
 }
 
