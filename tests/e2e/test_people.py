@@ -72,3 +72,23 @@ def test_a_new_public_group_shows_in_discover_live_and_search_finds_public_group
     search.fill(f"chess evenings {tag}")
     public.locator("li", has_text="Chess evenings").get_by_role("button", name="Join").click()
     expect(b.locator(".chat h2")).to_contain_text(f"Chess evenings {tag}")
+
+
+def test_who_is_online_lists_whoever_the_sidebar_shows_online(scene, person_page):
+    """Bob shares only Alice's oldest group of eleven (the page reads the members of the ten
+    newest) and wrote to her: the sidebar shows him online under Direct messages, and so does
+    Who is online."""
+    alice, bob = scene.person("Alice"), scene.person("Bob")
+    tag = uuid.uuid4().hex[:6]
+    scene.group(alice, f"Zebra crossing {tag}", members=[bob])
+    for i in range(10):  # newer: the page reads these groups' members, not the first one's
+        scene.group(alice, f"Later {i} {tag}")
+    bob.api("POST", "/api/messages/", {"to": alice.id, "message": "hi Alice"}, expect=201)
+    a = person_page(alice)
+    dms = a.get_by_role("list", name="Direct messages")
+    expect(dms).to_contain_text("Bob")
+    person_page(bob)
+    expect(dms.locator(".dot")).to_have_class("dot online", timeout=5_000)
+    a.get_by_role("button", name="Feed").click()
+    people = a.get_by_role("list", name="People")
+    expect(people.locator(".person", has_text="Bob").locator(".dot")).to_have_class("dot online")
