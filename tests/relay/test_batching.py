@@ -5,14 +5,16 @@ checked on its own, stored in the order sent, relayed in that order and answered
 in that order, and a later frame with other effects never overtakes it.
 """
 
+import functools
 import json
 import time
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
 from groups import messaging
 from groups.models import Message
+from relay.stream import numbering, publish
 from relay.stream.models import Entry as StreamEntry
 from tests.conftest import group_with
 from tests.sockets import call, recv, send
@@ -173,22 +175,26 @@ def test_a_batch_is_stored_with_its_stream_entries_in_the_order_sent(alice, bob,
     assert offsets == list(range(offsets[0], offsets[0] + size))
 
 
+def _note(user, n):
+    """A notification entry for `user`, told apart by `n`."""
+    publish.notify_users([user.pk], {"identifier": "kirimin", "type": "notification", "n": n})
+
+
+def _notes_stored():
+    """The notification frames the stream holds, in stream order."""
+    texts = [json.loads(text) for text in StreamEntry.objects.order_by("seq").values_list("text", flat=True)]
+    return [t for t in texts if t["type"] == "notification"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_entries_queued_around_a_batchs_messages_keep_the_order_they_were_queued_in(alice, bob):
     """On PostgreSQL the messages' statement also takes the positions of the entries queued
     before it (relay.stream.numbering._reserve); one queued in a savepoint, and every one after
     it, is numbered at commit. Whatever took which position when, the stream holds them in the
     order queued, each stream's offsets with no hole."""
-    from django.db import transaction
-
-    from relay.stream import numbering, publish
-
     club = group_with(alice, bob, name="club")
     publish.take()
-
-    def note(n):
-        publish.notify_users([alice.pk], {"identifier": "kirimin", "type": "notification", "n": n})
-
+    note = functools.partial(_note, alice)
     with transaction.atomic():
         note(1)
         with transaction.atomic():
@@ -200,12 +206,11 @@ def test_entries_queued_around_a_batchs_messages_keep_the_order_they_were_queued
         numbering.insert_in_order([message])
         note(3)
     publish.take()
-    texts = [json.loads(text) for text in StreamEntry.objects.order_by("seq").values_list("text", flat=True)]
-    told = [t["n"] for t in texts if t["type"] == "notification"]
-    assert told == [1, 2, 3]
-    seqs = [t["seq"] for t in texts if t["type"] == "notification"]
+    notes = _notes_stored()
+    assert [t["n"] for t in notes] == [1, 2, 3]
+    seqs = [t["seq"] for t in notes]
     assert seqs == list(range(seqs[0], seqs[0] + 3))
-    offsets = [t["streams"][f"user:{alice.pk}"] for t in texts if t["type"] == "notification"]
+    offsets = [t["streams"][f"user:{alice.pk}"] for t in notes]
     assert offsets == list(range(offsets[0], offsets[0] + 3))
     assert message.pk is not None and Message.objects.get(pk=message.pk).body == "hi"
 
@@ -214,16 +219,9 @@ def test_entries_queued_around_a_batchs_messages_keep_the_order_they_were_queued
 def test_messages_written_in_a_savepoint_that_rolls_back_leave_the_stream_whole(alice, bob):
     """The positions taken by a statement in a savepoint go when it rolls back: none of the
     entries queued before it may keep them."""
-    from django.db import transaction
-
-    from relay.stream import numbering, publish
-
     club = group_with(alice, bob, name="club")
     publish.take()
-
-    def note(n):
-        publish.notify_users([alice.pk], {"identifier": "kirimin", "type": "notification", "n": n})
-
+    note = functools.partial(_note, alice)
     with transaction.atomic():
         note(1)
         with pytest.raises(RuntimeError), transaction.atomic():
@@ -232,8 +230,7 @@ def test_messages_written_in_a_savepoint_that_rolls_back_leave_the_stream_whole(
             raise RuntimeError
         note(2)
     publish.take()
-    texts = [json.loads(text) for text in StreamEntry.objects.order_by("seq").values_list("text", flat=True)]
-    assert [t["n"] for t in texts if t["type"] == "notification"] == [1, 2]
-    seqs = [t["seq"] for t in texts if t["type"] == "notification"]
-    assert seqs[1] == seqs[0] + 1
+    notes = _notes_stored()
+    assert [t["n"] for t in notes] == [1, 2]
+    assert notes[1]["seq"] == notes[0]["seq"] + 1
     assert not Message.objects.filter(body="gone").exists()
