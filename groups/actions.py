@@ -1,11 +1,10 @@
 """Group actions: every write about groups, their members and roles goes through here
-(messages: `groups.messaging`).
+(messages: `groups.messaging`, read markers: `groups.reading`).
 
 Each action checks permission, writes inside one transaction, and schedules its
 relay events for after commit. REST views, socket handlers and the admin call
 these; none repeats their rules. An action that changes nothing relays nothing.
 """
-
 
 from django.db import IntegrityError, transaction
 

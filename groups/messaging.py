@@ -1,9 +1,7 @@
 """Message actions: every write about messages (sending, mentions, reactions, edits,
-deletes, typing, reading) goes through here.
-
-Each action checks permission, writes inside one transaction, and schedules its
-relay events for after commit. REST views, socket handlers and the admin call
-these; none repeats their rules. An action that changes nothing relays nothing.
+deletes, typing) goes through here, on the rules of `groups.actions` (checked, one
+transaction, events after commit, nothing relayed when nothing changed); reading is
+`groups.reading`.
 """
 
 import re
