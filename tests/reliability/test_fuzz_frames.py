@@ -215,7 +215,7 @@ def plausible(draw, field, scene):
     if field == "message":
         return draw(st.one_of(st.text(min_size=1, max_size=60), st.just("fuzz hello")))
     if field == "channel":
-        kind = draw(st.sampled_from(["post", "group", "user", "", "feed", "groups"]))
+        kind = draw(st.sampled_from(["post", "group", "user", "", "feed", "groups", "presence"]))
         if kind in ("feed", "groups"):
             return kind
         return f"{kind}:{draw(st.sampled_from([*scene.ids(), 0, -1, 'x']))}"
