@@ -290,6 +290,8 @@ GC_FREEZE = env.bool("GC_FREEZE", default=True)
 # default: 700). Collected that often, the objects of frames in flight survive into the old
 # generation and set off full passes that stall the event loop (config/asgi.py); 0 keeps Python's.
 GC_YOUNG_THRESHOLD = env.int("GC_YOUNG_THRESHOLD", default=50_000)
+if GC_YOUNG_THRESHOLD < 0:
+    raise ImproperlyConfigured(f"GC_YOUNG_THRESHOLD={GC_YOUNG_THRESHOLD}: must be 0 (Python's) or more.")
 # Bytes a socket may have waiting to be sent before it is closed with 4008 (daphne and
 # uvicorn, on the RELAY_FAST_WRITES path).
 RELAY_MAX_SEND_BUFFER = env.int("RELAY_MAX_SEND_BUFFER", default=4 * 1024 * 1024)

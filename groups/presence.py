@@ -171,11 +171,11 @@ def _announce(user_ids, at) -> int:
             event = events.presence(user, online=online, last_seen=moment if online else at)
             if heard[user.pk]:
                 publish.notify_users(sorted(heard[user.pk]), event)
-            if large[user.pk]:
-                # A second entry: a friend must not learn from its streams which large groups
-                # the user is in. Their block partners who follow the group get a `skip`, and so
-                # do they themselves (nobody is told of their own presence).
-                publish.emit(event, channels=[f"presence:{g}" for g in large[user.pk]],
+            # An entry of its own for each large group: nobody may learn from a frame's streams
+            # which other groups the user is in. Their block partners who follow the group get a
+            # `skip`, and so do they themselves (nobody is told of their own presence).
+            for group_id in large[user.pk]:
+                publish.emit(event, channels=[f"presence:{group_id}"],
                              variants={**withheld_from(user.pk), user.pk: WITHHELD})
     return len(changed)
 

@@ -280,11 +280,19 @@ async (moduleUrl) => {
   sockets[2].serverCloses(1006);
   await until("giving up", () => failed.length === 1);
   await sleep(50);
-  out.gaveUp = {state: giving.state, failed, sockets: sockets.length, pending: await pending,
+  out.gaveUp = {state: giving.state, failed: failed.slice(), sockets: sockets.length, pending: await pending,
     states: givingStates.slice()};
-  giving.connect();  // starts again, from a first attempt
-  await until("a socket after giving up", () => sockets.length === 4);
-  sockets[3].serverSends({type: "connection", client_id: "g4", user: BO, groups: [], seq: 0, streams: {"user:5": 0}});
+  // connect() starts again, from a first attempt; a connect() that never sees a socket open fails too.
+  const secondConnect = giving.connect().then(() => "connected", (e) => e.code);
+  for (const n of [4, 5, 6]) {
+    await until(`socket ${n} to give up on`, () => sockets.length === n);
+    sockets[n - 1].serverCloses(1006);
+  }
+  await until("the second give-up", () => failed.length === 2);
+  out.connectAfterGivingUp = await secondConnect;
+  giving.connect();
+  await until("a socket after giving up", () => sockets.length === 7);
+  sockets[6].serverSends({type: "connection", client_id: "g7", user: BO, groups: [], seq: 0, streams: {"user:5": 0}});
   out.afterGivingUp = {state: giving.state, attempt: giving.attempt};
   giving.disconnect();
   return out;

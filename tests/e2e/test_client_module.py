@@ -217,11 +217,13 @@ def test_mark_read_goes_by_the_socket_while_it_is_open(helpers):
 def test_it_gives_up_after_max_attempts_failed_reconnects_until_connect(outcome):
     """`maxAttempts` (as socket.io's `reconnect_failed`): two reconnects failed in a row, then
     state "failed" and one "failed" event; a request waiting for the socket is rejected, no
-    more sockets are opened, and `connect()` starts again."""
+    more sockets are opened, and `connect()` starts again (its promise rejected if it gives up
+    again before a socket opens)."""
     gave_up = outcome["gaveUp"]
     assert gave_up["state"] == "failed"
     assert gave_up["failed"] == [{"attempts": 2, "code": 1006}]
     assert gave_up["pending"] == "failed"
     assert gave_up["sockets"] == 3
     assert gave_up["states"][-3:] == ["reconnecting", "reconnecting", "failed"]
+    assert outcome["connectAfterGivingUp"] == "failed"  # the promise of a connect() that never opened
     assert outcome["afterGivingUp"] == {"state": "open", "attempt": 0}

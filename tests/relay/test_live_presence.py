@@ -106,6 +106,7 @@ async def test_members_following_a_large_groups_presence_hear_it_and_nobody_else
     settings.RELAY_PRESENCE_MAX_MEMBERS = 3
     dave, erin, fay = await call(make_user), await call(make_user), await call(make_user)
     group = await call(group_with, alice, bob, charlie, dave, fay)  # five members: too many
+    await call(group_with, alice, charlie, dave, erin, fay, private=True)  # another: bob must not learn of it
     channel = f"presence:{group.pk}"
     bobs, charlies, daves, erins, fays = (await connect(bob), await connect(charlie), await connect(dave),
                                           await connect(erin), await connect(fay))

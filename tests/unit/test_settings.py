@@ -126,6 +126,8 @@ def test_the_asgi_app_collects_young_objects_less_often_unless_told_not_to():
     refused = run("-c", THRESHOLD, GC_YOUNG_THRESHOLD="lots")
     assert refused.returncode != 0
     assert "GC_YOUNG_THRESHOLD='lots': must be a whole number" in refused.stderr
+    negative = run("-c", THRESHOLD, GC_YOUNG_THRESHOLD="-1")  # would collect at almost every allocation
+    assert negative.returncode != 0 and "GC_YOUNG_THRESHOLD=-1: must be 0" in negative.stderr
 
 
 TLS_WARNINGS = ("security.W004", "security.W008", "security.W012", "security.W016")  # HSTS, redirect, cookies

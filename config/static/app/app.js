@@ -310,9 +310,9 @@ document.addEventListener("keydown", (event) => {
 
 /** Presence of a large group's members (over the server's RELAY_PRESENCE_MAX_MEMBERS) is told only
  * to those who follow its `presence:<id>` channel: the group in view is followed, no other. */
-function followPresenceOf(view) {
+function followPresenceOf(view, again = false) {
   const channel = view.kind === "group" ? `presence:${view.id}` : null;
-  if (channel === state.presenceChannel) return;
+  if (channel === state.presenceChannel && !again) return;
   if (state.presenceChannel) client.unsubscribe(state.presenceChannel);
   state.presenceChannel = channel;
   if (channel && state.groups.has(view.id)) client.subscribe(channel);
@@ -680,7 +680,17 @@ function buildNewGroupForm() {
 }
 
 async function joinGroup(group) {
-  await api("POST", `/api/groups/${group.id}/join/`);
+  try {
+    await api("POST", `/api/groups/${group.id}/join/`);
+  } catch (error) {
+    if (error.status !== 403 && error.status !== 404) throw error;
+    // Made private or deleted since Discover listed it (no event says so to outsiders).
+    state.discover = state.discover.filter((g) => g.id !== group.id);
+    state.discoverFound = state.discoverFound.filter((g) => g.id !== group.id);
+    renderSidebar();
+    toast(`${group.name} is no longer open to join.`, "warning");
+    return;
+  }
   await loadGroups();
   open({kind: "group", id: group.id});
 }
@@ -808,9 +818,9 @@ function renderAside() {
       canKick ? addMemberForm(group, members) : null);
     return;
   }
-  // Friends, members of the groups read so far, and the people of the sidebar's direct messages
-  // (and anyone told online), so that whoever the sidebar shows online is here too.
-  const known = new Set([...state.friends, ...state.dms, ...state.online,
+  // Friends, members of the groups read so far, and the people of the sidebar's direct messages,
+  // so that whoever the sidebar shows online is here too.
+  const known = new Set([...state.friends, ...state.dms,
     ...[...state.members.values()].flat().map((m) => m.user.id)]);
   known.delete(state.me.id);
   const people = [...known].map((id) => state.people.get(id)).filter(Boolean)
@@ -1128,13 +1138,22 @@ client.on("typing", (frame) => {
 
 client.on("join", ({groupid, user}) => {
   remember(user);
-  if (isMe(user) && !state.groups.has(groupid)) loadGroups();
+  if (isMe(user) && !state.groups.has(groupid)) {
+    // Added (back) while looking at the group: follow its presence once it is listed as ours.
+    loadGroups().then(() => { if (viewing(`g${groupid}`)) followPresenceOf(state.view, true); });
+  }
   addNotice(groupid, isMe(user) ? "You joined the group" : `${name(user)} joined the group`);
   membershipChanged(groupid);
 });
 
+/** I am out of the group: the server ended my `presence:<id>` subscription; forget it here too. */
+function leftPresenceOf(groupId) {
+  if (state.presenceChannel === `presence:${groupId}`) client.unsubscribe(state.presenceChannel);
+}
+
 client.on("leave", ({groupid, user}) => {
   if (isMe(user)) {
+    leftPresenceOf(groupid);
     const group = state.groups.get(groupid);
     state.groups.delete(groupid);
     toast(`You left ${group ? group.name : "the group"}`);
@@ -1150,6 +1169,7 @@ client.on("kick", (frame) => {
   const {groupid, user, by, ban} = frame;
   const verb = ban ? "removed and banned" : "removed";
   if (isMe(user)) {
+    leftPresenceOf(groupid);
     const group = state.groups.get(groupid) || {name: "a group"};
     const text = `You were ${verb} from ${group.name} by ${name(by)}.`;
     state.groups.delete(groupid);
@@ -1183,7 +1203,7 @@ function membershipChanged(groupId) {
 
 // A public group appeared (created, or made public): Discover shows it at once.
 client.on("groupcreate", (group) => {
-  if (state.groups.has(group.groupid) || state.discover.some((g) => g.id === group.groupid)) return;
+  if (isMe(group.owner) || state.groups.has(group.groupid) || state.discover.some((g) => g.id === group.groupid)) return;
   state.discover.unshift({id: group.groupid, name: group.name, description: group.description,
     members_count: group.members_count, is_private: false, my_role: null});
   renderSidebar();

@@ -284,15 +284,22 @@ export class Kirimin {
   }
 
   // --- the socket ------------------------------------------------------------------------------------
-  /** Open the socket (and keep it open); resolves with the first `connection` frame. */
+  /** Open the socket (and keep it open); resolves with the first `connection` frame, or rejects
+   * (code "failed") when `maxAttempts` reconnects fail first. */
   connect() {
     this._wanted = true;
     if (this.state === "open") return Promise.resolve(this.connection);
-    const connected = new Promise((resolve) => {
-      const off = this.on("connection", (frame) => {
-        off();
-        resolve(frame);
-      });
+    const connected = new Promise((resolve, reject) => {
+      const offs = [
+        this.on("connection", (frame) => {
+          offs.forEach((off) => off());
+          resolve(frame);
+        }),
+        this.on("failed", () => {
+          offs.forEach((off) => off());
+          reject(new KiriminError(0, "failed", "Gave up reconnecting."));
+        }),
+      ];
     });
     if (!this.ws && !this._timer && this.state !== "connecting") this._open();
     return connected;
