@@ -942,9 +942,17 @@ function reactionBar(target, item, redraw) {
   const chips = Object.entries(item.reactions || {}).map(([emoji, count]) =>
     h("button", {class: `ghost small reaction${mine.has(emoji) ? " mine" : ""}`, "aria-pressed": String(mine.has(emoji)),
       "aria-label": `${emoji} ${count}`, onclick: () => toggle(emoji)}, `${emoji} ${count}`));
-  const picker = h("details", {class: "react-picker"}, h("summary", {"aria-label": "React"}, "☺+"),
+  // Which picker is open is kept across redraws: a message or a receipt arriving while someone
+  // chooses must not close it under their pointer.
+  const key = JSON.stringify(target);
+  const picker = h("details", {class: "react-picker", open: reactionBar.open === key,
+    ontoggle: (event) => {
+      if (event.currentTarget.open) reactionBar.open = key;
+      else if (reactionBar.open === key) reactionBar.open = null;
+    }}, h("summary", {"aria-label": "React"}, "☺+"),
     ...REACTIONS.map((emoji) => h("button", {class: "ghost small", "aria-label": `React ${emoji}`,
       onclick: (event) => {
+        reactionBar.open = null;
         event.currentTarget.closest("details").open = false;
         toggle(emoji);
       }}, emoji)));
@@ -1036,7 +1044,10 @@ client.on("connection", () => {
   // a renamed or deleted group, likes of public posts we only subscribe to).
   client.subscribe("feed");  // new public posts (kept across reconnects by the client)
   client.subscribe("groups");  // new public groups, for Discover
-  const loads = [loadGroups(), loadFeed(), loadBlocksAndMutes()];
+  // The socket answers frames in order: once this ping is answered, both subscriptions are live,
+  // so what the feed and Discover read after it misses nothing posted or created meanwhile.
+  const following = client.request("ping").catch(() => {});
+  const loads = [following.then(loadGroups), following.then(loadFeed), loadBlocksAndMutes()];
   // Unread counts: the server's on a fresh start (they survive a reload and agree across
   // devices); after a resume, the replayed frames bring them up to date instead.
   if (!client.resumed) loads.push(loadNotifications(), loadConversations());
