@@ -174,9 +174,9 @@ def _announce(user_ids, at) -> int:
             # An entry of its own for each large group: nobody may learn from a frame's streams
             # which other groups the user is in. Their block partners who follow the group get a
             # `skip`, and so do they themselves (nobody is told of their own presence).
+            withheld = {**withheld_from(user.pk), user.pk: WITHHELD} if large[user.pk] else None
             for group_id in large[user.pk]:
-                publish.emit(event, channels=[f"presence:{group_id}"],
-                             variants={**withheld_from(user.pk), user.pk: WITHHELD})
+                publish.emit(event, channels=[f"presence:{group_id}"], variants=withheld)
     return len(changed)
 
 

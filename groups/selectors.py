@@ -15,6 +15,7 @@ def member_group_ids(user) -> list[int]:
 
 
 def membership(user, group):
+    """`user`'s membership of `group` (a group or its id), or None."""
     if user is None or not user.is_authenticated:
         return None
     return Membership.objects.filter(user=user, group=group).first()
@@ -63,10 +64,6 @@ def can_see_group(user, group_id) -> bool:
     except NotFound:
         return False
     return True
-
-
-def is_member(user, group_id) -> bool:
-    return bool(user and user.is_authenticated and Membership.objects.filter(user=user, group_id=group_id).exists())
 
 
 def can_follow_group(user, group_id) -> bool:

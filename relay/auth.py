@@ -58,19 +58,23 @@ async def user_id_from_access_token(raw):
 async def user_id_from_credential(credential):
     """The `auth` frame's token: a JWT has two dots, a ticket has none. A JWT may come as
     an `Authorization` header's value would ("Bearer <jwt>")."""
-    kind, _, rest = credential.partition(" ")
-    if kind.lower() == "bearer" and rest.strip():
-        credential = rest.strip()
+    credential = _after_bearer(credential) or credential
     if credential.count(".") == 2:
         return await user_id_from_access_token(credential)
     return await user_id_from_ticket(credential)
 
 
+def _after_bearer(value):
+    """The token of "Bearer <token>", or None."""
+    kind, _, token = value.partition(" ")
+    return token.strip() if kind.lower() == "bearer" and token.strip() else None
+
+
 def bearer_token(scope):
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
-            kind, _, token = value.decode("latin-1").partition(" ")
-            if kind.lower() == "bearer" and token.strip():
-                return token.strip()
-            raise SocketAuthError(INVALID)
+            token = _after_bearer(value.decode("latin-1"))
+            if token is None:
+                raise SocketAuthError(INVALID)
+            return token
     return None

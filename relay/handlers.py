@@ -69,7 +69,7 @@ def _can_subscribe(user, channel):
     if kind == "group":
         return group_selectors.can_follow_group(user, int(raw_id))
     if kind == "presence":  # who of a group comes and goes: its members only
-        return group_selectors.is_member(user, int(raw_id))
+        return group_selectors.membership(user, int(raw_id)) is not None
     if kind == "post":
         return can_see_post(user, int(raw_id))
     return False

@@ -241,8 +241,8 @@ def insert_in_order(objs):
     ), [len(entries), *topics_params, meta.db_table, meta.pk.column, len(objs), _json(rows)])
     if entries:
         _reserve(entries, {None if kind == 1 else name: value for kind, name, value in stored if kind}, counts)
-    stored = [(value,) for kind, _, value in stored if kind == 0]
-    for obj, (pk,) in zip(objs, sorted(stored), strict=True):
+    ids = sorted(value for kind, _, value in stored if kind == 0)
+    for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = db.alias

@@ -629,7 +629,7 @@ function discoverList() {
   h("ul", {"aria-label": "Public groups"}, shown.length ? shown.map((g) => h("li", null,
     h("span", null, `# ${g.name}`), h("span", {class: "muted"}, plural(g.members_count, "member")),
     h("button", {class: "small", onclick: () => joinGroup(g)}, "Join")))
-    : h("li", {class: "empty"}, state.discoverQuery ? "No public group by that name" : "")));
+    : h("li", {class: "empty"}, "No public group by that name")));  // only a search finds none
 }
 
 /** Ask the API (`?q=`) as the user types; the newest answer wins, and the box keeps its focus. */
