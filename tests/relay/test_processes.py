@@ -258,3 +258,54 @@ async def test_uvicorn_relays_to_compressed_and_plain_sockets_alike(uvicorn_defl
     finally:
         for ws in (compressed, plain, sender):
             await ws.close()
+
+
+# --- (d) a large group's presence, across processes -----------------------------------------------------
+@pytest.fixture(scope="module")
+def small_cap_pair(e2e_stack):
+    """Two processes that count every group of more than two members as large."""
+    with servers.running(e2e_stack, RELAY_PRESENCE_MAX_MEMBERS="2") as both:
+        yield both
+
+
+@needs_redis
+@pytest.mark.parametrize("run", [1, 2, 3])
+async def test_a_large_groups_presence_reaches_its_followers_only_across_processes(small_cap_pair, e2e_stack, run):
+    """The user comes online on process A; on process B, a member following the group's
+    `presence:<id>` hears it, with no word of the user's other groups in its streams; a member
+    kicked after following it, and an outsider (who may not follow), hear nothing."""
+    a, b = small_cap_pair
+    owner, follower, kicked, outsider, subject = (b.client().register() for _ in range(5))
+    group_id = await asyncio.to_thread(create_group, e2e_stack, owner["user"]["username"], name=f"hall{run}")
+    other_id = await asyncio.to_thread(create_group, e2e_stack, owner["user"]["username"], name=f"annex{run}")
+    for user, groups in ((follower, [group_id]), (kicked, [group_id, other_id]), (subject, [group_id, other_id])):
+        for g in groups:
+            b.client().data("POST", f"/api/groups/{g}/join/", token=user["access"])
+    sockets = {}
+    try:
+        for name, user in (("follower", follower), ("kicked", kicked), ("outsider", outsider)):
+            sockets[name], _ = await open_socket(user["socket"])
+        channel = f"presence:{group_id}"
+        for name in ("follower", "kicked"):
+            await send(sockets[name], "subscribe", channel=channel, ref="s")
+            assert (await receive(sockets[name]))["subscribed"] == channel
+        await send(sockets["outsider"], "subscribe", channel=channel, ref="s")
+        assert (await receive(sockets["outsider"]))["code"] == "not_found"
+        a.client().data("POST", f"/api/groups/{group_id}/kick/", {"user_id": kicked["user"]["id"]},
+                        token=owner["access"])
+        await receive_types(sockets["kicked"], "kick", "notification")
+
+        sockets["subject"], _ = await open_socket(a.client().socket(subject["access"]))  # on process A
+        async with asyncio.timeout(10):
+            while (frame := await receive(sockets["follower"], presence=True))["type"] != "presence" or \
+                    frame["user"]["id"] != subject["user"]["id"]:
+                pass
+        assert frame["online"] is True and set(frame["streams"]) == {channel}, frame
+        for name, user in (("kicked", kicked), ("outsider", outsider)):
+            marker = f"marker {run} {name}"
+            a.client().data("POST", "/api/messages/", {"to": user["user"]["id"], "message": marker},
+                            token=owner["access"], expect=201)
+            assert (await receive(sockets[name], presence=True)).get("message") == marker
+    finally:
+        for ws in sockets.values():
+            await ws.close()
