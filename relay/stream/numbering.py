@@ -138,7 +138,9 @@ def _topics_upsert(topics):
 # Rows go to PostgreSQL as one JSON array of arrays per table, a single parameter bound by the
 # server: orjson encodes it in C and the server takes it apart, where binding every value costs
 # Python time (measured on 100 rows: 0.3 ms of client CPU, against 0.5 by COPY, which also takes
-# two round trips a table, and 1.1 by arrays). One round trip, whatever the batch's size.
+# two round trips a table, and 1.1 by arrays). One round trip, whatever the batch's size. The
+# server reads it as `jsonb`, parsed once: each `->>` of a `json` value parses the row's text
+# again (measured on 50 stream entries: 0.38 against 0.64 ms of the server's CPU).
 def _json(rows):
     return orjson.dumps(rows).decode()
 
@@ -158,7 +160,7 @@ def _insert(db, cursor, tables):
                 cursor.execute(*_values(table, rows[start:start + _CHUNK]))
         return
     if tables:
-        inserts = [f"INSERT INTO {table} SELECT {_from_json(types)} FROM json_array_elements(%s::json) r"
+        inserts = [f"INSERT INTO {table} SELECT {_from_json(types)} FROM jsonb_array_elements(%s::jsonb) r"
                    for table, types, _ in tables]
         ctes = ", ".join(f"t{i} AS ({sql})" for i, sql in enumerate(inserts[:-1]))
         sql = f"WITH {ctes} {inserts[-1]}" if ctes else inserts[-1]
@@ -234,7 +236,7 @@ def insert_in_order(objs):
         "numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM drawn), "
         f"stored AS (INSERT INTO {table} ({pk_column}, {columns}) SELECT numbered.id, "
         f"{_from_json([f.db_type(db) for f in fields], 'r.v')} "
-        f"FROM json_array_elements(%s::json) WITH ORDINALITY AS r (v, n) JOIN numbered USING (n) "
+        f"FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r (v, n) JOIN numbered USING (n) "
         f"RETURNING {pk_column}) "
         f"SELECT 0, NULL, {pk_column} FROM stored UNION ALL SELECT 1, NULL, seq FROM head"
         + (" UNION ALL SELECT 2, name, head FROM topics" if counts else "")
