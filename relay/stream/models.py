@@ -55,7 +55,9 @@ class Entry(models.Model):
 
 
 class EntryTopic(models.Model):
-    """An entry's topic: one row each, keyed (topic, seq), the one index a replay reads."""
+    """An entry's topic: one row each, keyed (topic, seq), the index a replay reads. A message's
+    entry has none while its message lives: the message's row names its topics
+    (`relay.stream.topics.MessageIndex`)."""
 
     pk = models.CompositePrimaryKey("topic", "seq")
     topic = models.CharField(max_length=64)

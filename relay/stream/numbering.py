@@ -19,6 +19,7 @@ import orjson
 import psycopg
 from django.db import connection, models, transaction
 
+from relay.stream import topics as topic_names
 from relay.stream.topics import stream_name
 
 
@@ -51,10 +52,12 @@ def store(db, entries):
             _reserve(fresh, _advance(cursor, len(fresh), counts), counts)
         now = time.time()
         rows, topic_rows = [], []
+        by_message = topic_names.messages is not None
         for entry in entries:
             entry.number(*entry.reserved)
             rows.append((entry.seq, now, entry.text, entry.data(), entry.message_id))
-            topic_rows.extend((topic, entry.seq) for topic in entry.topics)
+            if not (by_message and entry.message_id is not None):  # found through its message's row
+                topic_rows.extend((topic, entry.seq) for topic in entry.topics)
         _insert(db, cursor, [(*_ENTRIES, rows), (*_ENTRY_TOPICS, topic_rows)])
 
 

@@ -7,9 +7,12 @@ their membership now and the membership changes in between (which are entries
 of their own stream), then followed forwards entry by entry.
 """
 
+import heapq
+
 import orjson
 from django.db import connection, transaction
 
+from relay.stream import topics as topic_names
 from relay.stream.topics import group_id_of, group_topic, stream_name, user_topic
 from relay.stream.variants import text_for
 
@@ -69,13 +72,49 @@ def _message(seq, text, data):
     return message
 
 
-def _entries_on(topics, after, upto, limit):
+def _entries_on(topics, after, upto, limit, *, messages=True):
+    """The entries in (after, upto] on any of `topics`, oldest first, at most `limit`: those
+    found by their topic rows and (`messages`) the entries of the messages of those topics'
+    groups and users, found by the messages' own rows (`relay.stream.topics.MessageIndex`)."""
     marks = ", ".join(["%s"] * len(topics))
     rows = _rows(
         "SELECT e.seq, e.text, e.data FROM stream_entry e WHERE e.seq IN "
         f"(SELECT DISTINCT seq FROM stream_entry_topic WHERE topic IN ({marks}) AND seq > %s AND seq <= %s) "
         "ORDER BY e.seq LIMIT %s", [*topics, after, upto, limit])
+    if messages and topic_names.messages is not None:
+        more = _message_entries(topic_names.messages, topics, after, upto, limit)
+        if more:  # no entry is in both: a message's entry has no topic rows while its message lives
+            rows = list(heapq.merge(rows, more))[:limit]
     return [_message(seq, text, data) for seq, text, data in rows]
+
+
+def _message_entries(index, topics, after, upto, limit):
+    """(seq, text, data) of the entries in (after, upto] of the messages of `topics`' groups and
+    of the direct messages of their users. Message ids follow positions, so the messages of the
+    range are those between the first and the last message entry in it: a range scan on the
+    message table's indexes, however long the stream is."""
+    groups = [g for t in topics if (g := group_id_of(t)) is not None]
+    users = [int(t[5:]) for t in topics if t.startswith("user.")]
+    if not (groups or users):
+        return []
+    q = connection.ops.quote_name
+    group, sender, recipient = q(index.group), q(index.sender), q(index.recipient)
+    where, params = [], []
+    if groups:
+        where.append(f"m.{group} IN ({', '.join(['%s'] * len(groups))})")
+        params += groups
+    for user in users:
+        where += [f"m.{recipient} = %s", f"(m.{sender} = %s AND m.{recipient} IS NOT NULL)"]
+        params += [user, user]
+    # The first `limit` messages by id are the first by position; each finds its entry's position
+    # by the entries' `message_id` index, then the entries are read by position.
+    pk = f"m.{q(index.pk)}"
+    bound = "SELECT message_id FROM stream_entry WHERE seq > %s AND seq <= %s AND message_id IS NOT NULL ORDER BY seq"
+    return _rows(
+        "SELECT e.seq, e.text, e.data FROM stream_entry e WHERE e.seq IN "
+        f"(SELECT (SELECT x.seq FROM stream_entry x WHERE x.message_id = {pk}) FROM {q(index.table)} m "
+        f"WHERE {pk} >= ({bound} LIMIT 1) AND {pk} <= ({bound} DESC LIMIT 1) AND ({' OR '.join(where)}) "
+        f"ORDER BY {pk} LIMIT %s) ORDER BY e.seq", [after, upto, after, upto, *params, limit])
 
 
 def membership_at(user_id, group_ids_now, after, upto):
@@ -85,7 +124,7 @@ def membership_at(user_id, group_ids_now, after, upto):
     changes = []
     cursor = after
     while True:
-        page = _entries_on([own], cursor, upto, PAGE)
+        page = _entries_on([own], cursor, upto, PAGE, messages=False)  # no message changes a membership
         changes += [op for m in page for op in m["o"] if op[0] in ("add", "remove") and op[1] == user_id]
         if len(page) < PAGE:
             break

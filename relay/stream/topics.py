@@ -43,3 +43,30 @@ def stream_name(topic):
 
 def group_id_of(topic):
     return int(topic[6:]) if topic.startswith("group.") else None
+
+
+class MessageIndex:
+    """Where the stream finds the entries of messages: a message's own row names its topics
+    (its group, or its two users), so those entries get no `stream_entry_topic` rows, the most
+    written rows of the stream (measured: without them, two processes store 5 to 7% more
+    messages a second). Registered by the app that owns messages (`index_messages`); the stream
+    knows only the table and column names.
+
+    A message's entry must go to exactly its group's topic, or to its sender's and recipient's
+    (`relay.stream.publish.emit(..., message_id=...)`). When a message row is deleted, its
+    entry keeps its place in its topics' streams: the app's trigger writes the entry's topic
+    rows then (see `groups` migration 0007)."""
+
+    def __init__(self, table, pk, group, sender, recipient):
+        self.table, self.pk, self.group, self.sender, self.recipient = table, pk, group, sender, recipient
+
+
+messages = None
+
+
+def index_messages(model):
+    """Find message entries through `model`'s rows (a model with `group`, `sender` and
+    `recipient` foreign keys, whose ids are the entries' `message_id`)."""
+    global messages
+    meta = model._meta
+    messages = MessageIndex(meta.db_table, meta.pk.column, *(meta.get_field(name).column for name in ("group", "sender", "recipient")))
