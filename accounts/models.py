@@ -116,3 +116,29 @@ class Mute(models.Model):
 
     def __str__(self):
         return f"{self.user_id} mutes {self.muted_id}"
+
+
+class ApiKey(models.Model):
+    """A key another service publishes with (`POST /api/publish/`, `Authorization: Api-Key <key>`).
+
+    Only a digest of the key is stored: the key is shown once, when it is issued
+    (`accounts.apikeys.issue`), and found again by its `prefix`. `scopes` say where it may
+    publish: "users", "groups", "channels" (any of that kind), or "group:<id>" and
+    "channel:<name>" (that one)."""
+
+    name = models.CharField(max_length=100, help_text="who uses it, for the people who read this list")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the whole key")
+    scopes = models.JSONField(default=list, blank=True)
+    rate = models.CharField(max_length=20, blank=True,
+                            help_text='publishes allowed, as "120/min" (empty: PUBLISH_RATE)')
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

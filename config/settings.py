@@ -274,6 +274,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Relay -----------------------------------------------------------------------
+# The publish API (POST /api/publish/): publishes allowed per API key (or staff user) unless the
+# key sets its own rate, and the largest `data` object it takes (bytes of JSON).
+PUBLISH_RATE = env.str("PUBLISH_RATE", default="600/min")
+PUBLISH_MAX_BYTES = env.int("PUBLISH_MAX_BYTES", default=16384)
 RELAY_MAX_FRAME_BYTES = env.int("RELAY_MAX_FRAME_BYTES", default=65536)
 # Token bucket per socket: RELAY_RATE frames/s sustained, RELAY_BURST at once.
 RELAY_RATE = env.float("RELAY_RATE", default=20.0)

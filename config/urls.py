@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
 from config.views import api_not_found, spa
+from relay.publishing import PublishView
 from relay.views import EventsView, asyncapi
 
 api_patterns = [
@@ -17,6 +18,7 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("asyncapi/", asyncapi, name="asyncapi"),
     path("events/", EventsView.as_view(), name="events"),
+    path("publish/", PublishView.as_view(), name="publish"),
     # Anything else under /api/ answers with the envelope, not an HTML page; [\s\S], not ".",
     # so a path with an encoded newline (%0A) is caught too.
     re_path(r"^[\s\S]*\Z", api_not_found),

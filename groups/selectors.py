@@ -240,3 +240,10 @@ def message_reads(group, message_id):
     return (ReadMarker.objects.filter(group=group, message_id__gte=message_id, user__read_receipts=True,
                                       user__memberships__group=group)
             .exclude(user_id=message.sender_id).select_related("user"))
+
+
+def groups_and_members(group_ids) -> tuple[set[int], int]:
+    """Which of `group_ids` exist, and how many users are members of any of them."""
+    found = set(Group.objects.filter(pk__in=group_ids).values_list("pk", flat=True))
+    members = Membership.objects.filter(group_id__in=found).values("user_id").distinct().count() if found else 0
+    return found, members

@@ -13,7 +13,7 @@ from relay.limits import CLOSE_TOO_BIG
 from relay.opening import CLOSE_FAILED, CLOSE_TOO_MANY_SOCKETS
 from relay.outbox import CLOSE_SLOW_CONSUMER
 from relay.stream.catalogue import SERVER_FRAMES, ErrorOut
-from relay.stream.events import STATEFUL_TYPES
+from relay.stream.events import STATEFUL_TYPES, is_stateful
 from relay.upkeep import CLOSE_IDLE_ANONYMOUS
 
 # Every code the server closes a socket with, and what it means (docs/protocol.md, section 4).
@@ -121,7 +121,7 @@ def document():
     for type_, (serializer, summary) in SERVER_FRAMES.items():
         name = f"server_{type_}"
         schemas[name] = frame_schema(type_, serializer(), direction="out")
-        if type_ in STATEFUL_TYPES:
+        if is_stateful(type_):
             schemas[name]["properties"].update(_POSITION)
             schemas[name]["required"] += list(_POSITION)
         messages[name] = {"name": type_, "title": f"{type_} (server -> client)", "summary": summary,

@@ -176,10 +176,12 @@ class AuthFrame(ClientFrame):
 
 
 class ChannelFrame(ClientFrame):
-    channel = serializers.RegexField(r"^((post|group|presence):[1-9][0-9]{0,18}|feed|groups)$", max_length=32,
+    channel = serializers.RegexField(r"^((post|group|presence):[1-9][0-9]{0,18}|feed|groups|custom:[a-z0-9][a-z0-9_-]{0,47})$",
+                                     max_length=64,
                                      help_text=('"post:<id>", "group:<id>", "presence:<group id>" (who of a large '
-                                                'group of yours comes and goes), "feed" (new public posts) or '
-                                                '"groups" (new public groups)'))
+                                                'group of yours comes and goes), "feed" (new public posts), '
+                                                '"groups" (new public groups) or "custom:<name>" (what other services '
+                                                'publish there, `POST /api/publish/`)'))
 
 
 class PostLikeFrame(ClientFrame):

@@ -66,6 +66,8 @@ def _can_subscribe(user, channel):
     if channel in ("feed", "groups"):  # public posts and public groups: anyone may see them
         return True
     kind, _, raw_id = channel.partition(":")
+    if kind == "custom":  # what other services publish for anyone (`POST /api/publish/`)
+        return True
     if kind == "group":
         return group_selectors.can_follow_group(user, int(raw_id))
     if kind == "presence":  # who of a group comes and goes: its members only

@@ -7,4 +7,4 @@ moderator's permission, runs the domain action (relayed after commit) and writes
 the audit trail.
 """
 
-from moderation.admin import groups, posts, reports, users  # noqa: F401 - each registers its models
+from moderation.admin import groups, platform, posts, reports, users  # noqa: F401 - each registers its models

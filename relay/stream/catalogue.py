@@ -230,6 +230,12 @@ class ResyncOut(serializers.Serializer):
     seq = serializers.IntegerField(required=False, help_text="the position the socket goes on from")
 
 
+class CustomOut(serializers.Serializer):
+    data = serializers.DictField(help_text="as the publisher sent it")
+    by = serializers.DictField(help_text='who published it: {"service": "<API key name>"} or {"user": {id, username, '
+                                         'display_name}} (staff)')
+
+
 SERVER_FRAMES = {
     "connection": (ConnectionOut, "first frame on every socket, and the answer to `connection`"),
     "pong": (RefOnly, "answers `ping`"),
@@ -270,4 +276,7 @@ SERVER_FRAMES = {
     "skip": (SkipOut, ("an entry of your streams that is not for you (a like, between you and a user one of you "
                        "blocked): take its `seq` and `streams`, show nothing")),
     "resync": (ResyncOut, "the stream cannot take this socket from where it asked: reload through REST"),
+    "custom.*": (CustomOut, ("an event another service published (`POST /api/publish/`), typed `custom.<name>` by it: "
+                             "to the users, the groups' members or the channels' subscribers it named; stateful, as "
+                             "every frame above it")),
 }

@@ -16,13 +16,22 @@ STATEFUL_TYPES = frozenset({
     "deletemessage", "editmessage", "unread", "read", "presence", "unfriend", "groupupdate", "role", "postedit",
     "block", "mute", "skip", "postcreate", "reaction", "groupcreate",
 })
+# Frames other services publish (`POST /api/publish/`): "custom.<name>", stateful too.
+CUSTOM_PREFIX = "custom."
+CUSTOM = CUSTOM_PREFIX + "*"
 # Every server frame type; each is catalogued in `relay.stream.catalogue.SERVER_FRAMES` (the AsyncAPI document).
-SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing"}
+SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing", CUSTOM}
+
+
+def is_stateful(type_):
+    """Whether frames of `type_` are numbered in the stream (carry `seq` and `streams`)."""
+    return type_ in STATEFUL_TYPES or type_.startswith(CUSTOM_PREFIX)
 
 
 def frame(type_, **fields):
     """A server frame: {"identifier": "kirimin", "type": ..., **fields}."""
-    assert type_ in SERVER_TYPES, f"server frame {type_!r} is not catalogued in SERVER_TYPES"
+    assert type_ in SERVER_TYPES or type_.startswith(CUSTOM_PREFIX), \
+        f"server frame {type_!r} is not catalogued in SERVER_TYPES"
     return {"identifier": IDENTIFIER, "type": type_, **fields}
 
 
@@ -193,3 +202,9 @@ def mute(user, *, muted, expires_at=None):
 
 def notification(note):
     return frame("notification", id=note.pk, kind=note.kind, message=note.message, data=note.data)
+
+
+def custom(type_, data, *, by):
+    """A frame another service published (`type_` "custom.<name>"): its `data` as given, and who
+    published it (`by`: {"service": <key name>} or {"user": <staff user>})."""
+    return frame(type_, data=data, by=by)

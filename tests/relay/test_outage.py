@@ -9,6 +9,8 @@ from channels.layers import get_channel_layer
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from groups.models import Message
+from relay.stream import read
+from relay.stream.models import Entry
 from tests.conftest import ok
 from tests.sockets import recv_types, send
 
@@ -54,3 +56,12 @@ async def test_the_ack_says_relayed_false_when_the_relay_is_down(connect, alice,
     ack = (await recv_types(ws, "ack"))["ack"]
     assert ack["ref"] == "m" and ack["relayed"] is False
     assert await Message.objects.filter(pk=ack["id"], body="over the socket").aexists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_publish_is_stored_and_answers_relayed_false_when_the_relay_is_down(api, make_user, alice, broken_relay):
+    before = read.head()[0]
+    data = ok(api(make_user("ops", is_staff=True)).post(
+        "/api/publish/", {"users": [alice.pk], "type": "custom.x", "data": {"n": 1}}, format="json"))
+    assert data["relayed"] is False and data["recipients"] == 1
+    assert Entry.objects.filter(seq__gt=before, text__contains='"custom.x"').count() == 1

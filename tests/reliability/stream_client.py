@@ -346,7 +346,7 @@ class StreamClient:
                 self.seen_seq = self.conn_seq = None
                 self.streams = {}
             return "resync"
-        if kind in STATEFUL:
+        if kind in STATEFUL or kind.startswith("custom."):
             if self.mode == STREAM and self._check_position(frame, life, t) == "gap":
                 return "gap"
             self._record(life, frame, t)

@@ -79,6 +79,8 @@ export function socketUrl(socket, {resume = null, since = 0, secure = globalThis
 export const STATEFUL = new Set(["sendmessage", "postlike", "postdelete", "deletemessage", "join", "leave", "kick",
   "friendrequest", "notification", "unread", "read", "presence", "unfriend", "editmessage", "groupupdate", "role",
   "postedit", "block", "mute", "skip", "postcreate", "reaction", "groupcreate"]);
+/** Frames other services publish (POST /api/publish/) are typed "custom.<name>": numbered too. */
+export const isStateful = (type) => STATEFUL.has(type) || (typeof type === "string" && type.startsWith("custom."));
 
 const CLOSE_DEACTIVATED = 4403;
 const CLOSE_RESUME = 4000;  // our own close code when we drop a socket to reconnect and resume
@@ -561,7 +563,7 @@ export class Kirimin {
     }
     if (!frame || frame.identifier !== IDENTIFIER) return;
     this._beat();
-    if (STATEFUL.has(frame.type) && !this._take(frame)) return;  // a duplicate, or a gap: not emitted
+    if (isStateful(frame.type) && !this._take(frame)) return;  // a duplicate, or a gap: not emitted
     if (frame.type === "skip") return;  // a place in the stream with nothing for us: taken, not shown
     switch (frame.type) {
       case "connection":
