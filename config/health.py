@@ -8,6 +8,8 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import JsonResponse
 
+from relay import drain
+
 
 def _check_database():
     with connection.cursor() as cursor:
@@ -34,6 +36,9 @@ async def _check_layer():
 
 def healthz(request):
     checks, ok = {}, True
+    if drain.draining:  # this process is leaving (`relay.drain`): send no more here
+        ok = False
+        checks["draining"] = {"ok": False, "error": "Draining"}
     for name, check in (("database", _check_database), ("channel_layer", async_to_sync(_check_layer))):
         started = time.monotonic()
         try:

@@ -273,6 +273,10 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- Metrics ----------------------------------------------------------------------
+# GET /metrics (config.metrics) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # --- Relay -----------------------------------------------------------------------
 # The publish API (POST /api/publish/): publishes allowed per API key (or staff user) unless the
 # key sets its own rate, and the largest `data` object it takes (bytes of JSON).
@@ -304,6 +308,9 @@ RELAY_MAX_SOCKETS_PER_USER = env.int("RELAY_MAX_SOCKETS_PER_USER", default=10)
 # and closed with 4408 after this many seconds without a frame from the client.
 RELAY_MAX_ANONYMOUS_PER_IP = env.int("RELAY_MAX_ANONYMOUS_PER_IP", default=20)
 RELAY_ANONYMOUS_IDLE = env.int("RELAY_ANONYMOUS_IDLE", default=300)
+# SIGTERM drains a process (relay.drain): its sockets are told `reconnect` and closed with 1012
+# spread over this many seconds, then the server exits; 0: SIGTERM closes them all at once.
+RELAY_DRAIN_WINDOW = env.float("RELAY_DRAIN_WINDOW", default=10.0)
 # Channels (`subscribe`) one socket may follow at once.
 RELAY_MAX_SUBSCRIPTIONS = env.int("RELAY_MAX_SUBSCRIPTIONS", default=100)
 # How long a crashed process keeps its users "online" at most.

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
+from config.metrics import metrics_view
 from config.views import api_not_found, spa
 from relay.publishing import PublishView
 from relay.views import EventsView, asyncapi
@@ -31,6 +32,7 @@ urlpatterns = [
             RedirectView.as_view(url="/admin/moderation/%(page)s/%(rest)s", query_string=True)),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("", spa, name="spa"),
 ]
 

@@ -19,7 +19,7 @@ from groups.models import (
 from groups.selectors import (
     membership,
 )
-from relay.stream import events, numbering, publish
+from relay.stream import events, numbering, publish, webhooks
 
 
 class OwnerCannotLeave(Conflict):
@@ -39,7 +39,9 @@ def create_group(*, actor, name, description="", is_private=False) -> Group:
         group = Group.objects.create(name=name, description=description, is_private=is_private, owner=actor)
         Membership.objects.create(group=group, user=actor, role=Role.OWNER)
         # The creator's `join` starts the group's stream for their sockets (offset 1).
-        publish.add_member(actor.pk, group.pk, events.join(group.pk, actor))
+        joined = events.join(group.pk, actor)
+        publish.add_member(actor.pk, group.pk, joined)
+        webhooks.record_frame("member.joined", joined)
         if not is_private:  # the directory of public groups shows it at once
             publish.emit(events.groupcreate(group), channels=["groups"])
     return group
@@ -84,7 +86,9 @@ def _add_member(group, user):
             Membership.objects.create(group=group, user=user, role=Role.MEMBER)
     except IntegrityError:
         return False
-    publish.add_member(user.pk, group.pk, events.join(group.pk, user))
+    event = events.join(group.pk, user)
+    publish.add_member(user.pk, group.pk, event)
+    webhooks.record_frame("member.joined", event)
     return True
 
 
@@ -122,7 +126,9 @@ def leave_group(*, actor, group) -> bool:
         deleted, _ = Membership.objects.filter(pk=member.pk).delete()
         if not deleted:  # a concurrent leave or kick got there first
             return False
-        publish.remove_member(actor.pk, group.pk, events.leave(group.pk, actor))
+        event = events.leave(group.pk, actor)
+        publish.remove_member(actor.pk, group.pk, event)
+        webhooks.record_frame("member.left", event)
         return True
 
 
@@ -169,7 +175,9 @@ def _remove_member(group, target, theirs, *, by, ban, reason=""):
     deleted, _ = Membership.objects.filter(pk=theirs.pk).delete()
     if not deleted:  # a concurrent leave or kick got there first: it relayed
         return banned
-    publish.remove_member(target.pk, group.pk, events.kick(group.pk, target, by, ban))
+    event = events.kick(group.pk, target, by, ban)
+    publish.remove_member(target.pk, group.pk, event)
+    webhooks.record_frame("member.kicked", event)
     data = {"groupid": group.pk, "by": by.pk, "ban": ban}
     message = f"{by.display_name} removed you from {group.name}."
     if reason:

@@ -4,10 +4,12 @@ transaction, events after commit, nothing relayed when nothing changed); reading
 `groups.reading`.
 """
 
+import collections
 import re
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 
@@ -31,7 +33,7 @@ from groups.selectors import (
     visible_messages,
 )
 from groups.serializers import message_dict
-from relay.stream import events, numbering, publish
+from relay.stream import events, numbering, presence, publish, webhooks
 from relay.stream.variants import FROM_BLOCKED
 
 
@@ -113,13 +115,38 @@ def send_messages(requests) -> list:
                                      variants={msg.recipient_id: mark} if mark else None)
             entries.append((event, entry))
             results[i] = msg
+        # Who has no open socket (for push services) is asked before the stream's lock is taken.
+        offline = _offline_audiences([msg for _, msg in pending]) if webhooks.wanted("user.offline_message") else None
         numbering.insert_in_order([msg for _, msg in pending])
         for (_, msg), (event, entry) in zip(pending, entries, strict=True):
             event["id"] = entry.message_id = msg.pk
             event["created_at"] = events.iso(msg.created_at)  # as written (SQLite's bulk_create sets it again)
         if mentioned:
             _store_mentions(mentioned)
+        webhooks.record_all("message.created", [webhooks.frame_data(event) for event, _ in entries])
+        if offline:
+            webhooks.record_all("user.offline_message", [
+                {"message": webhooks.frame_data(event), "users": users}
+                for (event, _), users in zip(entries, offline, strict=True) if users])
     return results
+
+
+OFFLINE_MAX_MEMBERS = 1000  # `user.offline_message` covers the members of groups up to this size
+
+
+def _offline_audiences(msgs):
+    """For each message, who of its audience but its sender has no open socket: a direct
+    message's recipient; the members of a group of up to OFFLINE_MAX_MEMBERS."""
+    group_ids = {msg.group_id for msg in msgs if msg.group_id is not None}
+    small = {g for g, n in Membership.objects.filter(group_id__in=group_ids).values("group_id")
+             .annotate(n=Count("id")).values_list("group_id", "n") if n <= OFFLINE_MAX_MEMBERS} if group_ids else set()
+    members = collections.defaultdict(list)
+    for group_id, user_id in Membership.objects.filter(group_id__in=small).values_list("group_id", "user_id"):
+        members[group_id].append(user_id)
+    audiences = [[msg.recipient_id] if msg.group_id is None else members.get(msg.group_id, []) for msg in msgs]
+    online = presence.online_user_ids({u for audience in audiences for u in audience})
+    return [sorted(u for u in audience if u != msg.sender_id and u not in online)
+            for msg, audience in zip(msgs, audiences, strict=True)]
 
 
 _MENTION = re.compile(r"(?<![\w@])@([\w.+-]+)")
@@ -244,7 +271,9 @@ def edit_message(*, actor, message, body) -> bool:
         message.save(update_fields=["body", "edited_at"])
         # Marked for those who block or mute its sender, as the message was.
         variants = told_differently([message.sender_id], audience=_audience_ids(message))[message.sender_id]
-        _to_message_audience(message, events.editmessage(message_dict(message)), variants=variants)
+        event = events.editmessage(message_dict(message))
+        _to_message_audience(message, event, variants=variants)
+        webhooks.record_frame("message.edited", event)
     return True
 
 
@@ -278,6 +307,7 @@ def delete_message(*, message, by) -> bool:
         event = events.deletemessage(message_id=message.pk, groupid=message.group_id, by=by)
         message.delete()
         _to_message_audience(message, event)
+        webhooks.record_frame("message.deleted", event)
     return True
 
 

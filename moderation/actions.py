@@ -23,7 +23,7 @@ from moderation.models import ModerationLog, Report
 from posts import actions as post_actions
 from posts.models import Post
 from posts.selectors import visible_posts
-from relay.stream import publish
+from relay.stream import events, publish, webhooks
 
 Action = ModerationLog.Action
 Target = Report.TargetType
@@ -98,6 +98,8 @@ def deactivate_user(*, moderator, user, reason) -> bool:
             return False
         _blacklist_refresh_tokens(user)
         publish.close_user_sockets(user.pk, code=4403)
+        webhooks.record("user.deactivated", {"user": events.user_shape(user), "by": events.user_shape(moderator),
+                                             "reason": reason})
         reports = _close_reports(moderator, Target.USER, user.pk, reason)
         record(moderator=moderator, action=Action.DEACTIVATE_USER, target_type="user", target_id=user.pk,
                target_repr=user_repr(user), reason=reason, details={"reports": reports} if reports else None)
@@ -230,6 +232,8 @@ def file_report(*, reporter, target_type, target_id, reason) -> tuple[Report, bo
     try:
         with transaction.atomic():
             report = Report.objects.create(**key, target_owner=owner, target_repr=snapshot, reason=reason)
+            webhooks.record("report.created", {"id": report.pk, "target": f"{target_type}:{target_id}",
+                                               "reason": reason, "by": events.user_shape(reporter)})
     except IntegrityError:  # the same report, filed concurrently, won
         return Report.objects.get(**key), False
     return report, True

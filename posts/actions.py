@@ -13,7 +13,7 @@ from groups.presence import friend_ids
 from groups.selectors import manages_group
 from posts.models import Like, Post, PostReaction
 from posts.selectors import access_post
-from relay.stream import events, publish
+from relay.stream import events, publish, webhooks
 
 
 def _post_audience(post):
@@ -43,6 +43,7 @@ def create_post(*, actor, content, group=None) -> Post:
             # (anyone) must not learn the author's friends from it.
             publish.emit(event, users=sorted({actor.pk, *friend_ids(actor.pk)}))
             publish.emit(event, channels=["feed"], variants=withheld)
+        webhooks.record_frame("post.created", event)
     return post
 
 

@@ -8,6 +8,7 @@ exactly what the server accepts and sends.
 from rest_framework import serializers
 
 from relay.auth import INACTIVE, INVALID, TRY_AGAIN_LATER
+from relay.drain import CLOSE_SERVICE_RESTART
 from relay.handlers import CLIENT_FRAME_DESCRIPTIONS, DISPATCH
 from relay.limits import CLOSE_TOO_BIG
 from relay.opening import CLOSE_FAILED, CLOSE_TOO_MANY_SOCKETS
@@ -26,6 +27,7 @@ CLOSE_CODES = {
     CLOSE_TOO_BIG: "frame too big",
     TRY_AGAIN_LATER: "try again later (Redis is unreachable for a moment)",
     CLOSE_FAILED: "the server failed while connecting",
+    CLOSE_SERVICE_RESTART: "this process is draining (a deploy): reconnect, to another, with resume=",
 }
 
 _POSITION = {

@@ -33,11 +33,14 @@ import collections
 import contextlib
 import itertools
 import logging
+import time
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from config import metrics
+from relay import drain
 from relay.inorder import InOrder
 from relay.liveness import Liveness
 from relay.outbox import Outbox
@@ -57,6 +60,8 @@ class Hub:
     """Local sockets by topic, one layer channel, the stream applied in order."""
 
     def __init__(self, layer):
+        self.draining = False  # `relay.drain`: new sockets are refused
+        self.uninstall_drain = None
         self.layer = layer
         self.channel = None
         self.registry = Registry()
@@ -86,9 +91,13 @@ class Hub:
             asyncio.create_task(self.upkeep.run(), name="relay-hub-upkeep"),
         ]
         self.spawn(self.liveness.sweep())  # told online while every process was down?
+        self.uninstall_drain = drain.install(self)  # SIGTERM: sockets told to reconnect elsewhere, spread out
         log.info("relay hub started on %s at position %s", self.channel, self.position)
 
     async def stop(self):
+        if self.uninstall_drain is not None:
+            self.uninstall_drain()
+            self.uninstall_drain = None
         self.liveness.stop()
         for task in self._tasks:
             task.cancel()
@@ -253,7 +262,9 @@ class Hub:
             for topic in message["t"]:
                 sessions.update(self.registry.topics.get(topic, ()))
             excluded = message.get("xu") or ()
-            self.outbox.deliver([c for c in sessions if c.user_id not in excluded], message["text"])
+            to = [c for c in sessions if c.user_id not in excluded]
+            self.outbox.deliver(to, message["text"])
+            metrics.FRAMES_OUT.labels("typing").inc(len(to))
         elif kind == "relay.client":
             clients = self.registry.clients
             self.outbox.deliver([clients[c] for c in message["c"] if c in clients], message["text"])
@@ -293,7 +304,13 @@ class Hub:
                     self.outbox.deliver([session], text_for(entry, session.user_id))
                 if varied:
                     sessions = sessions - varied
+            else:
+                varied = ()
             self.outbox.deliver(sessions, entry["text"])
+            if sessions or varied:
+                metrics.FRAMES_OUT.labels(entry.get("y", "other")).inc(len(sessions) + len(varied))
+                if "at" in entry:
+                    metrics.COMMIT_TO_WRITE.observe(time.time() - entry["at"])
 
 
 _hubs: dict = {}

@@ -7,6 +7,7 @@ import time
 import orjson
 from django.conf import settings
 
+from config import metrics
 from relay import frames, handlers
 from relay.acks import AckQueue, answer
 from relay.errors import ref_of, unknown_ids
@@ -38,6 +39,7 @@ class Intake:
             await session.close_with(CLOSE_TOO_BIG)
             return
         if not self.bucket.take():
+            metrics.RATE_LIMITED.inc()
             await session.reply(events.error("rate_limited", "Too many frames: slow down.", ref=ref_of(text)))
             return
         try:
@@ -64,6 +66,7 @@ class Intake:
             return
         type_ = payload.get("type")
         route = handlers.DISPATCH.get(type_) if isinstance(type_, str) else None
+        metrics.frame_in(type_ if route is not None else None)
         if route is None:
             await session.reply(events.error("unknown_type", f"Unknown frame type {str(type_)[:40]!r}.", ref=ref))
             return

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from config.redis_clients import REDIS_DOWN
 from relay import auth
+from relay.drain import CLOSE_SERVICE_RESTART
 from relay.hub import get_hub
 from relay.replay import replay
 from relay.session import Session, close_socket
@@ -36,6 +37,9 @@ async def open_socket(send, scope):
     try:
         hub = await get_hub()
         session = Session(send, hub=hub, client_id=hub.new_client_id())
+        if hub.draining:  # this process is leaving: connect to another
+            await session.close_with(CLOSE_SERVICE_RESTART)
+            return session
         user_id = await _handshake_user_id(scope)
         if user_id is not None:
             snapshot = await sign_in(session, user_id)

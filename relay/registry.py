@@ -7,6 +7,7 @@ public topics it subscribed to (`subscriptions`). Membership changes of the stre
 
 import collections
 
+from config import metrics
 from relay.stream.topics import group_topic, presence_topic, user_topic
 
 
@@ -16,10 +17,12 @@ class Registry:
         self.clients: dict[str, object] = {}  # client id -> socket
         self.anonymous: dict[str, set] = {}  # client address -> its anonymous sockets
         self.joining = collections.Counter()  # user id -> their sockets admitted and not yet attached
+        self.kinds: dict[str, str] = {}  # client id -> "user" or "anonymous", as counted in the metrics
 
     def add(self, session, topics):
         """A socket signed in (or opened anonymously) on `topics`; it takes over its `joining` place."""
         self.clients[session.client_id] = session
+        self._count(session.client_id, "anonymous" if session.user_id is None else "user")
         if session.user_id is None:
             self.anonymous.setdefault(session.address, set()).add(session)
         else:
@@ -31,9 +34,19 @@ class Registry:
 
     def forget(self, session):
         self.clients.pop(session.client_id, None)
+        self._count(session.client_id, None)
         self._not_anonymous(session)
         for topic in list(session.topics):
             self.unsubscribe(session, topic)
+
+    def _count(self, client_id, kind):
+        """Keep the open-sockets gauge: `client_id` is now of `kind` (None: gone)."""
+        was = self.kinds.pop(client_id, None)
+        if was is not None:
+            metrics.SOCKETS.labels(was).dec()
+        if kind is not None:
+            self.kinds[client_id] = kind
+            metrics.SOCKETS.labels(kind).inc()
 
     def joined(self, user_id):
         """One admitted socket of the user is no longer joining (attached, refused or gone)."""

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 import orjson
 from channels.db import database_sync_to_async
 
+from config import metrics
 from groups import selectors as group_selectors
 from groups.serializers import message_dict
 from relay.stream import events, read
@@ -32,6 +33,7 @@ async def replay(session, scope, position, trimmed, member, streams):
     if name == "resume":
         after = min(int(raw), position)
         if after < trimmed:
+            metrics.RESYNCS.inc()
             await session.reply(events.resync(
                 "retention", message="That position is older than the stream keeps: reload through REST.",
                 seq=position))
@@ -51,12 +53,15 @@ async def replay(session, scope, position, trimmed, member, streams):
 
 
 async def _replay_entries(session, group_ids, after, position, trimmed, only_messages=False):
+    replayed = 0
     while after < position:  # in pages, so a long absence is replayed without holding it all
         page, after = await _replay_page(session.user_id, group_ids, after, position, trimmed)
         texts = [text for _, text in page]
         if only_messages:
             texts = await _still_there(texts)
         await session.write_many(texts)
+        replayed += len(texts)
+    metrics.REPLAY_SIZE.observe(replayed)
 
 
 _replay_page = database_sync_to_async(lambda user_id, group_ids, after, upto, trimmed: read.replay(

@@ -6,6 +6,7 @@ import time
 
 from django.conf import settings
 
+from config import metrics
 from relay import fastpath
 from relay.limits import Cooldown
 from relay.stream import events
@@ -52,6 +53,7 @@ class Session:
         await self.write_many((text,))
 
     async def reply(self, frame):
+        metrics.FRAMES_OUT.labels(frame["type"]).inc()
         await self.write_many((events.encode(frame),))
 
     async def write_many(self, texts):
@@ -75,6 +77,7 @@ class Session:
         if self.closed:
             return
         self.closed = True
+        metrics.CLOSES.labels(str(code)).inc()
         # Off the hub (and presence) first: the close frame may wait behind a buffer the
         # client is not reading (uvicorn waits for the transport to drain; its ping
         # timeout ends such a connection), and this socket is gone for us already.
@@ -83,6 +86,8 @@ class Session:
 
     async def gone(self):
         """The client went away."""
+        if not self.closed:
+            metrics.CLOSES.labels("client").inc()
         self.closed = True
         await self.hub.detach(self)
 

@@ -103,6 +103,7 @@ def _fast_tests(settings):
     # Live presence frames are off in process: a test of them asks for `live_presence`. The
     # servers of real-process tests run with it, as shipped.
     settings.RELAY_PRESENCE = False
+    settings.RELAY_DRAIN_WINDOW = 0  # SIGTERM stays pytest's; servers of real-process tests drain, as shipped
     cache.clear()  # tickets and throttle counters never leak between tests
     yield
     cache.clear()

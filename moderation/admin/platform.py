@@ -1,7 +1,8 @@
-"""The platform's pages: API keys for the publish API (`POST /api/publish/`).
+"""The platform's pages: API keys for the publish API (`POST /api/publish/`), and webhooks.
 
 A key is shown once, on the page that issues it; only its digest is stored. Keys are
 revoked, never edited into another key or deleted (the list keeps who had which).
+Webhook deliveries are shown with every attempt, and can be sent again at once.
 """
 
 from django import forms
@@ -9,7 +10,9 @@ from django.contrib import admin, messages
 
 from accounts import apikeys
 from accounts.models import ApiKey
-from moderation.admin.desk import DeskAdmin
+from moderation.admin.desk import DeskAdmin, ReadOnlyAdmin
+from relay.stream import webhooks
+from relay.stream.models import Webhook, WebhookAttempt, WebhookDelivery
 
 SCOPES_HELP = ('Comma-separated: "users", "groups", "channels" (any of that kind), or one group or channel: '
                '"group:7", "channel:custom:scores".')
@@ -73,3 +76,77 @@ class ApiKeyAdmin(DeskAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoked instead: the list keeps who had which key
+
+
+# --- webhooks -----------------------------------------------------------------------------------------
+class WebhookForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(choices=[(e, f"{e}: {what}") for e, what in webhooks.EVENTS.items()],
+                                       widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = Webhook
+        fields = ["url", "secret", "events", "description", "is_active"]
+        widgets = {"secret": forms.TextInput(attrs={"size": 60, "autocomplete": "off"})}
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        if not url.startswith(("https://", "http://")):
+            raise forms.ValidationError("An http:// or https:// URL.")
+        return url
+
+
+@admin.register(Webhook)
+class WebhookAdmin(DeskAdmin):
+    form = WebhookForm
+    list_display = ["url", "event_list", "is_active", "pending", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["url", "description"]
+
+    @admin.display(description="events")
+    def event_list(self, webhook):
+        return ", ".join(webhook.events)
+
+    @admin.display(description="waiting")
+    def pending(self, webhook):
+        return webhook.deliveries.filter(delivered_at__isnull=True).count()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        webhooks.forget_endpoints()  # this process at once; the others within a few seconds
+
+
+class AttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["at", "status", "error", "duration_ms"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description="Retry selected deliveries now", permissions=["change"])
+def retry_deliveries(modeladmin, request, queryset):
+    count = webhooks.retry_now(queryset)
+    modeladmin.message_user(request, f"{count} delivery(ies) will be sent at once (each endpoint in order).",
+                            messages.SUCCESS)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "event", "webhook", "created_at", "attempts", "delivered_at", "last_status",
+                    "next_attempt_at"]
+    list_select_related = ["webhook"]
+    list_filter = ["event", "delivered_at", "created_at"]
+    search_fields = ["event_id", "event"]
+    fields = ["webhook", "event", "event_id", "created_at", "attempts", "next_attempt_at", "delivered_at",
+              "last_status", "last_error", "body"]
+    readonly_fields = fields
+    inlines = [AttemptInline]
+    actions = [retry_deliveries]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and request.user.has_perm("stream.change_webhookdelivery")  # the retry action only

@@ -230,6 +230,11 @@ class ResyncOut(serializers.Serializer):
     seq = serializers.IntegerField(required=False, help_text="the position the socket goes on from")
 
 
+class ReconnectOut(serializers.Serializer):
+    after_ms = serializers.IntegerField(help_text="reconnect this many ms from now (each socket its own moment)")
+    reason = serializers.CharField(help_text='"maintenance": the process is draining')
+
+
 class CustomOut(serializers.Serializer):
     data = serializers.DictField(help_text="as the publisher sent it")
     by = serializers.DictField(help_text='who published it: {"service": "<API key name>"} or {"user": {id, username, '
@@ -276,6 +281,8 @@ SERVER_FRAMES = {
     "skip": (SkipOut, ("an entry of your streams that is not for you (a like, between you and a user one of you "
                        "blocked): take its `seq` and `streams`, show nothing")),
     "resync": (ResyncOut, "the stream cannot take this socket from where it asked: reload through REST"),
+    "reconnect": (ReconnectOut, ("this process is leaving (a deploy): reconnect after `after_ms` with `resume=`; "
+                                 "the socket is closed with 1012 then, and new ones are refused")),
     "custom.*": (CustomOut, ("an event another service published (`POST /api/publish/`), typed `custom.<name>` by it: "
                              "to the users, the groups' members or the channels' subscribers it named; stateful, as "
                              "every frame above it")),

@@ -20,7 +20,8 @@ STATEFUL_TYPES = frozenset({
 CUSTOM_PREFIX = "custom."
 CUSTOM = CUSTOM_PREFIX + "*"
 # Every server frame type; each is catalogued in `relay.stream.catalogue.SERVER_FRAMES` (the AsyncAPI document).
-SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing", CUSTOM}
+SERVER_TYPES = STATEFUL_TYPES | {"connection", "pong", "ping", "ack", "error", "resync", "typing", "reconnect",
+                                 CUSTOM}
 
 
 def is_stateful(type_):
@@ -208,3 +209,8 @@ def custom(type_, data, *, by):
     """A frame another service published (`type_` "custom.<name>"): its `data` as given, and who
     published it (`by`: {"service": <key name>} or {"user": <staff user>})."""
     return frame(type_, data=data, by=by)
+
+
+def reconnect(*, after_ms, reason):
+    """This process is leaving (`relay.drain`): connect again, to another, in `after_ms`."""
+    return frame("reconnect", after_ms=after_ms, reason=reason)

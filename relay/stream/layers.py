@@ -33,6 +33,7 @@ from channels_redis import core, pubsub
 from redis import asyncio as aioredis
 from redis.asyncio.client import PubSub
 
+from config import metrics
 from config.batching import Batched
 from config.redis_clients import POOL_TIMEOUT
 
@@ -193,6 +194,7 @@ class _Shard(pubsub.RedisSingleShardConnection):
     def _broke(self, reason):
         """Once per outage: what was published meanwhile is gone."""
         self.listening.clear()
+        metrics.REDIS_OUTAGES.inc()
         self._on_break()
         logger.warning("channel layer subscriber connection broke (messages may be lost): %r", reason)
 

@@ -19,6 +19,7 @@ Frames are encoded to JSON once, here; the hubs write the same text to every soc
 
 import collections
 import logging
+import time
 
 import orjson
 from asgiref.sync import async_to_sync
@@ -83,8 +84,12 @@ class Entry:
         return encode(data)
 
     def message(self):
-        """The layer message every hub gets."""
-        message = {"type": "relay.entry", "s": self.seq, "text": self.text, "t": self.topics, "o": self.ops}
+        """The layer message every hub gets (`y`, the frame's type, and `at`, when it was sent:
+        for the metrics)."""
+        message = {"type": "relay.entry", "s": self.seq, "text": self.text, "t": self.topics, "o": self.ops,
+                   "at": time.time()}
+        if self.event is not None:
+            message["y"] = self.event["type"]
         if self.variants:
             message["v"] = self.variants
         if self.own:

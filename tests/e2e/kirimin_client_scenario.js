@@ -295,5 +295,19 @@ async (moduleUrl) => {
   sockets[6].serverSends({type: "connection", client_id: "g7", user: BO, groups: [], seq: 0, streams: {"user:5": 0}});
   out.afterGivingUp = {state: giving.state, attempt: giving.attempt};
   giving.disconnect();
+
+  // --- reconnect: a draining server tells the client to go elsewhere at its moment, and it resumes ---
+  sockets.length = 0;
+  const moving = new Kirimin({WebSocket: FakeSocket, fetch, heartbeat: 0, backoff: {initial: 5, jitter: 0}});
+  await moving.login("bo", "pw");
+  moving.connect();
+  await until("the socket to drain", () => sockets.length === 1);
+  sockets[0].serverSends({type: "connection", client_id: "d1", user: BO, groups: [], seq: 40, streams: {"user:5": 2}});
+  sockets[0].serverSends({type: "reconnect", after_ms: 60, reason: "maintenance"});
+  await sleep(20);
+  const stillOpen = sockets[0].closedWith === null && sockets.length === 1;
+  await until("the move to another process", () => sockets.length === 2);
+  out.drained = {stillOpenBefore: stillOpen, closedWith: sockets[0].closedWith, url: sockets[1].url};
+  moving.disconnect();
   return out;
 }

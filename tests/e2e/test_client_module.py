@@ -227,3 +227,9 @@ def test_it_gives_up_after_max_attempts_failed_reconnects_until_connect(outcome)
     assert gave_up["states"][-3:] == ["reconnecting", "reconnecting", "failed"]
     assert outcome["connectAfterGivingUp"] == "failed"  # the promise of a connect() that never opened
     assert outcome["afterGivingUp"] == {"state": "open", "attempt": 0}
+
+
+def test_a_reconnect_frame_moves_the_client_at_its_moment_and_it_resumes(outcome):
+    drained = outcome["drained"]
+    assert drained["stillOpenBefore"] is True  # not before `after_ms`
+    assert drained["closedWith"] == 4000 and "resume=40" in drained["url"]

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ["config", "accounts", "groups", "posts", "moderation", "relay"]
 # Bottom to top; a module may import its own floor and those below.
 FLOORS = [
-    ("kernel", ["config.errors", "config.fields", "config.batching", "config.redis_clients", "config.env"]),
+    ("kernel", ["config.errors", "config.fields", "config.batching", "config.redis_clients", "config.env",
+                "config.metrics"]),
     ("event layer", ["relay.stream"]),
     ("REST kit", ["config.rest"]),
     ("accounts", ["accounts"]),

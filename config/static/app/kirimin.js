@@ -83,6 +83,7 @@ export const STATEFUL = new Set(["sendmessage", "postlike", "postdelete", "delet
 export const isStateful = (type) => STATEFUL.has(type) || (typeof type === "string" && type.startsWith("custom."));
 
 const CLOSE_DEACTIVATED = 4403;
+const CLOSE_SERVICE_RESTART = 1012;
 const CLOSE_RESUME = 4000;  // our own close code when we drop a socket to reconnect and resume
 const UNQUEUED = new Set(["typing", "ping", "pong", "connection", "auth", "subscribe", "unsubscribe"]);
 
@@ -579,6 +580,13 @@ export class Kirimin {
         break;
       case "ping":
         ws.send(JSON.stringify({identifier: IDENTIFIER, type: "pong", ...(frame.ref ? {ref: frame.ref} : {})}));
+        break;
+      case "reconnect":
+        // This process is leaving (a deploy): go to another at our own moment, and resume there.
+        clearTimeout(this._leaveTimer);
+        this._leaveTimer = setTimeout(() => {
+          if (this.ws === ws) this._drop(CLOSE_SERVICE_RESTART);
+        }, Math.max(0, Number(frame.after_ms) || 0));
         break;
       case "ack":
       case "error": {
