@@ -11,19 +11,21 @@ repeats a rule.
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from config.errors import Forbidden, NotFound, ValidationFailed
 from groups import actions as group_actions
 from groups import messaging as group_messaging
-from groups.models import Message
+from groups.models import Membership, Message
 from groups.selectors import message_for, visible_messages
-from moderation.models import ModerationLog, Report
+from moderation.models import Announcement, AnnouncementDismissal, ModerationLog, Report
 from posts import actions as post_actions
 from posts.models import Post
 from posts.selectors import visible_posts
 from relay.stream import events, publish, webhooks
+from relay.stream.topics import EVERYONE
 
 Action = ModerationLog.Action
 Target = Report.TargetType
@@ -288,3 +290,67 @@ def take_down(*, moderator, report, note="") -> bool:
         resolve_report(moderator=moderator, report=report, note=reason)
         report.refresh_from_db()
     return report.status == Report.Status.RESOLVED
+
+
+# --- announcements --------------------------------------------------------------------------------
+def announce(*, moderator, message, level=Announcement.Level.INFO, starts_at=None, ends_at=None, group=None):
+    """Store an announcement (audited); its `announcement` frame goes out now if it has started,
+    else when it starts (`publish_due_announcements`, run by every relay process's upkeep)."""
+    _require(moderator, "moderation.add_announcement")
+    now = timezone.now()
+    starts_at = starts_at or now
+    if ends_at is not None and ends_at <= starts_at:
+        raise ValidationFailed(details={"ends_at": ["Must be after starts_at."]})
+    with transaction.atomic():
+        item = Announcement.objects.create(message=message, level=level, starts_at=starts_at, ends_at=ends_at,
+                                           group=group, created_by=moderator)
+        record(moderator=moderator, action=ModerationLog.Action.ANNOUNCE, target_type="announcement",
+               target_id=item.pk, target_repr=message, details={"group": group.pk if group else None,
+                                                                 "level": level})
+        if starts_at <= now:
+            _publish(item, now)
+    return item
+
+
+def _publish(item, now):
+    event = events.announcement(item)
+    if item.group_id is None:
+        publish.emit(event, channels=[EVERYONE])
+    else:
+        publish.emit(event, groups=[item.group_id])
+    Announcement.objects.filter(pk=item.pk).update(published_at=now)
+
+
+def publish_due_announcements():
+    """Send the frames of announcements that have started since (each once, whichever process
+    gets there first); how many."""
+    now = timezone.now()
+    due = (Announcement.objects.filter(published_at__isnull=True, starts_at__lte=now)
+           .exclude(ends_at__lte=now).order_by("starts_at"))
+    sent = 0
+    with transaction.atomic():
+        skip = {"skip_locked": True} if transaction.get_connection().features.has_select_for_update_skip_locked else {}
+        for item in due.select_for_update(**skip)[:100]:
+            _publish(item, now)
+            sent += 1
+    return sent
+
+
+def active_announcements(user):
+    """What `user` (or an anonymous visitor) is shown now: everyone's and their groups', not dismissed."""
+    now = timezone.now()
+    shown = (Announcement.objects.filter(starts_at__lte=now).exclude(ends_at__lte=now).order_by("-starts_at", "-id"))
+    if user is None or not user.is_authenticated:
+        return shown.filter(group__isnull=True)
+    mine = Membership.objects.filter(user=user).values("group_id")
+    return (shown.filter(Q(group__isnull=True) | Q(group_id__in=mine))
+            .exclude(pk__in=AnnouncementDismissal.objects.filter(user=user).values("announcement_id")))
+
+
+def dismiss_announcement(*, user, announcement_id):
+    """`user` no longer sees it; NotFound if it is not theirs to see."""
+    item = active_announcements(user).filter(pk=announcement_id).first()
+    if item is None and not AnnouncementDismissal.objects.filter(user=user, announcement_id=announcement_id).exists():
+        raise NotFound("No such announcement.")
+    AnnouncementDismissal.objects.get_or_create(user=user, announcement_id=announcement_id)
+    return True

@@ -1,4 +1,4 @@
-"""What the moderation desk keeps: users' reports and the audit trail."""
+"""What the moderation desk keeps: users' reports, the audit trail and announcements."""
 
 from django.conf import settings
 from django.db import models
@@ -65,6 +65,7 @@ class ModerationLog(models.Model):
         DELETE_GROUP = "delete_group"
         RESOLVE_REPORT = "resolve_report"
         DISMISS_REPORT = "dismiss_report"
+        ANNOUNCE = "announce"
 
     moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     moderator_name = models.CharField(max_length=150, help_text="kept if the account is deleted")
@@ -88,3 +89,43 @@ class ModerationLog(models.Model):
     @property
     def target(self):
         return f"{self.target_type}:{self.target_id}"
+
+
+class Announcement(models.Model):
+    """A notice from the operators, shown from `starts_at` to `ends_at` to everyone (anonymous
+    sockets included) or to one group's members: the `announcement` frame when it starts, and
+    `GET /api/announcements/` until it ends or the user dismisses it."""
+
+    class Level(models.TextChoices):
+        INFO = "info"
+        WARNING = "warning"
+        CRITICAL = "critical"
+
+    message = models.TextField(max_length=1000)
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.INFO)
+    starts_at = models.DateTimeField(help_text="shown from then on (the frame goes out then)")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="none: until removed")
+    group = models.ForeignKey("groups.Group", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                              help_text="none: everyone")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                        help_text="when its frame went out")
+
+    class Meta:
+        indexes = [models.Index(fields=["published_at", "starts_at"])]
+
+    def __str__(self):
+        return f"{self.level}: {self.message[:60]}"
+
+
+class AnnouncementDismissal(models.Model):
+    announcement = models.ForeignKey(Announcement, on_delete=models.CASCADE, related_name="dismissals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["announcement", "user"], name="one_dismissal_per_user")]
+
+    def __str__(self):
+        return f"{self.user_id} dismissed {self.announcement_id}"

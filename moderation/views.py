@@ -1,17 +1,19 @@
 """The desk's REST side: any user reports a post, a message or a user to the moderators
 (README "Moderation"), and staff delete any group or post through the desk's verbs."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 import groups.views
 import posts.views
 from config.fields import MAX_ID, IdField, StrictCharField
 from config.rest.params import reason_param
 from moderation import actions as moderation
-from moderation.models import Report
+from moderation.models import Announcement, Report
 from moderation.selectors import reports_filed_by
 from posts import actions as post_actions
 
@@ -101,3 +103,39 @@ class PostViewSet(posts.views.PostViewSet):
             moderation.delete_post(moderator=user, post=post, reason=reason_param(self.request))
         else:
             super().perform_destroy(post)
+
+
+class AnnouncementSerializer(serializers.ModelSerializer):
+    groupid = serializers.IntegerField(source="group_id", allow_null=True, read_only=True,
+                                       help_text="null: to everyone")
+
+    class Meta:
+        model = Announcement
+        fields = ["id", "message", "level", "groupid", "starts_at", "ends_at"]
+        read_only_fields = fields
+
+
+class AnnouncementsView(GenericAPIView):
+    """The announcements shown to you now (everyone's, and your groups'), newest first, without
+    those you dismissed; anonymous visitors get everyone's."""
+
+    serializer_class = AnnouncementSerializer
+    permission_classes = [AllowAny]
+
+    def get_queryset(self):
+        return moderation.active_announcements(self.request.user)
+
+    @extend_schema(responses=AnnouncementSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(AnnouncementSerializer(page, many=True).data)
+
+
+class DismissAnnouncementView(APIView):
+    """Stop showing an announcement to you (on every device)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: inline_serializer("Dismissed", {"dismissed": serializers.BooleanField()})})
+    def post(self, request, pk):
+        return Response({"dismissed": moderation.dismiss_announcement(user=request.user, announcement_id=pk)})

@@ -8,7 +8,7 @@ public topics it subscribed to (`subscriptions`). Membership changes of the stre
 import collections
 
 from config import metrics
-from relay.stream.topics import group_topic, presence_topic, user_topic
+from relay.stream.topics import EVERYONE, group_topic, presence_topic, user_topic
 
 
 class Registry:
@@ -27,7 +27,7 @@ class Registry:
             self.anonymous.setdefault(session.address, set()).add(session)
         else:
             self._not_anonymous(session)
-        for topic in topics:
+        for topic in (*topics, EVERYONE):
             self.subscribe(session, topic)
         if session.user_id is not None:
             self.joined(session.user_id)

@@ -11,6 +11,7 @@ whole while nothing else happens.
 - After the layer broke (the subscriber connection, or a failed call), and hourly anyway,
   the hub joins the stream's layer group again: Redis may have restarted empty.
 - Hourly, entries older than `RELAY_STREAM_RETENTION` are trimmed.
+- Announcements whose time has come since are sent (by one process, whichever is first).
 """
 
 import asyncio
@@ -20,8 +21,9 @@ import time
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from moderation import actions as moderation
 from relay.liveness import SWEEP_EVERY
-from relay.stream import read
+from relay.stream import publish, read
 from relay.stream.topics import stream_group
 
 log = logging.getLogger("kirimin.relay")
@@ -35,6 +37,15 @@ _TRIM_EVERY = 3600
 # small and rare, and must not leave a connection open in every worker thread they land on.
 read_head = database_sync_to_async(read.head)
 _trim = database_sync_to_async(read.trim)
+
+
+@database_sync_to_async
+def _announcements_due():
+    """The frames of announcements that started since (committed), to send; whichever process
+    gets there first sends each."""
+    publish.take()  # nothing of another action's (this thread runs only this)
+    moderation.publish_due_announcements()
+    return publish.take()
 
 
 class Upkeep:
@@ -77,6 +88,9 @@ class Upkeep:
                     # This process's counts were gone: its users may have been told they left.
                     hub.spawn(hub.liveness.sync(hub.registry.online_user_ids()))
                 await hub.liveness.reap()
+                sends = await _announcements_due()
+                if sends:
+                    await publish.send(sends)
                 if now - last_sweep > SWEEP_EVERY:
                     last_sweep = now
                     if await hub.presence.may_sweep(SWEEP_EVERY):

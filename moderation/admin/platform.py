@@ -7,10 +7,13 @@ Webhook deliveries are shown with every attempt, and can be sent again at once.
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from accounts import apikeys
 from accounts.models import ApiKey
-from moderation.admin.desk import DeskAdmin, ReadOnlyAdmin
+from moderation import actions as moderation
+from moderation.admin.desk import DeskAdmin, ReadOnlyAdmin, short
+from moderation.models import Announcement
 from relay.stream import webhooks
 from relay.stream.models import Webhook, WebhookAttempt, WebhookDelivery
 
@@ -150,3 +153,48 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     def has_change_permission(self, request, obj=None):
         return obj is None and request.user.has_perm("stream.change_webhookdelivery")  # the retry action only
+
+
+# --- announcements ------------------------------------------------------------------------------------
+class AnnouncementForm(forms.ModelForm):
+    class Meta:
+        model = Announcement
+        fields = ["message", "level", "starts_at", "ends_at", "group"]
+        help_texts = {"starts_at": "empty: now"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].required = False
+
+    def clean(self):
+        data = super().clean()
+        starts, ends = data.get("starts_at") or timezone.now(), data.get("ends_at")
+        if ends is not None and ends <= starts:
+            self.add_error("ends_at", "Must be after the start.")
+        return data
+
+
+@admin.register(Announcement)
+class AnnouncementAdmin(DeskAdmin):
+    """Stored and sent through `moderation.actions.announce` (audited); read-only once made."""
+
+    form = AnnouncementForm
+    list_display = ["id", "short_message", "level", "group", "starts_at", "ends_at", "published_at", "created_by"]
+    list_select_related = ["group", "created_by"]
+    list_filter = ["level", "starts_at"]
+    search_fields = ["message"]
+    autocomplete_fields = ["group"]
+
+    @admin.display(description="message")
+    def short_message(self, item):
+        return short(item.message)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        made = moderation.announce(moderator=request.user, message=data["message"], level=data["level"],
+                                   starts_at=data.get("starts_at"), ends_at=data.get("ends_at"),
+                                   group=data.get("group"))
+        obj.pk = made.pk  # the admin's "added" message and redirect name the stored row
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)

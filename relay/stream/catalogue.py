@@ -230,6 +230,15 @@ class ResyncOut(serializers.Serializer):
     seq = serializers.IntegerField(required=False, help_text="the position the socket goes on from")
 
 
+class AnnouncementOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    message = serializers.CharField()
+    level = serializers.ChoiceField(choices=["info", "warning", "critical"])
+    groupid = serializers.IntegerField(allow_null=True, help_text="null: to everyone")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(allow_null=True)
+
+
 class ReconnectOut(serializers.Serializer):
     after_ms = serializers.IntegerField(help_text="reconnect this many ms from now (each socket its own moment)")
     reason = serializers.CharField(help_text='"maintenance": the process is draining')
@@ -281,6 +290,9 @@ SERVER_FRAMES = {
     "skip": (SkipOut, ("an entry of your streams that is not for you (a like, between you and a user one of you "
                        "blocked): take its `seq` and `streams`, show nothing")),
     "resync": (ResyncOut, "the stream cannot take this socket from where it asked: reload through REST"),
+    "announcement": (AnnouncementOut, ("a notice from the operators (the admin's Announcements): to every socket, "
+                                       "anonymous ones too, or to a group's members; `GET /api/announcements/` "
+                                       "lists those still shown")),
     "reconnect": (ReconnectOut, ("this process is leaving (a deploy): reconnect after `after_ms` with `resume=`; "
                                  "the socket is closed with 1012 then, and new ones are refused")),
     "custom.*": (CustomOut, ("an event another service published (`POST /api/publish/`), typed `custom.<name>` by it: "

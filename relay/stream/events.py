@@ -14,7 +14,7 @@ IDENTIFIER = "kirimin"
 STATEFUL_TYPES = frozenset({
     "sendmessage", "postlike", "postdelete", "join", "leave", "kick", "friendrequest", "notification",
     "deletemessage", "editmessage", "unread", "read", "presence", "unfriend", "groupupdate", "role", "postedit",
-    "block", "mute", "skip", "postcreate", "reaction", "groupcreate",
+    "block", "mute", "skip", "postcreate", "reaction", "groupcreate", "announcement",
 })
 # Frames other services publish (`POST /api/publish/`): "custom.<name>", stateful too.
 CUSTOM_PREFIX = "custom."
@@ -214,3 +214,9 @@ def custom(type_, data, *, by):
 def reconnect(*, after_ms, reason):
     """This process is leaving (`relay.drain`): connect again, to another, in `after_ms`."""
     return frame("reconnect", after_ms=after_ms, reason=reason)
+
+
+def announcement(item):
+    """A notice from the operators (`moderation.models.Announcement`): to everyone, or to a group."""
+    return frame("announcement", id=item.pk, message=item.message, level=item.level, groupid=item.group_id,
+                 starts_at=iso(item.starts_at), ends_at=iso(item.ends_at) if item.ends_at else None)

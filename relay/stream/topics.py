@@ -18,6 +18,9 @@ def stream_group():
     return "stream." + hashlib.sha1(identity.encode()).hexdigest()[:16]
 
 
+EVERYONE = "all"  # every socket, anonymous ones too, is on this topic (`relay.registry`)
+
+
 def user_topic(user_id):
     return f"user.{user_id}"
 

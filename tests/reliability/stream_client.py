@@ -47,7 +47,7 @@ LEGACY, STREAM = "legacy", "stream"
 MODES = (LEGACY, STREAM)
 
 # Server frames that change state: in the stream protocol each carries `seq` and `streams`.
-STATEFUL = frozenset({"sendmessage", "postlike", "postdelete", "deletemessage", "join", "leave", "kick",
+STATEFUL = frozenset({"announcement", "sendmessage", "postlike", "postdelete", "deletemessage", "join", "leave", "kick",
                       "friendrequest", "notification", "unread", "read", "presence", "unfriend", "editmessage",
                       "groupupdate", "role", "postedit", "block", "mute", "skip", "postcreate", "reaction", "groupcreate"})
 

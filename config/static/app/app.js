@@ -38,6 +38,7 @@ const state = {
   presenceChannel: null,        // the `presence:<group id>` followed, for the group in view
   discoverQuery: "",            // what the Discover search box holds
   discoverFound: [],            // what that search found
+  announcements: [],            // shown now, newest first: everyone's and my groups', not dismissed
 };
 
 // --- small helpers ------------------------------------------------------------------------------------
@@ -210,6 +211,7 @@ function renderShell() {
         h("button", {class: "ghost drawer-toggle people-toggle", "aria-controls": "aside", "aria-expanded": "false",
           onclick: () => toggleDrawer("people")}, "People"),
         h("button", {class: "ghost", onclick: signOut}, "Sign out"))),
+    h("div", {id: "announcements", class: "announcements"}),
     h("div", {class: "layout"},
       h("nav", {id: "sidebar", class: "sidebar", "aria-label": "Navigation"}),
       h("main", {id: "main", class: "main"}),
@@ -217,6 +219,31 @@ function renderShell() {
   renderSidebar();
   renderMain();
   renderAside();
+  renderAnnouncements();
+}
+
+// --- announcements: from the operators, above everything until dismissed ----------------------------------
+async function loadAnnouncements() {
+  const page = await client.api("GET", "/api/announcements/");
+  state.announcements = page.results;
+  renderAnnouncements();
+}
+
+function renderAnnouncements() {
+  const box = $("#announcements");
+  if (!box) return;
+  box.replaceChildren(...state.announcements.map((item) =>
+    h("div", {class: `announcement ${item.level}`, role: item.level === "critical" ? "alert" : "status",
+      "data-id": item.id},
+      h("span", {}, item.message),
+      h("button", {class: "ghost", "aria-label": "Dismiss this announcement", onclick: () => dismissAnnouncement(item.id)},
+        "Dismiss"))));
+}
+
+async function dismissAnnouncement(id) {
+  state.announcements = state.announcements.filter((item) => item.id !== id);
+  renderAnnouncements();
+  await api("POST", `/api/announcements/${id}/dismiss/`).catch(() => {});
 }
 
 function renderStatus(event = {state: client.state}) {
@@ -1051,7 +1078,13 @@ client.on("connection", () => {
   // Unread counts: the server's on a fresh start (they survive a reload and agree across
   // devices); after a resume, the replayed frames bring them up to date instead.
   if (!client.resumed) loads.push(loadNotifications(), loadConversations());
+  loads.push(loadAnnouncements());
   Promise.allSettled(loads).then(refreshPresence);
+});
+
+client.on("announcement", (item) => {
+  state.announcements = [item, ...state.announcements.filter((a) => a.id !== item.id)];
+  renderAnnouncements();
 });
 
 client.on("resync", () => {

@@ -76,7 +76,7 @@ export function socketUrl(socket, {resume = null, since = 0, secure = globalThis
 }
 
 /** Server frames that are entries of the event stream: each carries `seq` and `streams`. */
-export const STATEFUL = new Set(["sendmessage", "postlike", "postdelete", "deletemessage", "join", "leave", "kick",
+export const STATEFUL = new Set(["announcement", "sendmessage", "postlike", "postdelete", "deletemessage", "join", "leave", "kick",
   "friendrequest", "notification", "unread", "read", "presence", "unfriend", "editmessage", "groupupdate", "role",
   "postedit", "block", "mute", "skip", "postcreate", "reaction", "groupcreate"]);
 /** Frames other services publish (POST /api/publish/) are typed "custom.<name>": numbered too. */
