@@ -15,6 +15,7 @@ from django.conf import settings
 from accounts.selectors import any_user
 from config import metrics
 from config.errors import NotFound
+from config.fields import MAX_ID
 from groups import actions as group_actions
 from groups import messaging as group_messaging
 from groups import reading as group_reading
@@ -69,6 +70,8 @@ def _can_subscribe(user, channel):
     kind, _, raw_id = channel.partition(":")
     if kind == "custom":  # what other services publish for anyone (`POST /api/publish/`)
         return True
+    if int(raw_id) > MAX_ID:  # past any id the database holds (19 digits may be): no such thing
+        return False
     if kind == "group":
         return group_selectors.can_follow_group(user, int(raw_id))
     if kind == "presence":  # who of a group comes and goes: its members only

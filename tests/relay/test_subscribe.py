@@ -149,3 +149,10 @@ async def test_members_of_the_posts_group_receive_its_likes_unsubscribed(connect
     await nothing(outsider)
 
 
+
+
+@pytest.mark.parametrize("kind", ["post", "group", "presence"])
+async def test_an_id_past_the_largest_the_database_holds_is_not_found(connect, alice, kind):
+    comm = await connect(alice)
+    await send(comm, "subscribe", channel=f"{kind}:9223372036854775808", ref="big")
+    assert (await error_of(comm, "not_found", ref="big"))["code"] == "not_found"
