@@ -40,13 +40,6 @@ RESYNCS = Counter("kirimin_resyncs", "resync frames sent (a resume older than th
 REDIS_OUTAGES = Counter("kirimin_redis_outages", "Times the relay's Redis subscriber connection broke")
 WEBHOOKS = Counter("kirimin_webhook_attempts", "Webhook delivery attempts, by result", ["result"])
 
-KNOWN_IN = set()  # client frame types counted by name (others count as "other"): set by relay.handlers
-
-
-def frame_in(type_):
-    FRAMES_IN.labels(type_ if type_ in KNOWN_IN else "other").inc()
-
-
 def _registry():
     if MULTIPROCESS:
         registry = CollectorRegistry()

@@ -123,11 +123,11 @@ def send_messages(requests) -> list:
             event["created_at"] = events.iso(msg.created_at)  # as written (SQLite's bulk_create sets it again)
         if mentioned:
             _store_mentions(mentioned)
-        webhooks.record_all("message.created", [webhooks.frame_data(event) for event, _ in entries])
+        webhooks.record_all("message.created", (webhooks.frame_data(event) for event, _ in entries))
         if offline:
-            webhooks.record_all("user.offline_message", [
+            webhooks.record_all("user.offline_message", (
                 {"message": webhooks.frame_data(event), "users": users}
-                for (event, _), users in zip(entries, offline, strict=True) if users])
+                for (event, _), users in zip(entries, offline, strict=True) if users))
     return results
 
 

@@ -31,26 +31,25 @@ def install(hub):
         return None
     loop = asyncio.get_running_loop()
     previous = signal.getsignal(signal.SIGTERM)
-    try:
-        loop.add_signal_handler(signal.SIGTERM, lambda: hub.spawn(_drain_then_exit(hub, loop, previous)))
-    except (RuntimeError, ValueError):  # not the main thread: the server keeps SIGTERM
-        return None
 
     def uninstall():
         loop.remove_signal_handler(signal.SIGTERM)
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
+    try:
+        loop.add_signal_handler(signal.SIGTERM, lambda: hub.spawn(_drain_then_exit(hub, uninstall)))
+    except (RuntimeError, ValueError):  # not the main thread: the server keeps SIGTERM
+        return None
     return uninstall
 
 
-async def _drain_then_exit(hub, loop, previous):
+async def _drain_then_exit(hub, uninstall):
     if hub.draining:
         return
     try:
         await drain(hub, settings.RELAY_DRAIN_WINDOW)
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        uninstall()
         hub.uninstall_drain = None
         os.kill(os.getpid(), signal.SIGTERM)  # the server's own shutdown, as if we had never caught it
 

@@ -13,7 +13,6 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from accounts.selectors import any_user
-from config import metrics
 from config.errors import NotFound
 from config.fields import MAX_ID
 from groups import actions as group_actions
@@ -234,7 +233,6 @@ DISPATCH = {
     "deletemessage": Route(f.DeleteMessageFrame, deletemessage),
     "react": Route(f.ReactFrame, react),
 }
-metrics.KNOWN_IN.update(DISPATCH)  # frames in are counted by these names (any other as "other")
 
 # Kept for the drift test and the AsyncAPI document.
 CLIENT_FRAME_DESCRIPTIONS = {

@@ -66,7 +66,7 @@ class Intake:
             return
         type_ = payload.get("type")
         route = handlers.DISPATCH.get(type_) if isinstance(type_, str) else None
-        metrics.frame_in(type_ if route is not None else None)
+        metrics.FRAMES_IN.labels(type_ if route is not None else "other").inc()  # only known names: few labels
         if route is None:
             await session.reply(events.error("unknown_type", f"Unknown frame type {str(type_)[:40]!r}.", ref=ref))
             return

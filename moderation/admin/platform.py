@@ -68,14 +68,13 @@ class ApiKeyAdmin(DeskAdmin):
         return ", ".join(key.scopes)
 
     def save_model(self, request, obj, form, change):
+        raw = None if change else apikeys.new_secret(obj)
         if not change:
-            raw = apikeys.new_secret(obj)
             obj.created_by = request.user
-            super().save_model(request, obj, form, change)
+        super().save_model(request, obj, form, change)
+        if raw is not None:
             messages.warning(request, f"The key for “{obj.name}” is {raw} — copy it now: it is not stored and "
                                       "will not be shown again.")
-            return
-        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoked instead: the list keeps who had which key

@@ -77,10 +77,11 @@ def record(event, data):
 
 
 def record_all(event, datas):
-    """`record` for several events of one type, in one statement."""
+    """`record` for several events of one type, in one statement. `datas` may be a generator:
+    it is not run when no endpoint asks for `event` (a message batch builds nothing then)."""
     assert event in EVENTS, event
     targets = [pk for pk, events in _active_endpoints() if event in events]
-    if not targets or not datas:
+    if not targets:
         return
     now = timezone.now()
     rows = []
@@ -90,7 +91,8 @@ def record_all(event, datas):
             body = orjson.dumps({"id": str(event_id), "type": event, "created_at": now.isoformat(), "data": data},
                                 option=orjson.OPT_SORT_KEYS).decode()
             rows.append(WebhookDelivery(webhook_id=pk, event_id=event_id, event=event, body=body, next_attempt_at=now))
-    WebhookDelivery.objects.bulk_create(rows)
+    if rows:
+        WebhookDelivery.objects.bulk_create(rows)
 
 
 def frame_data(frame):
@@ -100,8 +102,9 @@ def frame_data(frame):
 
 
 def record_frame(event, frame, **extra):
-    """`record` with a socket frame's fields as its data."""
-    record(event, {**frame_data(frame), **extra})
+    """`record` with a socket frame's fields as its data (built only when an endpoint asks)."""
+    if wanted(event):
+        record(event, {**frame_data(frame), **extra})
 
 
 # --- sending: the worker --------------------------------------------------------------------------

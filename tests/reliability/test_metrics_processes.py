@@ -13,12 +13,6 @@ pytestmark = pytest.mark.usefixtures("server_logs_on_failure")
 TOKEN = "metrics-token-for-the-processes"
 
 
-@pytest.fixture(autouse=True)
-def _fast_tests():
-    """Not the suite's cache.clear(): on Redis that is FLUSHDB, under running servers."""
-    yield
-
-
 def open_user_sockets(server):
     text = scrape(server)
     found = re.search(r'^kirimin_sockets_open\{kind="user"\} ([0-9.]+)$', text, re.M)
